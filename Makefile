@@ -1,0 +1,149 @@
+# modelgate - GNU make build.  `make help` lists the targets.
+#
+# Layout of build/: libmgcore.a (scanner + policy, PIC, for the CLI and the
+# helper), modelgate (CLI + helper), libmodelgate.so (the preload: its own
+# objects plus hidden static copies of what it needs in-process), tests/
+# (Check suites), asan/ (the same suites under ASan+UBSan), fuzz/.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(PREFIX)/bin
+LIBDIR   = $(PREFIX)/lib/modelgate
+MANDIR   = $(PREFIX)/share/man
+
+CC      ?= cc
+CLANG   ?= clang
+B       := build
+PKG     := libzip openssl jansson inih zlib liblzma libzstd liblz4 hdf5-serial
+
+CPPFLAGS += -D_GNU_SOURCE -DMG_LIBDIR='"$(LIBDIR)"'
+WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla
+CFLAGS   ?= -O2 -g
+CFLAGS   += $(WARN) -fPIC -fno-strict-aliasing -fstack-protector-strong
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKG) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKG) 2>/dev/null) -lbz2
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+CORE_SRC    := $(sort $(wildcard scanner/*.c policy/*.c))
+CORE_OBJ    := $(CORE_SRC:%.c=$(B)/obj/%.o)
+CLI_SRC     := $(sort $(wildcard cli/*.c))
+CLI_OBJ     := $(CLI_SRC:%.c=$(B)/obj/%.o)
+# The preload carries hidden copies of the policy code it needs in-process
+# (no OpenSSL, no libzip: those live in the helper).
+PRELOAD_POLICY_SRC ?= policy/policy.c policy/globals.c
+PRELOAD_SRC := $(sort $(wildcard preload/*.c))
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/pobj/%.o) $(PRELOAD_POLICY_SRC:%.c=$(B)/pobj/%.o) $(B)/pobj/scanner/report.o
+PRELOAD_STATIC ?= $(wildcard /usr/lib/x86_64-linux-gnu/libseccomp.a /usr/lib/x86_64-linux-gnu/libinih.a)
+UNIT_SRC    := $(sort $(wildcard tests/unit/check_*.c))
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+ASAN_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
+FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_SECONDS ?= 60
+
+.PHONY: all check check-unit check-asan check-integration fuzz fuzz-build \
+        bench install uninstall clean help check-syntax
+
+all: $(B)/modelgate $(B)/libmodelgate.so
+
+help:
+	@echo "make                 build build/modelgate and build/libmodelgate.so"
+	@echo "make check           unit tests, sanitizer unit tests, integration tests"
+	@echo "make check-unit      Check suites only (tests/unit)"
+	@echo "make check-asan      Check suites built with ASan+UBSan"
+	@echo "make check-integration  real-Python integration tests (tests/integration)"
+	@echo "make fuzz            libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each"
+	@echo "make bench           benchmarks, printed as ratios against a baseline"
+	@echo "make check-syntax    cppcheck and the banned-function grep"
+	@echo "make install         install to DESTDIR PREFIX=$(PREFIX)"
+	@echo "make uninstall       remove what install put there"
+	@echo "make clean           remove build/"
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libmgcore.a: $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/modelgate: $(CLI_OBJ) $(B)/libmgcore.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(B)/libmgcore.a $(PKG_LIBS)
+
+# --- the preload -----------------------------------------------------------
+PRELOAD_CFLAGS := $(CFLAGS) -fvisibility=hidden -DMG_PRELOAD
+$(B)/pobj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PRELOAD_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libmodelgate.so: $(PRELOAD_OBJ) preload/exports.map
+	$(CC) -shared -o $@ $(PRELOAD_OBJ) $(PRELOAD_STATIC) \
+	    -Wl,--version-script=preload/exports.map -Wl,--exclude-libs,ALL \
+	    -Wl,-z,now -Wl,-z,relro -Wl,--as-needed
+
+# --- tests -----------------------------------------------------------------
+$(B)/tests/%: tests/unit/%.c $(B)/libmgcore.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -Wno-error=shadow -o $@ $< \
+	    $(B)/libmgcore.a $(PKG_LIBS) $(CHECK_LIBS)
+
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined
+$(B)/asan/%: tests/unit/%.c $(CORE_SRC)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) -Wno-error=shadow $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ \
+	    $< $(CORE_SRC) $(PKG_LIBS) $(CHECK_LIBS)
+
+check-unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; CK_FORK=yes $$t; done
+
+check-asan: $(ASAN_BIN)
+	@set -e; for t in $(ASAN_BIN); do echo "== $$t (asan)"; \
+	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CK_FORK=no $$t; done
+
+check-integration: all
+	@bash tests/integration/run
+
+check: check-unit check-asan check-integration
+
+# --- fuzzing ---------------------------------------------------------------
+$(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	    $(PKG_CFLAGS) -o $@ $< $(CORE_SRC) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
+	    mkdir -p $(B)/fuzz/corpus-$$n; \
+	    echo "== $$n for $(FUZZ_SECONDS)s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
+	        $(B)/fuzz/corpus-$$n tests/fuzz/seeds/$$n; done
+
+bench: all
+	@bash bench/run
+
+check-syntax:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	    --inline-suppr -I scanner -I policy -I preload scanner policy preload cli
+	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|system)\s*\(' \
+	    scanner/*.c policy/*.c preload/*.c cli/*.c || \
+	    { echo "banned function used"; exit 1; }
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
+	install -m 0755 $(B)/modelgate $(DESTDIR)$(BINDIR)/modelgate
+	install -m 0644 $(B)/libmodelgate.so $(DESTDIR)$(LIBDIR)/libmodelgate.so
+	@if ls man/*.1 >/dev/null 2>&1; then install -d $(DESTDIR)$(MANDIR)/man1; \
+	    install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/modelgate $(DESTDIR)$(LIBDIR)/libmodelgate.so
+	-rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null
+	@for m in man/*.1; do [ -e "$$m" ] && rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done; true
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

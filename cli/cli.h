@@ -1,0 +1,22 @@
+/*
+ * cli.h - the modelgate commands.  Each returns the process exit status:
+ * 0 all allowed, 1 something would be sandboxed or denied, 2 usage or I/O
+ * error (DESIGN.md, "Contracts").
+ */
+#ifndef MG_CLI_H
+#define MG_CLI_H
+
+#define MG_EXIT_OK 0
+#define MG_EXIT_BLOCKED 1
+#define MG_EXIT_USAGE 2
+
+int mg_cmd_scan(int argc, char **argv);   /* scan.c */
+int mg_cmd_run(int argc, char **argv);    /* run.c */
+int mg_cmd_helper(int argc, char **argv); /* helper.c: started by the preload */
+int mg_cmd_pin(int argc, char **argv);    /* pin_cmd.c */
+int mg_cmd_policy(int argc, char **argv); /* policy_cmd.c */
+
+/* Print "modelgate: " + message to stderr. */
+void mg_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* MG_CLI_H */

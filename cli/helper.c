@@ -1,0 +1,10 @@
+/* helper.c - placeholder until the command lands. */
+#include "cli.h"
+
+int
+mg_cmd_helper(int argc, char **argv)
+{
+	(void)argc; (void)argv;
+	mg_cli_error("'helper' is not built yet");
+	return MG_EXIT_USAGE;
+}

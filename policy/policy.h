@@ -1,0 +1,98 @@
+/*
+ * policy.h - what is allowed and what each verdict does.
+ *
+ * A policy is the embedded default, optionally layered with the system
+ * policy (/etc/modelgate/policy.conf) and a user's file.  It owns the
+ * global allow/deny tables the scanner classifies with, the action taken for
+ * each verdict, and the settings the preload and helper need.
+ *
+ * This module links no OpenSSL (the pin table is pin.h): the preload
+ * carries a hidden static copy of it.
+ */
+#ifndef MG_POLICY_H
+#define MG_POLICY_H
+
+#include "../scanner/scanner.h"
+
+struct mg_policy;
+
+/* What happens to a load.  Ordered from most to least permissive. */
+enum mg_action {
+	MG_ACTION_ALLOW = 0,   /* let the open through */
+	MG_ACTION_AUDIT = 1,   /* let it through and log it */
+	MG_ACTION_SANDBOX = 2, /* lock the process out of the network first */
+	MG_ACTION_DENY = 3,    /* fail the open with EACCES */
+};
+
+/* "allow", "audit", "sandbox", "deny"; never NULL. */
+const char *mg_action_name(enum mg_action a);
+
+/* The embedded default policy, or NULL when out of memory. */
+struct mg_policy *mg_policy_new_default(void) MG_WUR;
+
+/* Free @p; NULL does nothing. */
+void mg_policy_free(struct mg_policy *p);
+
+/* The action @p takes for verdict @v. */
+enum mg_action mg_policy_action(const struct mg_policy *p, enum mg_verdict v);
+
+/*
+ * Classify the global (@module, @name) under @p: the policy's own extra
+ * lists first, then the embedded tables.  On MG_GLOBAL_DENIED *@category
+ * (if not NULL) is set to a static description.  Thread-safe.
+ */
+enum mg_gclass mg_policy_classify(const struct mg_policy *p,
+                                  const char *module, const char *name,
+                                  const char **category);
+
+/* A classifier bound to @p, valid as long as @p lives. */
+const struct mg_classifier *mg_policy_classifier(const struct mg_policy *p);
+
+/*
+ * The embedded tables alone (policy/globals.c): exact (module, name) pairs
+ * allowed, and deny entries (exact pairs, or every name of a module).
+ */
+enum mg_gclass mg_globals_classify(const char *module, const char *name,
+                                   const char **category);
+
+
+/*
+ * Settings the preload and helper read.  Each has an embedded default;
+ * the policy file (issue "Policy and pins") can change them.
+ */
+
+/* Sandbox options (the [sandbox] section). */
+struct mg_sandbox_conf {
+	int deny_exec;          /* also forbid execve/execveat (default 0) */
+	int dry_run;            /* log what would be blocked, block nothing */
+	char **readonly_paths;  /* Landlock read-only paths (NULL-terminated),
+	                           or NULL for none */
+};
+
+/*
+ * Build the effective policy: embedded default < system policy
+ * (/etc/modelgate/policy.conf, if present) < @user_path (may be NULL).
+ * @secure (AT_SECURE) means: the caller must not have read the environment.
+ * On MG_ERR_PARSE/MG_ERR_PERM/MG_ERR_IO, @err names the file and line.
+ */
+enum mg_err mg_policy_load_effective(const char *user_path, int secure,
+                                     struct mg_policy **out, char *err,
+                                     size_t errlen) MG_WUR;
+
+/* 1 if the preload acts in a process whose executable is @exe (a path). */
+int mg_policy_acts_in(const struct mg_policy *p, const char *exe);
+
+/* 1 if @path ends in one of the policy's model extensions. */
+int mg_policy_model_ext(const struct mg_policy *p, const char *path);
+
+/* 1 if files are also recognised by content (model magic), default 1. */
+int mg_policy_sniff(const struct mg_policy *p);
+
+/* Audit log file path, or NULL for none; and whether to use syslog. */
+const char *mg_policy_log_file(const struct mg_policy *p);
+int mg_policy_log_syslog(const struct mg_policy *p);
+
+/* The sandbox options; never NULL for a valid @p. */
+const struct mg_sandbox_conf *mg_policy_sandbox(const struct mg_policy *p);
+
+#endif /* MG_POLICY_H */

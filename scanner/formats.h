@@ -1,0 +1,71 @@
+/*
+ * formats.h - private to scanner/: the sniffer and one reader per format.
+ *
+ * Every reader has the same shape: it is handed the bytes of one file or
+ * archive member, finds exactly the bytes the real loader would unpickle (or
+ * evaluate), hands them to the pickle analyser or its own checks, and adds
+ * findings that name the member and offset.  Readers may recurse through
+ * mg_scan_any() for nested containers; @depth bounds that.
+ */
+#ifndef MG_FORMATS_H
+#define MG_FORMATS_H
+
+#include "scanner.h"
+
+/* What the first bytes of a buffer say it is. */
+enum mg_fmt {
+	MG_FMT_UNKNOWN = 0,
+	MG_FMT_PICKLE,
+	MG_FMT_ZIP,
+	MG_FMT_TAR,
+	MG_FMT_NPY,
+	MG_FMT_HDF5,
+	MG_FMT_SAFETENSORS,
+	MG_FMT_GGUF,
+	MG_FMT_GZIP,
+	MG_FMT_BZIP2,
+	MG_FMT_XZ,
+	MG_FMT_ZSTD,
+	MG_FMT_LZ4,
+	MG_FMT_ZLIB,
+	MG_FMT_7Z,
+};
+
+/* Decide the format of @buf by content alone. */
+enum mg_fmt mg_sniff(const uint8_t *buf, size_t len);
+
+/* Static name of @f ("pickle", "zip", ...). */
+const char *mg_fmt_name(enum mg_fmt f);
+
+/*
+ * Scan @buf as whatever its content says it is.  @name is the file path
+ * (for extension checks), @member the archive member or NULL.
+ */
+enum mg_err mg_scan_any(const struct mg_scan_opts *o, const char *name,
+                        const char *member, const uint8_t *buf, size_t len,
+                        unsigned depth, struct mg_report *rep) MG_WUR;
+
+
+/*
+ * Readers.  Same contract for all: scan @buf (the whole file or member)
+ * into @rep; MG_OK whatever the verdict, MG_ERR_NOMEM otherwise.
+ */
+#define MG_READER(fn) \
+	enum mg_err fn(const struct mg_scan_opts *o, const char *name, \
+	               const char *member, const uint8_t *buf, size_t len, \
+	               unsigned depth, struct mg_report *rep) MG_WUR
+
+MG_READER(mg_hdf5_scan);        /* hdf5.c: Keras .h5 configs */
+MG_READER(mg_safetensors_scan); /* safetensors.c */
+MG_READER(mg_gguf_scan);        /* gguf.c: chat templates */
+
+/*
+ * keras.c: a Keras model config (JSON text: an .h5 model_config attribute,
+ * or config.json of a .keras zip).  Lambda layers with code, gadget
+ * functions and non-Keras modules become findings against @member.
+ */
+enum mg_err mg_keras_config_scan(const struct mg_scan_opts *o,
+                                 const char *member, const uint8_t *json,
+                                 size_t len, struct mg_report *rep) MG_WUR;
+
+#endif /* MG_FORMATS_H */

@@ -1,0 +1,106 @@
+/*
+ * pickle.h - the pickle opcode analyser.
+ *
+ * Walks a pickle stream exactly as CPython's Modules/_pickle.c would
+ * (protocols 0-5), keeping a symbolic stack and memo, and reports every
+ * global the loader would resolve, normalised as the loader normalises it,
+ * classified by the classifier in the scan options.  Never executes input.
+ *
+ * Every format reader calls this; it calls nothing back up except the
+ * optional hooks below (which the joblib and torch readers use to step over
+ * raw array bodies and to learn storage keys).
+ */
+#ifndef MG_PICKLE_H
+#define MG_PICKLE_H
+
+#include "scanner.h"
+
+/* Kinds of symbolic value on the analyser's stack and memo. */
+enum mg_pkind {
+	MG_PV_NONE, MG_PV_BOOL, MG_PV_INT, MG_PV_BIGINT, MG_PV_FLOAT,
+	MG_PV_STR,    /* text (unicode); data/len hold UTF-8 */
+	MG_PV_BYTES,  /* bytes/bytearray/protocol-0 STRING; data/len */
+	MG_PV_TUPLE, MG_PV_LIST, MG_PV_DICT /* items: k0,v0,k1,v1,... */,
+	MG_PV_SET, MG_PV_FROZENSET,
+	MG_PV_GLOBAL, /* module/name: a resolved global (class or function) */
+	MG_PV_CALL,   /* result of REDUCE/NEWOBJ/NEWOBJ_EX/OBJ/INST:
+	                 items[0] = callable, items[1] = args (tuple),
+	                 state = BUILD state when one was applied, or NULL */
+	MG_PV_PERSID, /* result of PERSID/BINPERSID: items[0] = the pid */
+	MG_PV_BUFFER, /* NEXT_BUFFER out-of-band buffer */
+	MG_PV_EXT,    /* EXT1/2/4 registry object (always a finding) */
+	MG_PV_OTHER,  /* anything the analyser does not model */
+};
+
+/*
+ * A symbolic value.  Owned by the analyser's arena; valid only during the
+ * hook call that receives it.  Values may be shared (memo, DUP).
+ */
+struct mg_pvalue {
+	enum mg_pkind kind;
+	int64_t i;                  /* BOOL, INT (BIGINT: not representable) */
+	double f;                   /* FLOAT */
+	const uint8_t *data;        /* STR, BYTES */
+	size_t len;
+	const char *module, *name;  /* GLOBAL (normalised, NUL-terminated) */
+	struct mg_pvalue **items;   /* TUPLE, LIST, DICT, SET, CALL, PERSID */
+	size_t nitems;
+	struct mg_pvalue *state;    /* CALL: state given by BUILD, or NULL */
+};
+
+/*
+ * Optional callbacks for format readers.  All may be NULL.
+ *
+ * on_build: called after BUILD has attached @state to @obj (an MG_PV_CALL
+ *   whose callable is a GLOBAL).  @pos is the stream offset just after the
+ *   BUILD opcode.  The hook may ask the analyser to step over @*skip raw
+ *   bytes that the loader reads from the file at this point (joblib writes
+ *   array bodies there), or to scan a nested pickle there by returning 1
+ *   with *skip = 0 (the analyser then scans a complete inner pickle in
+ *   place, and continues after its STOP).  Return 0 to continue normally,
+ *   1 for "nested pickle here", -1 to stop with an error finding that the
+ *   hook has already added to the report.
+ *
+ * on_persid: called for each persistent id the loader would pass to
+ *   persistent_load (torch uses ('storage', type, key, location, numel)).
+ */
+struct mg_pickle_hooks {
+	int (*on_build)(void *ctx, const struct mg_pvalue *obj,
+	                const uint8_t *buf, size_t len, size_t pos,
+	                size_t *skip);
+	void (*on_persid)(void *ctx, const struct mg_pvalue *pid);
+	void *ctx;
+};
+
+/*
+ * Scan one pickle starting at @buf[0] (up to and including its STOP) into
+ * @rep.  @member names where it lives (NULL for the file itself) and @base
+ * is added to every offset reported.  On return *@end is the offset just
+ * after STOP, or the offset where parsing failed (an error finding has then
+ * been added).  Returns MG_OK (whatever the verdict) or MG_ERR_NOMEM.
+ */
+enum mg_err mg_pickle_scan_one(const struct mg_scan_opts *o,
+                               const struct mg_pickle_hooks *hooks,
+                               const uint8_t *buf, size_t len,
+                               const char *member, uint64_t base,
+                               struct mg_report *rep, size_t *end) MG_WUR;
+
+/*
+ * Scan every pickle stacked in @buf[0..@len) until the bytes run out (at
+ * most o->max_pickles; more is a finding).  Bytes after a STOP that do not
+ * parse as a pickle are an error finding: unparseable is never clean.
+ */
+enum mg_err mg_pickle_scan_all(const struct mg_scan_opts *o,
+                               const struct mg_pickle_hooks *hooks,
+                               const uint8_t *buf, size_t len,
+                               const char *member, uint64_t base,
+                               struct mg_report *rep) MG_WUR;
+
+/*
+ * 1 if @buf plausibly starts a pickle the loader would accept: PROTO 2-5,
+ * or a protocol-0/1 opcode that can begin a stream followed by a sane next
+ * byte.  Used by the sniffer; cheap, reads at most 16 bytes.
+ */
+int mg_pickle_sniff(const uint8_t *buf, size_t len);
+
+#endif /* MG_PICKLE_H */

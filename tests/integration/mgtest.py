@@ -1,0 +1,48 @@
+"""Helpers for modelgate's Python integration tests.
+
+A test calls check(name, condition, why) once per property it proves; the
+runner (tests/integration/run) counts the PASS/FAIL lines.  finish() exits
+non-zero if anything failed.
+"""
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.environ.get("MG_ROOT", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
+BUILD = os.environ.get("MG_BUILD", os.path.join(ROOT, "build"))
+MG = os.environ.get("MG_BIN", os.path.join(BUILD, "modelgate"))
+LIB = os.environ.get("MG_LIB", os.path.join(BUILD, "libmodelgate.so"))
+PYTHON = "/usr/bin/python3"
+WORK = os.environ.get("MG_WORK", os.getcwd())
+
+_failed = 0
+
+
+def check(name, ok, why=""):
+    """Record one property: PASS name, or FAIL name: why."""
+    global _failed
+    if ok:
+        print(f"PASS {name}", flush=True)
+    else:
+        _failed += 1
+        print(f"FAIL {name}: {why}", flush=True)
+    return ok
+
+
+def scan_json(*paths, policy=None):
+    """Run `modelgate scan --format json` and return (exit code, document)."""
+    cmd = [MG, "scan", "--format", "json"]
+    if policy:
+        cmd += ["--policy", policy]
+    cmd += list(paths)
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        doc = json.loads(p.stdout)
+    except ValueError:
+        doc = None
+    return p.returncode, doc, p.stderr
+
+
+def finish():
+    sys.exit(1 if _failed else 0)
