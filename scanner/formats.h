@@ -55,6 +55,14 @@ enum mg_err mg_scan_any(const struct mg_scan_opts *o, const char *name,
 	               const char *member, const uint8_t *buf, size_t len, \
 	               unsigned depth, struct mg_report *rep) MG_WUR
 
+MG_READER(mg_zip_scan);           /* zip.c: torch zip, TorchScript, npz, .keras */
+MG_READER(mg_tar_scan);           /* tar.c: torch's oldest tar format */
+MG_READER(mg_npy_scan);           /* npy.c: .npy headers v1-3, object arrays */
+MG_READER(mg_torch_legacy_scan);  /* torch_legacy.c: pre-zip torch.save */
+MG_READER(mg_pickle_stream_scan); /* joblib.c: stacked pickles, joblib
+                                     array bodies stepped over exactly */
+MG_READER(mg_compressed_scan);    /* compress.c: gzip/bz2/xz/lzma/zstd/lz4/
+                                     zlib wrappers, size-capped */
 MG_READER(mg_hdf5_scan);        /* hdf5.c: Keras .h5 configs */
 MG_READER(mg_safetensors_scan); /* safetensors.c */
 MG_READER(mg_gguf_scan);        /* gguf.c: chat templates */
