@@ -174,4 +174,12 @@ enum mg_err mg_scan_buffer(const struct mg_scan_opts *o, const char *name,
 enum mg_err mg_scan_fd(const struct mg_scan_opts *o, int fd, const char *name,
                        struct mg_report *rep) MG_WUR;
 
+
+/*
+ * Static name of the format the first bytes of @buf show ("pickle", "zip",
+ * "npy", ...), or NULL when they match no format modelgate reads or knows.
+ * Cheap: looks at no more than the first 1 KiB.
+ */
+const char *mg_scan_sniff(const uint8_t *buf, size_t len);
+
 #endif /* MG_SCANNER_H */
