@@ -40,9 +40,10 @@ ASAN_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
 FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_SECONDS ?= 60
+CHECK_FUZZ_SECONDS ?= 30
 
 .PHONY: all check check-unit check-asan check-integration fuzz fuzz-build \
-        bench install uninstall clean help check-syntax
+        check-fuzz bench install uninstall clean help check-syntax
 
 all: $(B)/modelgate $(B)/libmodelgate.so
 
@@ -52,6 +53,7 @@ help:
 	@echo "make check-unit      Check suites only (tests/unit)"
 	@echo "make check-asan      Check suites built with ASan+UBSan"
 	@echo "make check-integration  real-Python integration tests (tests/integration)"
+	@echo "make check-fuzz      every fuzz target for CHECK_FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) (part of check)"
 	@echo "make fuzz            libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each"
 	@echo "make bench           benchmarks, printed as ratios against a baseline"
 	@echo "make check-syntax    cppcheck and the banned-function grep"
@@ -89,10 +91,19 @@ $(B)/tests/%: tests/unit/%.c $(B)/libmgcore.a
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=undefined
-$(B)/asan/%: tests/unit/%.c $(CORE_SRC)
+$(B)/aobj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/asan/libmgcore.a: $(CORE_SRC:%.c=$(B)/aobj/%.o)
+	@mkdir -p $(@D)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/asan/%: tests/unit/%.c $(B)/asan/libmgcore.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WARN) -Wno-error=shadow $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ \
-	    $< $(CORE_SRC) $(PKG_LIBS) $(CHECK_LIBS)
+	    $< $(B)/asan/libmgcore.a $(PKG_LIBS) $(CHECK_LIBS)
 
 check-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; CK_FORK=yes $$t; done
@@ -104,22 +115,40 @@ check-asan: $(ASAN_BIN)
 check-integration: all
 	@bash tests/integration/run
 
-check: check-unit check-asan check-integration
+check: check-unit check-asan check-fuzz check-integration
 
 # --- fuzzing ---------------------------------------------------------------
-$(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
+FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined
+$(B)/fobj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CLANG) $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	    $(PKG_CFLAGS) -o $@ $< $(CORE_SRC) $(PKG_LIBS)
+	$(CLANG) $(CPPFLAGS) -std=c11 $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
+	    $(PKG_CFLAGS) -c $< -o $@
+
+$(B)/fuzz/libmgcore.a: $(CORE_SRC:%.c=$(B)/fobj/%.o)
+	@mkdir -p $(@D)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzz/libmgcore.a
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -std=c11 $(FUZZ_FLAGS) -fsanitize=fuzzer \
+	    $(PKG_CFLAGS) -o $@ $< $(B)/fuzz/libmgcore.a $(PKG_LIBS)
 
 fuzz-build: $(FUZZ_BIN)
 
+# Run every target for FUZZ_SECONDS from its seeds; new inputs are kept in
+# build/fuzz/corpus-NAME, crashes in build/fuzz/ (artifact_prefix).
 fuzz: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
 	    mkdir -p $(B)/fuzz/corpus-$$n; \
 	    echo "== $$n for $(FUZZ_SECONDS)s"; \
 	    $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
+	        -artifact_prefix=$(B)/fuzz/$$n- -print_final_stats=0 \
 	        $(B)/fuzz/corpus-$$n tests/fuzz/seeds/$$n; done
+
+# The bounded run `make check` does (CI): every target, sanitizers on.
+check-fuzz:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 
 bench: all
 	@bash bench/run
