@@ -35,6 +35,14 @@ enum mg_pkind {
 /*
  * A symbolic value.  Owned by the analyser's arena; valid only during the
  * hook call that receives it.  Values may be shared (memo, DUP).
+ *
+ * Bounds (pickle.c): containers keep their first 256 items (what a hook
+ * needs: joblib's state dict, torch's persistent-id tuple), so nitems may
+ * be less than the real length.  NEWOBJ_EX's args are (args, kwargs).
+ * A protocol-0 STRING/UNICODE longer than 4 KiB once decoded is validated
+ * but not materialised: data is NULL and len its decoded length.  STRING,
+ * BINSTRING and SHORT_BINSTRING values are MG_PV_BYTES here although the
+ * default loaders decode them to str (STACK_GLOBAL accepts them as such).
  */
 struct mg_pvalue {
 	enum mg_pkind kind;
@@ -60,6 +68,17 @@ struct mg_pvalue {
  *   place, and continues after its STOP).  Return 0 to continue normally,
  *   1 for "nested pickle here", -1 to stop with an error finding that the
  *   hook has already added to the report.
+ *
+ *   Refinements (pickle.c): @pos is where the loader's *file* position is,
+ *   which is what joblib's read_array reads from.  Outside a FRAME that is
+ *   just after BUILD.  Inside a FRAME it is the end of that frame: the
+ *   pure-Python unpickler joblib uses reads a whole frame before running
+ *   its opcodes, so the raw bytes follow the frame; the analyser then runs
+ *   the rest of the frame's opcodes and resumes at @pos + *skip (or after
+ *   the nested pickle's STOP).  A 1 with *skip > 0 skips first, then scans
+ *   the nested pickle.  A skip past the end of the buffer is an error
+ *   finding.  The analyser calls on_build only when @obj's callable is an
+ *   MG_PV_GLOBAL, and nests pickles at most 4 deep (more: pickle.limit).
  *
  * on_persid: called for each persistent id the loader would pass to
  *   persistent_load (torch uses ('storage', type, key, location, numel)).

@@ -1,0 +1,35 @@
+/*
+ * pickle_text.h - private to scanner/: byte-level helpers of the pickle
+ * analyser (pickle_text.c).  Pure functions; nothing here allocates.
+ */
+#ifndef MG_PICKLE_TEXT_H
+#define MG_PICKLE_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Decode the body of a protocol-0 STRING (between its quotes) as the
+ * loader's PyBytes_DecodeEscape does.  @out may be NULL to validate and
+ * count only; otherwise it must hold the count returned by a NULL pass.
+ * Returns the decoded length, or -1 with *@bad set to the offset (in @in)
+ * of the bad escape (trailing backslash, \x without two hex digits).
+ */
+long long mg_pickle_unescape_string(const uint8_t *in, size_t n,
+                                    uint8_t *out, size_t *bad);
+
+/*
+ * Decode a protocol-0 UNICODE line as raw-unicode-escape, into UTF-8.
+ * Same calling convention as mg_pickle_unescape_string(); -1 for a
+ * truncated \u/\U escape or a code point above U+10FFFF.
+ */
+long long mg_pickle_unescape_unicode(const uint8_t *in, size_t n,
+                                     uint8_t *out, size_t *bad);
+
+/* 0 if @b[0..@n) is UTF-8 as "surrogatepass" accepts it, else -1. */
+int mg_pickle_utf8_valid(const uint8_t *b, size_t n);
+
+/* 1 if any dot-separated component of the C string @s is __x__-shaped. */
+int mg_pickle_has_dunder(const char *s);
+
+#endif /* MG_PICKLE_TEXT_H */

@@ -1,0 +1,1107 @@
+/*
+ * check_pickle.c - the pickle opcode analyser (scanner/pickle.c).
+ *
+ * Streams are built in C.  The plain_pN arrays were generated with
+ *   /usr/bin/python3 -c 'import pickle, collections; obj = {"a": [1, -2,
+ *   2.5, None, True, False, b"x", "y\u00e9", (1, 2, 3), (), {1},
+ *   frozenset({2}), 10**30, -300, 70000, bytearray(b"z")],
+ *   "o": collections.OrderedDict(k=1)}; print(pickle.dumps(obj, protocol=N))'
+ * for N = 0..5 (bytes pasted as C arrays).  A tiny classifier stands in for
+ * the real tables: it allows the globals those arrays use, denies os system
+ * and builtins eval, and knows nothing else.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../scanner/pickle.h"
+
+static const uint8_t plain_p0[] = {
+	0x28, 0x64, 0x70, 0x30, 0x0a, 0x56, 0x61, 0x0a, 0x70, 0x31, 0x0a, 0x28,
+	0x6c, 0x70, 0x32, 0x0a, 0x49, 0x31, 0x0a, 0x61, 0x49, 0x2d, 0x32, 0x0a,
+	0x61, 0x46, 0x32, 0x2e, 0x35, 0x0a, 0x61, 0x4e, 0x61, 0x49, 0x30, 0x31,
+	0x0a, 0x61, 0x49, 0x30, 0x30, 0x0a, 0x61, 0x63, 0x5f, 0x63, 0x6f, 0x64,
+	0x65, 0x63, 0x73, 0x0a, 0x65, 0x6e, 0x63, 0x6f, 0x64, 0x65, 0x0a, 0x70,
+	0x33, 0x0a, 0x28, 0x56, 0x78, 0x0a, 0x70, 0x34, 0x0a, 0x56, 0x6c, 0x61,
+	0x74, 0x69, 0x6e, 0x31, 0x0a, 0x70, 0x35, 0x0a, 0x74, 0x70, 0x36, 0x0a,
+	0x52, 0x70, 0x37, 0x0a, 0x61, 0x56, 0x79, 0xe9, 0x0a, 0x70, 0x38, 0x0a,
+	0x61, 0x28, 0x49, 0x31, 0x0a, 0x49, 0x32, 0x0a, 0x49, 0x33, 0x0a, 0x74,
+	0x70, 0x39, 0x0a, 0x61, 0x28, 0x74, 0x61, 0x63, 0x5f, 0x5f, 0x62, 0x75,
+	0x69, 0x6c, 0x74, 0x69, 0x6e, 0x5f, 0x5f, 0x0a, 0x73, 0x65, 0x74, 0x0a,
+	0x70, 0x31, 0x30, 0x0a, 0x28, 0x28, 0x6c, 0x70, 0x31, 0x31, 0x0a, 0x49,
+	0x31, 0x0a, 0x61, 0x74, 0x70, 0x31, 0x32, 0x0a, 0x52, 0x70, 0x31, 0x33,
+	0x0a, 0x61, 0x63, 0x5f, 0x5f, 0x62, 0x75, 0x69, 0x6c, 0x74, 0x69, 0x6e,
+	0x5f, 0x5f, 0x0a, 0x66, 0x72, 0x6f, 0x7a, 0x65, 0x6e, 0x73, 0x65, 0x74,
+	0x0a, 0x70, 0x31, 0x34, 0x0a, 0x28, 0x28, 0x6c, 0x70, 0x31, 0x35, 0x0a,
+	0x49, 0x32, 0x0a, 0x61, 0x74, 0x70, 0x31, 0x36, 0x0a, 0x52, 0x70, 0x31,
+	0x37, 0x0a, 0x61, 0x4c, 0x31, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x4c,
+	0x0a, 0x61, 0x49, 0x2d, 0x33, 0x30, 0x30, 0x0a, 0x61, 0x49, 0x37, 0x30,
+	0x30, 0x30, 0x30, 0x0a, 0x61, 0x63, 0x5f, 0x5f, 0x62, 0x75, 0x69, 0x6c,
+	0x74, 0x69, 0x6e, 0x5f, 0x5f, 0x0a, 0x62, 0x79, 0x74, 0x65, 0x61, 0x72,
+	0x72, 0x61, 0x79, 0x0a, 0x70, 0x31, 0x38, 0x0a, 0x28, 0x67, 0x33, 0x0a,
+	0x28, 0x56, 0x7a, 0x0a, 0x70, 0x31, 0x39, 0x0a, 0x67, 0x35, 0x0a, 0x74,
+	0x70, 0x32, 0x30, 0x0a, 0x52, 0x70, 0x32, 0x31, 0x0a, 0x74, 0x70, 0x32,
+	0x32, 0x0a, 0x52, 0x70, 0x32, 0x33, 0x0a, 0x61, 0x73, 0x56, 0x6f, 0x0a,
+	0x70, 0x32, 0x34, 0x0a, 0x63, 0x63, 0x6f, 0x6c, 0x6c, 0x65, 0x63, 0x74,
+	0x69, 0x6f, 0x6e, 0x73, 0x0a, 0x4f, 0x72, 0x64, 0x65, 0x72, 0x65, 0x64,
+	0x44, 0x69, 0x63, 0x74, 0x0a, 0x70, 0x32, 0x35, 0x0a, 0x28, 0x74, 0x52,
+	0x70, 0x32, 0x36, 0x0a, 0x56, 0x6b, 0x0a, 0x70, 0x32, 0x37, 0x0a, 0x49,
+	0x31, 0x0a, 0x73, 0x73, 0x2e
+};
+static const uint8_t plain_p1[] = {
+	0x7d, 0x71, 0x00, 0x28, 0x58, 0x01, 0x00, 0x00, 0x00, 0x61, 0x71, 0x01,
+	0x5d, 0x71, 0x02, 0x28, 0x4b, 0x01, 0x4a, 0xfe, 0xff, 0xff, 0xff, 0x47,
+	0x40, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x4e, 0x49, 0x30, 0x31,
+	0x0a, 0x49, 0x30, 0x30, 0x0a, 0x63, 0x5f, 0x63, 0x6f, 0x64, 0x65, 0x63,
+	0x73, 0x0a, 0x65, 0x6e, 0x63, 0x6f, 0x64, 0x65, 0x0a, 0x71, 0x03, 0x28,
+	0x58, 0x01, 0x00, 0x00, 0x00, 0x78, 0x71, 0x04, 0x58, 0x06, 0x00, 0x00,
+	0x00, 0x6c, 0x61, 0x74, 0x69, 0x6e, 0x31, 0x71, 0x05, 0x74, 0x71, 0x06,
+	0x52, 0x71, 0x07, 0x58, 0x03, 0x00, 0x00, 0x00, 0x79, 0xc3, 0xa9, 0x71,
+	0x08, 0x28, 0x4b, 0x01, 0x4b, 0x02, 0x4b, 0x03, 0x74, 0x71, 0x09, 0x29,
+	0x63, 0x5f, 0x5f, 0x62, 0x75, 0x69, 0x6c, 0x74, 0x69, 0x6e, 0x5f, 0x5f,
+	0x0a, 0x73, 0x65, 0x74, 0x0a, 0x71, 0x0a, 0x28, 0x5d, 0x71, 0x0b, 0x4b,
+	0x01, 0x61, 0x74, 0x71, 0x0c, 0x52, 0x71, 0x0d, 0x63, 0x5f, 0x5f, 0x62,
+	0x75, 0x69, 0x6c, 0x74, 0x69, 0x6e, 0x5f, 0x5f, 0x0a, 0x66, 0x72, 0x6f,
+	0x7a, 0x65, 0x6e, 0x73, 0x65, 0x74, 0x0a, 0x71, 0x0e, 0x28, 0x5d, 0x71,
+	0x0f, 0x4b, 0x02, 0x61, 0x74, 0x71, 0x10, 0x52, 0x71, 0x11, 0x4c, 0x31,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x4c, 0x0a, 0x4a, 0xd4, 0xfe, 0xff,
+	0xff, 0x4a, 0x70, 0x11, 0x01, 0x00, 0x63, 0x5f, 0x5f, 0x62, 0x75, 0x69,
+	0x6c, 0x74, 0x69, 0x6e, 0x5f, 0x5f, 0x0a, 0x62, 0x79, 0x74, 0x65, 0x61,
+	0x72, 0x72, 0x61, 0x79, 0x0a, 0x71, 0x12, 0x28, 0x68, 0x03, 0x28, 0x58,
+	0x01, 0x00, 0x00, 0x00, 0x7a, 0x71, 0x13, 0x68, 0x05, 0x74, 0x71, 0x14,
+	0x52, 0x71, 0x15, 0x74, 0x71, 0x16, 0x52, 0x71, 0x17, 0x65, 0x58, 0x01,
+	0x00, 0x00, 0x00, 0x6f, 0x71, 0x18, 0x63, 0x63, 0x6f, 0x6c, 0x6c, 0x65,
+	0x63, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x0a, 0x4f, 0x72, 0x64, 0x65, 0x72,
+	0x65, 0x64, 0x44, 0x69, 0x63, 0x74, 0x0a, 0x71, 0x19, 0x29, 0x52, 0x71,
+	0x1a, 0x58, 0x01, 0x00, 0x00, 0x00, 0x6b, 0x71, 0x1b, 0x4b, 0x01, 0x73,
+	0x75, 0x2e
+};
+static const uint8_t plain_p2[] = {
+	0x80, 0x02, 0x7d, 0x71, 0x00, 0x28, 0x58, 0x01, 0x00, 0x00, 0x00, 0x61,
+	0x71, 0x01, 0x5d, 0x71, 0x02, 0x28, 0x4b, 0x01, 0x4a, 0xfe, 0xff, 0xff,
+	0xff, 0x47, 0x40, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x4e, 0x88,
+	0x89, 0x63, 0x5f, 0x63, 0x6f, 0x64, 0x65, 0x63, 0x73, 0x0a, 0x65, 0x6e,
+	0x63, 0x6f, 0x64, 0x65, 0x0a, 0x71, 0x03, 0x58, 0x01, 0x00, 0x00, 0x00,
+	0x78, 0x71, 0x04, 0x58, 0x06, 0x00, 0x00, 0x00, 0x6c, 0x61, 0x74, 0x69,
+	0x6e, 0x31, 0x71, 0x05, 0x86, 0x71, 0x06, 0x52, 0x71, 0x07, 0x58, 0x03,
+	0x00, 0x00, 0x00, 0x79, 0xc3, 0xa9, 0x71, 0x08, 0x4b, 0x01, 0x4b, 0x02,
+	0x4b, 0x03, 0x87, 0x71, 0x09, 0x29, 0x63, 0x5f, 0x5f, 0x62, 0x75, 0x69,
+	0x6c, 0x74, 0x69, 0x6e, 0x5f, 0x5f, 0x0a, 0x73, 0x65, 0x74, 0x0a, 0x71,
+	0x0a, 0x5d, 0x71, 0x0b, 0x4b, 0x01, 0x61, 0x85, 0x71, 0x0c, 0x52, 0x71,
+	0x0d, 0x63, 0x5f, 0x5f, 0x62, 0x75, 0x69, 0x6c, 0x74, 0x69, 0x6e, 0x5f,
+	0x5f, 0x0a, 0x66, 0x72, 0x6f, 0x7a, 0x65, 0x6e, 0x73, 0x65, 0x74, 0x0a,
+	0x71, 0x0e, 0x5d, 0x71, 0x0f, 0x4b, 0x02, 0x61, 0x85, 0x71, 0x10, 0x52,
+	0x71, 0x11, 0x8a, 0x0d, 0x00, 0x00, 0x00, 0x40, 0xea, 0xed, 0x74, 0x46,
+	0xd0, 0x9c, 0x2c, 0x9f, 0x0c, 0x4a, 0xd4, 0xfe, 0xff, 0xff, 0x4a, 0x70,
+	0x11, 0x01, 0x00, 0x63, 0x5f, 0x5f, 0x62, 0x75, 0x69, 0x6c, 0x74, 0x69,
+	0x6e, 0x5f, 0x5f, 0x0a, 0x62, 0x79, 0x74, 0x65, 0x61, 0x72, 0x72, 0x61,
+	0x79, 0x0a, 0x71, 0x12, 0x68, 0x03, 0x58, 0x01, 0x00, 0x00, 0x00, 0x7a,
+	0x71, 0x13, 0x68, 0x05, 0x86, 0x71, 0x14, 0x52, 0x71, 0x15, 0x85, 0x71,
+	0x16, 0x52, 0x71, 0x17, 0x65, 0x58, 0x01, 0x00, 0x00, 0x00, 0x6f, 0x71,
+	0x18, 0x63, 0x63, 0x6f, 0x6c, 0x6c, 0x65, 0x63, 0x74, 0x69, 0x6f, 0x6e,
+	0x73, 0x0a, 0x4f, 0x72, 0x64, 0x65, 0x72, 0x65, 0x64, 0x44, 0x69, 0x63,
+	0x74, 0x0a, 0x71, 0x19, 0x29, 0x52, 0x71, 0x1a, 0x58, 0x01, 0x00, 0x00,
+	0x00, 0x6b, 0x71, 0x1b, 0x4b, 0x01, 0x73, 0x75, 0x2e
+};
+static const uint8_t plain_p3[] = {
+	0x80, 0x03, 0x7d, 0x71, 0x00, 0x28, 0x58, 0x01, 0x00, 0x00, 0x00, 0x61,
+	0x71, 0x01, 0x5d, 0x71, 0x02, 0x28, 0x4b, 0x01, 0x4a, 0xfe, 0xff, 0xff,
+	0xff, 0x47, 0x40, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x4e, 0x88,
+	0x89, 0x43, 0x01, 0x78, 0x71, 0x03, 0x58, 0x03, 0x00, 0x00, 0x00, 0x79,
+	0xc3, 0xa9, 0x71, 0x04, 0x4b, 0x01, 0x4b, 0x02, 0x4b, 0x03, 0x87, 0x71,
+	0x05, 0x29, 0x63, 0x62, 0x75, 0x69, 0x6c, 0x74, 0x69, 0x6e, 0x73, 0x0a,
+	0x73, 0x65, 0x74, 0x0a, 0x71, 0x06, 0x5d, 0x71, 0x07, 0x4b, 0x01, 0x61,
+	0x85, 0x71, 0x08, 0x52, 0x71, 0x09, 0x63, 0x62, 0x75, 0x69, 0x6c, 0x74,
+	0x69, 0x6e, 0x73, 0x0a, 0x66, 0x72, 0x6f, 0x7a, 0x65, 0x6e, 0x73, 0x65,
+	0x74, 0x0a, 0x71, 0x0a, 0x5d, 0x71, 0x0b, 0x4b, 0x02, 0x61, 0x85, 0x71,
+	0x0c, 0x52, 0x71, 0x0d, 0x8a, 0x0d, 0x00, 0x00, 0x00, 0x40, 0xea, 0xed,
+	0x74, 0x46, 0xd0, 0x9c, 0x2c, 0x9f, 0x0c, 0x4a, 0xd4, 0xfe, 0xff, 0xff,
+	0x4a, 0x70, 0x11, 0x01, 0x00, 0x63, 0x62, 0x75, 0x69, 0x6c, 0x74, 0x69,
+	0x6e, 0x73, 0x0a, 0x62, 0x79, 0x74, 0x65, 0x61, 0x72, 0x72, 0x61, 0x79,
+	0x0a, 0x71, 0x0e, 0x43, 0x01, 0x7a, 0x71, 0x0f, 0x85, 0x71, 0x10, 0x52,
+	0x71, 0x11, 0x65, 0x58, 0x01, 0x00, 0x00, 0x00, 0x6f, 0x71, 0x12, 0x63,
+	0x63, 0x6f, 0x6c, 0x6c, 0x65, 0x63, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x0a,
+	0x4f, 0x72, 0x64, 0x65, 0x72, 0x65, 0x64, 0x44, 0x69, 0x63, 0x74, 0x0a,
+	0x71, 0x13, 0x29, 0x52, 0x71, 0x14, 0x58, 0x01, 0x00, 0x00, 0x00, 0x6b,
+	0x71, 0x15, 0x4b, 0x01, 0x73, 0x75, 0x2e
+};
+static const uint8_t plain_p4[] = {
+	0x80, 0x04, 0x95, 0xa4, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x7d,
+	0x94, 0x28, 0x8c, 0x01, 0x61, 0x94, 0x5d, 0x94, 0x28, 0x4b, 0x01, 0x4a,
+	0xfe, 0xff, 0xff, 0xff, 0x47, 0x40, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x4e, 0x88, 0x89, 0x43, 0x01, 0x78, 0x94, 0x8c, 0x03, 0x79, 0xc3,
+	0xa9, 0x94, 0x4b, 0x01, 0x4b, 0x02, 0x4b, 0x03, 0x87, 0x94, 0x29, 0x8f,
+	0x94, 0x28, 0x4b, 0x01, 0x90, 0x28, 0x4b, 0x02, 0x91, 0x94, 0x8a, 0x0d,
+	0x00, 0x00, 0x00, 0x40, 0xea, 0xed, 0x74, 0x46, 0xd0, 0x9c, 0x2c, 0x9f,
+	0x0c, 0x4a, 0xd4, 0xfe, 0xff, 0xff, 0x4a, 0x70, 0x11, 0x01, 0x00, 0x8c,
+	0x08, 0x62, 0x75, 0x69, 0x6c, 0x74, 0x69, 0x6e, 0x73, 0x94, 0x8c, 0x09,
+	0x62, 0x79, 0x74, 0x65, 0x61, 0x72, 0x72, 0x61, 0x79, 0x94, 0x93, 0x94,
+	0x43, 0x01, 0x7a, 0x94, 0x85, 0x94, 0x52, 0x94, 0x65, 0x8c, 0x01, 0x6f,
+	0x94, 0x8c, 0x0b, 0x63, 0x6f, 0x6c, 0x6c, 0x65, 0x63, 0x74, 0x69, 0x6f,
+	0x6e, 0x73, 0x94, 0x8c, 0x0b, 0x4f, 0x72, 0x64, 0x65, 0x72, 0x65, 0x64,
+	0x44, 0x69, 0x63, 0x74, 0x94, 0x93, 0x94, 0x29, 0x52, 0x94, 0x8c, 0x01,
+	0x6b, 0x94, 0x4b, 0x01, 0x73, 0x75, 0x2e
+};
+static const uint8_t plain_p5[] = {
+	0x80, 0x05, 0x95, 0x8e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x7d,
+	0x94, 0x28, 0x8c, 0x01, 0x61, 0x94, 0x5d, 0x94, 0x28, 0x4b, 0x01, 0x4a,
+	0xfe, 0xff, 0xff, 0xff, 0x47, 0x40, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x4e, 0x88, 0x89, 0x43, 0x01, 0x78, 0x94, 0x8c, 0x03, 0x79, 0xc3,
+	0xa9, 0x94, 0x4b, 0x01, 0x4b, 0x02, 0x4b, 0x03, 0x87, 0x94, 0x29, 0x8f,
+	0x94, 0x28, 0x4b, 0x01, 0x90, 0x28, 0x4b, 0x02, 0x91, 0x94, 0x8a, 0x0d,
+	0x00, 0x00, 0x00, 0x40, 0xea, 0xed, 0x74, 0x46, 0xd0, 0x9c, 0x2c, 0x9f,
+	0x0c, 0x4a, 0xd4, 0xfe, 0xff, 0xff, 0x4a, 0x70, 0x11, 0x01, 0x00, 0x96,
+	0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x7a, 0x94, 0x65, 0x8c,
+	0x01, 0x6f, 0x94, 0x8c, 0x0b, 0x63, 0x6f, 0x6c, 0x6c, 0x65, 0x63, 0x74,
+	0x69, 0x6f, 0x6e, 0x73, 0x94, 0x8c, 0x0b, 0x4f, 0x72, 0x64, 0x65, 0x72,
+	0x65, 0x64, 0x44, 0x69, 0x63, 0x74, 0x94, 0x93, 0x94, 0x29, 0x52, 0x94,
+	0x8c, 0x01, 0x6b, 0x94, 0x4b, 0x01, 0x73, 0x75, 0x2e
+};
+
+static enum mg_gclass
+test_classify(void *ctx, const char *m, const char *n, const char **cat)
+{
+	static const char *const allow[][2] = {
+		{ "collections", "OrderedDict" }, { "builtins", "set" },
+		{ "builtins", "frozenset" }, { "builtins", "bytearray" },
+		{ "_codecs", "encode" },
+	};
+	size_t i;
+
+	(void)ctx;
+	if ((strcmp(m, "os") == 0 && strcmp(n, "system") == 0) ||
+	    (strcmp(m, "builtins") == 0 && strcmp(n, "eval") == 0)) {
+		*cat = "code execution";
+		return MG_GLOBAL_DENIED;
+	}
+	for (i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
+		if (strcmp(m, allow[i][0]) == 0 && strcmp(n, allow[i][1]) == 0)
+			return MG_GLOBAL_ALLOWED;
+	return MG_GLOBAL_UNKNOWN;
+}
+
+static const struct mg_classifier test_classifier = { test_classify, NULL };
+
+static struct mg_scan_opts
+opts(void)
+{
+	struct mg_scan_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.classifier = &test_classifier;
+	o.max_stack = 1 << 20;
+	o.max_memo = 1 << 20;
+	o.max_pickles = 16;
+	return o;
+}
+
+static struct mg_report *
+scan_hooks(const struct mg_scan_opts *o, const struct mg_pickle_hooks *h,
+           const void *b, size_t n)
+{
+	struct mg_report *r = mg_report_new();
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(mg_pickle_scan_all(o, h, b, n, NULL, 0, r), MG_OK);
+	return r;
+}
+
+static struct mg_report *
+scan(const void *b, size_t n)
+{
+	struct mg_scan_opts o = opts();
+
+	return scan_hooks(&o, NULL, b, n);
+}
+
+#define S(lit) (const uint8_t *)(lit), sizeof(lit) - 1
+
+static int
+has_rule(const struct mg_report *r, const char *rule)
+{
+	size_t i;
+
+	for (i = 0; i < r->nfindings; i++)
+		if (strcmp(r->findings[i].rule, rule) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+has_global(const struct mg_report *r, const char *m, const char *n,
+           enum mg_verdict v)
+{
+	size_t i;
+
+	for (i = 0; i < r->nglobals; i++)
+		if (strcmp(r->globals[i].module, m) == 0 &&
+		    strcmp(r->globals[i].name, n) == 0)
+			return r->globals[i].verdict == v;
+	return 0;
+}
+
+/* Expect verdict @v and (when non-NULL) a finding with @rule. */
+static void
+expect(const void *b, size_t n, enum mg_verdict v, const char *rule)
+{
+	struct mg_report *r = scan(b, n);
+
+	ck_assert_msg(r->verdict == v, "verdict %s, expected %s",
+	              mg_verdict_name(r->verdict), mg_verdict_name(v));
+	if (rule != NULL)
+		ck_assert_msg(has_rule(r, rule), "no %s finding", rule);
+	mg_report_free(r);
+}
+
+/* ---- opcode families ---------------------------------------------------- */
+
+START_TEST(test_pickle_plain_data_is_clean_in_every_protocol)
+{
+	static const struct { const uint8_t *b; size_t n; } p[] = {
+		{ plain_p0, sizeof(plain_p0) }, { plain_p1, sizeof(plain_p1) },
+		{ plain_p2, sizeof(plain_p2) }, { plain_p3, sizeof(plain_p3) },
+		{ plain_p4, sizeof(plain_p4) }, { plain_p5, sizeof(plain_p5) },
+	};
+	struct mg_report *r = scan(p[_i].b, p[_i].n);
+
+	ck_assert_msg(r->verdict == MG_VERDICT_CLEAN, "protocol %d: %s (%s)",
+	              _i, mg_verdict_name(r->verdict), r->nfindings ?
+	              r->findings[0].message : "");
+	ck_assert_uint_eq(r->npickles, 1);
+	ck_assert(has_global(r, "collections", "OrderedDict",
+	                     MG_VERDICT_CLEAN));
+	if (_i < 4) /* protocol 4+ pickles sets and bytes natively */
+		ck_assert(has_global(r, "builtins", "set", MG_VERDICT_CLEAN));
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_pickle_every_prefix_of_a_pickle_is_never_clean)
+{
+	static const struct { const uint8_t *b; size_t n; } p[] = {
+		{ plain_p0, sizeof(plain_p0) }, { plain_p2, sizeof(plain_p2) },
+		{ plain_p5, sizeof(plain_p5) },
+	};
+	size_t k;
+	struct mg_report *r;
+
+	for (k = 1; k < p[_i].n; k++) {
+		r = scan(p[_i].b, k);
+		ck_assert_msg(r->verdict >= MG_VERDICT_ERROR,
+		              "prefix %zu: %s", k, mg_verdict_name(r->verdict));
+		mg_report_free(r);
+	}
+}
+END_TEST
+
+START_TEST(test_pickle_int_text_forms_and_booleans_parse)
+{
+	expect(S("I01\n."), MG_VERDICT_CLEAN, NULL);
+	expect(S("I00\n."), MG_VERDICT_CLEAN, NULL);
+	expect(S("I-12\n."), MG_VERDICT_CLEAN, NULL);
+	expect(S("L123456789012345678901234567890L\n."), MG_VERDICT_CLEAN,
+	       NULL);
+	expect(S("F2.5\n."), MG_VERDICT_CLEAN, NULL);
+	expect(S("\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01."),
+	       MG_VERDICT_CLEAN, NULL);
+	expect(S("Ixyz\n."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("I\n."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("\x80\x02\x8b\xff\xff\xff\xff."), MG_VERDICT_ERROR,
+	       "pickle.malformed");
+}
+END_TEST
+
+START_TEST(test_pickle_rejects_unknown_opcode_and_proto_6)
+{
+	expect(S("\x80\x02\xff."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("\x80\x06N."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("\x80\x05N."), MG_VERDICT_CLEAN, NULL);
+}
+END_TEST
+
+START_TEST(test_pickle_string_escapes_decode_like_the_loader)
+{
+	/* STRING 'o\x73' and '\157s' are "os": STACK_GLOBAL must see it. */
+	expect(S("S'o\\x73'\nS'system'\n\x93."), MG_VERDICT_DANGEROUS,
+	       "pickle.global.denied");
+	expect(S("S'\\157s'\nS\"system\"\n\x93."), MG_VERDICT_DANGEROUS,
+	       "pickle.global.denied");
+	/* UNICODE is raw-unicode-escape: \u006f is "o". */
+	expect(S("V\\u006fs\nVsys\\u0074em\n\x93."), MG_VERDICT_DANGEROUS,
+	       "pickle.global.denied");
+	/* An even run of backslashes is no escape: name "\\\\u006fs". */
+	expect(S("V\\\\u006fs\nVsystem\n\x93."), MG_VERDICT_UNKNOWN,
+	       "pickle.global.unknown");
+}
+END_TEST
+
+START_TEST(test_pickle_rejects_bad_quoting_and_bad_escapes)
+{
+	expect(S("S'abc\n."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("Sabc\n."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("S'\n."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("S'\\x4'\n."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("S'ab\\'\n."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("V\\u00\n."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("V\\U00110000\n."), MG_VERDICT_ERROR, "pickle.malformed");
+	/* Unknown escapes are kept, as the loader keeps them. */
+	expect(S("S'\\q'\n."), MG_VERDICT_CLEAN, NULL);
+}
+END_TEST
+
+START_TEST(test_pickle_counted_strings_and_bytes)
+{
+	expect(S("\x80\x04\x8c\x02os\x8c\x06system\x93."),
+	       MG_VERDICT_DANGEROUS, "pickle.global.denied");
+	expect(S("\x80\x02X\x02\x00\x00\x00osX\x06\x00\x00\x00system\x93."),
+	       MG_VERDICT_DANGEROUS, "pickle.global.denied");
+	expect(S("\x80\x04\x8d\x02\x00\x00\x00\x00\x00\x00\x00os"
+	         "\x8c\x06system\x93."), MG_VERDICT_DANGEROUS,
+	       "pickle.global.denied");
+	/* Python 2 strings are str to the loader: STACK_GLOBAL takes them. */
+	expect(S("\x80\x02U\x02osT\x06\x00\x00\x00system\x93."),
+	       MG_VERDICT_DANGEROUS, "pickle.global.denied");
+	expect(S("\x80\x04" "C\x03" "abcB\x01\x00\x00\x00x\x8e\x01\x00\x00\x00"
+	         "\x00\x00\x00\x00y\x96\x00\x00\x00\x00\x00\x00\x00\x00."),
+	       MG_VERDICT_CLEAN, NULL);
+	expect(S("\x80\x04\x8c\x02\xc3\x28."), MG_VERDICT_ERROR,
+	       "pickle.malformed");
+}
+END_TEST
+
+START_TEST(test_pickle_rejects_truncated_binunicode)
+{
+	expect(S("\x80\x04X\x05\x00\x00\x00" "ab"), MG_VERDICT_ERROR,
+	       "pickle.malformed");
+	expect(S("\x80\x04X\x05\x00"), MG_VERDICT_ERROR, "pickle.malformed");
+}
+END_TEST
+
+START_TEST(test_pickle_huge_lengths_fail_without_allocating)
+{
+	expect(S("\x80\x04\x8d\xff\xff\xff\xff\xff\xff\xff\x7f" "abc."),
+	       MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("\x80\x04\x8e\xff\xff\xff\xff\xff\xff\xff\xff" "abc."),
+	       MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("\x80\x04\x95\xff\xff\xff\xff\xff\xff\xff\xffN."),
+	       MG_VERDICT_DANGEROUS, "pickle.frame");
+	expect(S("\x80\x02T\xff\xff\xff\xff."), MG_VERDICT_ERROR,
+	       "pickle.malformed");
+}
+END_TEST
+
+START_TEST(test_pickle_stack_global_rejects_non_str_operands)
+{
+	expect(S("\x80\x04K\x01\x8c\x01" "a\x93."), MG_VERDICT_ERROR,
+	       "pickle.malformed");
+	expect(S("\x80\x04\x8c\x02osC\x06system\x93."), MG_VERDICT_ERROR,
+	       "pickle.malformed");
+	expect(S("\x80\x04\x8c\x02os\x93."), MG_VERDICT_ERROR,
+	       "pickle.malformed");
+	/* A name returned by a call is only known at load time. */
+	expect(S("\x80\x04\x8c\x02os\x8c\x0b" "collections\x8c\x0b"
+	         "OrderedDict\x93)R\x93."), MG_VERDICT_DANGEROUS,
+	       "pickle.global.computed");
+	/* ...and a global may be a str (os.sep). */
+	expect(S("\x80\x04" "cos\nsep\n\x8c\x06system\x93."),
+	       MG_VERDICT_DANGEROUS, "pickle.global.computed");
+}
+END_TEST
+
+START_TEST(test_pickle_memo_round_trip_feeds_stack_global)
+{
+	/* BINPUT/BINGET, MEMOIZE, LONG_BINGET and protocol-0 PUT/GET. */
+	expect(S("\x80\x04\x8c\x02os\x94\x8c\x06system\x94" "00"
+	         "h\x00j\x01\x00\x00\x00\x93."), MG_VERDICT_DANGEROUS,
+	       "pickle.global.denied");
+	expect(S("Vos\np7\n0Vsystem\ng7\n0g7\nVsystem\n\x93."),
+	       MG_VERDICT_DANGEROUS, "pickle.global.denied");
+	expect(S("\x80\x02\x8c\x02osr\x05\x00\x00\x00" "0\x8c\x06system"
+	         "\x94h\x05h\x01\x93."), MG_VERDICT_DANGEROUS,
+	       "pickle.global.denied");
+}
+END_TEST
+
+START_TEST(test_pickle_memo_overwrite_is_followed)
+{
+	/* memo[0] = "collections", then memo[0] = "os": GET 0 is "os". */
+	expect(S("\x80\x04\x8c\x0b" "collections" "q\x00" "0\x8c\x02osq\x00"
+	         "0h\x00\x8c\x06system\x93."), MG_VERDICT_DANGEROUS,
+	       "pickle.global.denied");
+	/* ...and MEMOIZE after an overwrite counts entries, not PUTs. */
+	expect(S("\x80\x04\x8c\x01xq\x00q\x00\x8c\x02os\x94" "0h\x01"
+	         "\x8c\x06system\x93."), MG_VERDICT_DANGEROUS,
+	       "pickle.global.denied");
+}
+END_TEST
+
+START_TEST(test_pickle_rejects_memo_miss_and_bad_memo_ids)
+{
+	expect(S("\x80\x02h\x05."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("Nq\x00" "0h\x01."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("Np-1\n."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("Np0x1\n."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("Np1__0\n."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("Np\n."), MG_VERDICT_ERROR, "pickle.malformed");
+	/* What int() accepts the loaders accept: spaces, CRLF, "1_0", "+". */
+	expect(S("Vos\np1_0\r\n0Vsystem\np0\n0g 10 \ng+0\n\x93."),
+	       MG_VERDICT_DANGEROUS, "pickle.global.denied");
+}
+END_TEST
+
+START_TEST(test_pickle_put_on_empty_stack_is_an_error)
+{
+	expect(S("\x80\x02q\x00N."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("N(p0\nN."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("\x80\x04\x94N."), MG_VERDICT_ERROR, "pickle.malformed");
+}
+END_TEST
+
+START_TEST(test_pickle_stack_underflow_and_mark_errors)
+{
+	expect(S("\x80\x02R."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("N(."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("Nt."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("(K\x01K\x02K\x03" "d."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("N(\x85."), MG_VERDICT_ERROR, "pickle.malformed");
+	/* POP pops a MARK on top; POP_MARK discards down to it. */
+	expect(S("N(0."), MG_VERDICT_CLEAN, NULL);
+	expect(S("N(K\x01K\x02" "1."), MG_VERDICT_CLEAN, NULL);
+	expect(S("N1."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("N2\x86."), MG_VERDICT_CLEAN, NULL);
+	expect(S("(K\x01K\x02l(tK\x01K\x02K\x03\x87)" "(\x91\x8f(K\x01\x90."),
+	       MG_VERDICT_CLEAN, NULL);
+}
+END_TEST
+
+/* ---- normalisation ---------------------------------------------------- */
+
+START_TEST(test_pickle_maps_python2_names_below_protocol_3)
+{
+	struct mg_report *r = scan(S("\x80\x02" "c__builtin__\neval\n."));
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	ck_assert(has_rule(r, "pickle.global.denied"));
+	ck_assert(has_global(r, "builtins", "eval", MG_VERDICT_DANGEROUS));
+	mg_report_free(r);
+	r = scan(S("ccopy_reg\n_reconstructor\n."));
+	ck_assert(has_global(r, "copyreg", "_reconstructor",
+	                     MG_VERDICT_UNKNOWN));
+	ck_assert_int_eq(r->verdict, MG_VERDICT_UNKNOWN);
+	mg_report_free(r);
+	/* NAME_MAPPING wins over IMPORT_MAPPING: __builtin__ xrange. */
+	r = scan(S("c__builtin__\nxrange\n."));
+	ck_assert(has_global(r, "builtins", "range", MG_VERDICT_UNKNOWN));
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_pickle_keeps_python2_names_from_protocol_3)
+{
+	struct mg_report *r = scan(S("\x80\x03" "c__builtin__\neval\n."));
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	ck_assert(has_rule(r, "pickle.global.dunder"));
+	ck_assert(has_global(r, "__builtin__", "eval", MG_VERDICT_DANGEROUS));
+	mg_report_free(r);
+	r = scan(S("\x80\x03" "ccopy_reg\n_reconstructor\n."));
+	ck_assert(has_global(r, "copy_reg", "_reconstructor",
+	                     MG_VERDICT_UNKNOWN));
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_pickle_proto_seen_mid_stream_changes_normalisation)
+{
+	struct mg_report *r;
+
+	r = scan(S("\x80\x04\x80\x02" "c__builtin__\neval\n."));
+	ck_assert(has_global(r, "builtins", "eval", MG_VERDICT_DANGEROUS));
+	mg_report_free(r);
+	r = scan(S("\x80\x02" "c__builtin__\nlong\n0\x80\x03"
+	           "c__builtin__\nlong\n."));
+	ck_assert(has_global(r, "builtins", "int", MG_VERDICT_UNKNOWN));
+	ck_assert(has_global(r, "__builtin__", "long", MG_VERDICT_DANGEROUS));
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_pickle_dotted_names_are_split_and_checked)
+{
+	struct mg_report *r;
+
+	/* getattr(os, "system").x: reaches the denied os system. */
+	r = scan(S("\x80\x04\x8c\x02os\x8c\x08system.x\x93."));
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	ck_assert(has_rule(r, "pickle.global.denied"));
+	mg_report_free(r);
+	/* builtins "eval.a" is checked as (builtins, eval) too. */
+	r = scan(S("\x80\x04\x8c\x08" "builtins\x8c\x06" "eval.a\x93."));
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	mg_report_free(r);
+	/* An allowed class's attribute is not itself allowed. */
+	r = scan(S("\x80\x04\x8c\x0b" "collections\x8c\x14"
+	           "OrderedDict.fromkeys\x93."));
+	ck_assert_int_eq(r->verdict, MG_VERDICT_UNKNOWN);
+	mg_report_free(r);
+	/* Dotted with a dunder component, and the same under protocol 2. */
+	expect(S("\x80\x04\x8c\x0b" "collections\x8c\x16"
+	         "OrderedDict.__init__.x\x93."), MG_VERDICT_DANGEROUS,
+	       "pickle.global.dunder");
+	expect(S("\x80\x02" "cos\nsystem.x\n."), MG_VERDICT_DANGEROUS,
+	       "pickle.global.denied");
+}
+END_TEST
+
+START_TEST(test_pickle_dunder_names_are_never_allowed)
+{
+	expect(S("cbuiltins\n__import__\n."), MG_VERDICT_DANGEROUS,
+	       "pickle.global.dunder");
+	expect(S("\x80\x04\x8c\x08__main__\x8c\x03" "Foo\x93."),
+	       MG_VERDICT_DANGEROUS, "pickle.global.dunder");
+	expect(S("cos\n__dict__\n."), MG_VERDICT_DANGEROUS,
+	       "pickle.global.dunder");
+}
+END_TEST
+
+START_TEST(test_pickle_classifies_allowed_unknown_denied)
+{
+	struct mg_report *r;
+
+	expect(S("\x80\x02" "ccollections\nOrderedDict\n)R."),
+	       MG_VERDICT_CLEAN, NULL);
+	r = scan(S("\x80\x02" "cfoo\nBar\n)R."));
+	ck_assert_int_eq(r->verdict, MG_VERDICT_UNKNOWN);
+	ck_assert(has_rule(r, "pickle.global.unknown"));
+	ck_assert(has_global(r, "foo", "Bar", MG_VERDICT_UNKNOWN));
+	mg_report_free(r);
+	r = scan(S("cos\nsystem\n(S'touch marker'\ntR."));
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	ck_assert_ptr_nonnull(strstr(r->findings[0].message,
+	                             "code execution"));
+	ck_assert_str_eq(r->findings[0].global, "os system");
+	mg_report_free(r);
+	/* INST and OBJ resolve their classes too. */
+	expect(S("(S'id'\nios\nsystem\n."), MG_VERDICT_DANGEROUS,
+	       "pickle.global.denied");
+	expect(S("(cos\nsystem\nS'id'\no."), MG_VERDICT_DANGEROUS,
+	       "pickle.global.denied");
+	expect(S("\x80\x04\x8c\x02os\x8c\x06system\x93)\x81."),
+	       MG_VERDICT_DANGEROUS, "pickle.global.denied");
+}
+END_TEST
+
+START_TEST(test_pickle_rejects_bad_global_lines)
+{
+	expect(S("c\nsystem\n."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("cos\nsystem"), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("cos\nsys\xfftem\n."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("\x80\x04\x8c\x02os\x8c\x07sys\x00tem\x93."),
+	       MG_VERDICT_ERROR, "pickle.malformed");
+}
+END_TEST
+
+/* ---- structural rules ------------------------------------------------- */
+
+START_TEST(test_pickle_ext_opcodes_are_dangerous)
+{
+	expect(S("\x80\x02\x82\x01."), MG_VERDICT_DANGEROUS, "pickle.ext");
+	expect(S("\x80\x02\x83\x01\x02."), MG_VERDICT_DANGEROUS, "pickle.ext");
+	expect(S("\x80\x02\x84\x01\x00\x00\x00."), MG_VERDICT_DANGEROUS,
+	       "pickle.ext");
+	expect(S("\x80\x02\x82\x00."), MG_VERDICT_ERROR, "pickle.malformed");
+}
+END_TEST
+
+START_TEST(test_pickle_calling_a_call_result_is_dangerous)
+{
+	/* getattr(OrderedDict, "fromkeys")(): the second REDUCE calls a
+	   value no classifier ever saw. */
+	struct mg_report *r = scan(S("cbuiltins\ngetattr\n(ccollections\n"
+	                             "OrderedDict\nS'fromkeys'\ntR(tR."));
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	ck_assert(has_rule(r, "pickle.call.computed"));
+	mg_report_free(r);
+	/* NEWOBJ on a persistent-load result. */
+	expect(S("\x80\x02X\x01\x00\x00\x00kQ)\x81."), MG_VERDICT_DANGEROUS,
+	       "pickle.call.computed");
+	/* Calling an instance of an allowed class is computed too. */
+	expect(S("\x80\x02" "ccollections\nOrderedDict\n)R)R."),
+	       MG_VERDICT_DANGEROUS, "pickle.call.computed");
+}
+END_TEST
+
+START_TEST(test_pickle_build_on_a_global_is_dangerous)
+{
+	expect(S("\x80\x02" "ccollections\nOrderedDict\n}b."),
+	       MG_VERDICT_DANGEROUS, "pickle.build.global");
+	/* BUILD on an instance of an allowed class is fine. */
+	expect(S("\x80\x02" "ccollections\nOrderedDict\n)R}b."),
+	       MG_VERDICT_CLEAN, NULL);
+}
+END_TEST
+
+START_TEST(test_pickle_mutating_a_global_is_dangerous)
+{
+	expect(S("\x80\x02" "ccollections\nOrderedDict\nK\x01" "a."),
+	       MG_VERDICT_DANGEROUS, "pickle.mutate.global");
+	expect(S("\x80\x02" "ccollections\nOrderedDict\n(K\x01K\x02u."),
+	       MG_VERDICT_DANGEROUS, "pickle.mutate.global");
+	expect(S("\x80\x02](K\x01K\x02" "e}K\x01K\x02s."), MG_VERDICT_CLEAN,
+	       NULL);
+}
+END_TEST
+
+START_TEST(test_pickle_stack_ops_below_a_mark_are_rejected)
+{
+	/* Both loaders refuse a target below the MARK ("unexpected MARK
+	   found" / IndexError), checked with /usr/bin/python3. */
+	expect(S("\x80\x02](K\x01" "a0."), MG_VERDICT_ERROR,
+	       "pickle.malformed");
+	expect(S("\x80\x02}(K\x01K\x02s0."), MG_VERDICT_ERROR,
+	       "pickle.malformed");
+	expect(S("\x80\x02](((e."), MG_VERDICT_ERROR, "pickle.malformed");
+}
+END_TEST
+
+START_TEST(test_pickle_frame_overrun_is_dangerous)
+{
+	/* FRAME of 1 byte holding K whose argument lies beyond it. */
+	expect(S("\x80\x04\x95\x01\x00\x00\x00\x00\x00\x00\x00K\x01."),
+	       MG_VERDICT_DANGEROUS, "pickle.frame");
+	/* FRAME opened with 2 bytes of the previous one unread. */
+	expect(S("\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00"
+	         "\x95\x02\x00\x00\x00\x00\x00\x00\x00N."), MG_VERDICT_DANGEROUS,
+	       "pickle.frame");
+	/* STOP with frame bytes left over. */
+	expect(S("\x80\x04\x95\x04\x00\x00\x00\x00\x00\x00\x00N.NN"),
+	       MG_VERDICT_DANGEROUS, "pickle.frame");
+	/* Well-formed frames, and opcodes between frames, are fine. */
+	expect(S("\x80\x04\x95\x02\x00\x00\x00\x00\x00\x00\x00NN"
+	         "\x95\x01\x00\x00\x00\x00\x00\x00\x00."), MG_VERDICT_CLEAN,
+	       NULL);
+}
+END_TEST
+
+START_TEST(test_pickle_persid_is_not_dangerous_by_itself)
+{
+	expect(S("\x80\x02X\x03\x00\x00\x00" "abcQ."), MG_VERDICT_CLEAN, NULL);
+	expect(S("Pabc\n."), MG_VERDICT_CLEAN, NULL);
+}
+END_TEST
+
+START_TEST(test_pickle_next_buffer_is_an_error)
+{
+	expect(S("\x80\x05\x97\x98."), MG_VERDICT_ERROR, "pickle.buffer");
+	/* ...and what follows is still seen. */
+	expect(S("\x80\x05\x97" "0cos\nsystem\n."), MG_VERDICT_DANGEROUS,
+	       "pickle.buffer");
+}
+END_TEST
+
+/* ---- fail closed, limits ---------------------------------------------- */
+
+START_TEST(test_pickle_error_keeps_earlier_findings)
+{
+	struct mg_report *r = scan(S("cos\nsystem\n\xff"));
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	ck_assert(has_rule(r, "pickle.global.denied"));
+	ck_assert(has_rule(r, "pickle.malformed"));
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_pickle_stack_and_memo_caps_are_findings)
+{
+	struct mg_scan_opts o = opts();
+	struct mg_report *r;
+
+	o.max_stack = 4;
+	r = scan_hooks(&o, NULL, S("NNNNNN."));
+	ck_assert_int_eq(r->verdict, MG_VERDICT_ERROR);
+	ck_assert(has_rule(r, "pickle.limit"));
+	mg_report_free(r);
+	r = scan_hooks(&o, NULL, S("((((((N."));
+	ck_assert(has_rule(r, "pickle.limit"));
+	mg_report_free(r);
+	o = opts();
+	o.max_memo = 8;
+	r = scan_hooks(&o, NULL, S("Nq\x08."));
+	ck_assert(has_rule(r, "pickle.limit"));
+	mg_report_free(r);
+	r = scan_hooks(&o, NULL, S("Nr\xff\xff\xff\xff."));
+	ck_assert(has_rule(r, "pickle.limit"));
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_pickle_long_names_are_a_finding)
+{
+	size_t n = 5000;
+	uint8_t *b = malloc(n + 8);
+	struct mg_report *r;
+
+	b[0] = 'c';
+	memset(b + 1, 'a', n);
+	memcpy(b + 1 + n, "\nb\n.", 4);
+	r = scan(b, n + 5);
+	ck_assert_int_eq(r->verdict, MG_VERDICT_ERROR);
+	ck_assert(has_rule(r, "pickle.limit"));
+	mg_report_free(r);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_pickle_distinct_globals_are_capped)
+{
+	size_t n = 20000, i, o = 0;
+	char *b = malloc(n * 16 + 2);
+	struct mg_report *r;
+
+	for (i = 0; i < n; i++)
+		o += (size_t)sprintf(b + o, "cm\nf%zu\n0", i);
+	b[o++] = 'N';
+	b[o++] = '.';
+	r = scan(b, o);
+	/* Well-formed lines: only the cap can make this an error.  Its
+	   finding is past the report's 256 stored ones, so it is counted. */
+	ck_assert_int_eq(r->verdict, MG_VERDICT_ERROR);
+	ck_assert_uint_eq(r->nfindings + r->dropped, 16384 + 1);
+	ck_assert_uint_eq(r->nglobals, MG_REPORT_MAX_GLOBALS);
+	mg_report_free(r);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_pickle_deep_nesting_is_released_without_recursion)
+{
+	size_t n = 200000, i;
+	uint8_t *b = malloc(2 * n + 2);
+	struct mg_report *r;
+
+	for (i = 0; i < n; i++)
+		b[i] = ']';
+	for (i = 0; i < n - 1; i++)
+		b[n + i] = 'a';
+	b[2 * n - 1] = '.';
+	r = scan(b, 2 * n);
+	ck_assert_int_eq(r->verdict, MG_VERDICT_CLEAN);
+	mg_report_free(r);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_pickle_empty_input_is_an_error)
+{
+	struct mg_report *r = scan("", 0);
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_ERROR);
+	mg_report_free(r);
+}
+END_TEST
+
+/* ---- stacked pickles -------------------------------------------------- */
+
+START_TEST(test_pickle_stacked_pickles_are_all_scanned)
+{
+	struct mg_report *r = scan(S("N.\x80\x02K\x01.cos\nsystem\n."));
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	ck_assert_uint_eq(r->npickles, 3);
+	ck_assert_ptr_nonnull(strstr(r->findings[0].message, "pickle #3"));
+	ck_assert_ptr_nonnull(strstr(r->findings[0].message, "offset 7"));
+	ck_assert_uint_eq(r->findings[0].offset, 7);
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_pickle_trailing_garbage_is_an_error)
+{
+	expect(S("N.xyz"), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("N.\x00"), MG_VERDICT_ERROR, "pickle.malformed");
+}
+END_TEST
+
+START_TEST(test_pickle_too_many_stacked_pickles_is_a_limit)
+{
+	struct mg_scan_opts o = opts();
+	struct mg_report *r;
+
+	o.max_pickles = 2;
+	r = scan_hooks(&o, NULL, S("N.N.N."));
+	ck_assert_int_eq(r->verdict, MG_VERDICT_ERROR);
+	ck_assert(has_rule(r, "pickle.limit"));
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_pickle_scan_one_reports_end_after_stop)
+{
+	struct mg_scan_opts o = opts();
+	struct mg_report *r = mg_report_new();
+	size_t end = 0;
+
+	ck_assert_int_eq(mg_pickle_scan_one(&o, NULL, S("\x80\x02K\x01.junk"),
+	                                    "data.pkl", 100, r, &end), MG_OK);
+	ck_assert_uint_eq(end, 5);
+	ck_assert_int_eq(r->verdict, MG_VERDICT_CLEAN);
+	mg_report_free(r);
+}
+END_TEST
+
+/* ---- hooks ------------------------------------------------------------ */
+
+struct hookctx {
+	int builds, persids, nested;
+	size_t pos[4];
+	size_t skip;
+	int ret;
+	char pid[16];
+};
+
+static int
+on_build(void *ctx, const struct mg_pvalue *obj, const uint8_t *buf,
+         size_t len, size_t pos, size_t *skip)
+{
+	struct hookctx *h = ctx;
+
+	(void)buf;
+	(void)len;
+	ck_assert_int_eq(obj->kind, MG_PV_CALL);
+	ck_assert_int_eq(obj->items[0]->kind, MG_PV_GLOBAL);
+	ck_assert_ptr_nonnull(obj->state);
+	if (h->builds < 4)
+		h->pos[h->builds] = pos;
+	h->builds++;
+	*skip = h->skip;
+	if (h->ret == 1 && h->nested++ > 0)
+		return 0; /* only the outer object has an inner pickle */
+	return h->ret;
+}
+
+static void
+on_persid(void *ctx, const struct mg_pvalue *pid)
+{
+	struct hookctx *h = ctx;
+
+	h->persids++;
+	if (pid->kind == MG_PV_STR && pid->len < sizeof(h->pid)) {
+		memcpy(h->pid, pid->data, pid->len);
+		h->pid[pid->len] = '\0';
+	}
+}
+
+static struct mg_report *
+scan_with(struct hookctx *h, const void *b, size_t n)
+{
+	struct mg_scan_opts o = opts();
+	struct mg_pickle_hooks hk = { on_build, on_persid, h };
+
+	return scan_hooks(&o, &hk, b, n);
+}
+
+START_TEST(test_pickle_on_build_skip_steps_over_raw_bytes)
+{
+	struct hookctx h = { .skip = 4 };
+	static const char s[] = "\x80\x02" "ccollections\nOrderedDict\n)R}b"
+	                        "\xff\xff\xff\xff.";
+	struct mg_report *r = scan_with(&h, s, sizeof(s) - 1);
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_CLEAN);
+	ck_assert_int_eq(h.builds, 1);
+	ck_assert_uint_eq(h.pos[0], sizeof(s) - 6);
+	mg_report_free(r);
+	/* Without the hook the raw bytes are not opcodes: error. */
+	expect(s, sizeof(s) - 1, MG_VERDICT_ERROR, "pickle.malformed");
+}
+END_TEST
+
+START_TEST(test_pickle_on_build_in_frame_skips_at_frame_end)
+{
+	/* pickle.py reads a whole FRAME before running it, so joblib's raw
+	   bytes come after the frame even if opcodes follow BUILD in it. */
+	struct hookctx h = { .skip = 3 };
+	static const char s[] = "\x80\x04\x95\x21\x00\x00\x00\x00\x00\x00\x00"
+	                        "\x8c\x0b" "collections\x8c\x0b" "OrderedDict"
+	                        "\x93)R}bN0"
+	                        "\xff\xff\xff" ".";
+	struct mg_report *r = scan_with(&h, s, sizeof(s) - 1);
+
+	ck_assert_msg(r->verdict == MG_VERDICT_CLEAN, "%s",
+	              r->nfindings ? r->findings[0].message : "");
+	ck_assert_int_eq(h.builds, 1);
+	ck_assert_uint_eq(h.pos[0], 11 + 0x21);
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_pickle_on_build_nested_pickle_is_scanned)
+{
+	struct hookctx h = { .ret = 1 };
+	static const char s[] = "\x80\x02" "ccollections\nOrderedDict\n)R}b"
+	                        "cos\nsystem\n." "N.";
+	struct mg_report *r = scan_with(&h, s, sizeof(s) - 1);
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	ck_assert(has_rule(r, "pickle.global.denied"));
+	ck_assert_uint_eq(r->npickles, 2);
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_pickle_on_build_rejects_skip_past_end)
+{
+	struct hookctx h = { .skip = 100 };
+	struct mg_report *r = scan_with(&h, S("\x80\x02" "ccollections\n"
+	                                      "OrderedDict\n)R}b."));
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_ERROR);
+	mg_report_free(r);
+	h = (struct hookctx){ .ret = -1 };
+	r = scan_with(&h, S("\x80\x02" "ccollections\nOrderedDict\n)R}b."));
+	ck_assert_int_eq(r->verdict, MG_VERDICT_ERROR);
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_pickle_on_persid_sees_every_pid)
+{
+	struct hookctx h = { 0 };
+	struct mg_report *r = scan_with(&h, S("\x80\x02X\x03\x00\x00\x00"
+	                                      "abcQPxyz\n\x86."));
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_CLEAN);
+	ck_assert_int_eq(h.persids, 2);
+	ck_assert_str_eq(h.pid, "xyz");
+	mg_report_free(r);
+}
+END_TEST
+
+/* ---- sniff ------------------------------------------------------------ */
+
+START_TEST(test_pickle_sniff_accepts_real_stream_starts)
+{
+	ck_assert(mg_pickle_sniff(plain_p0, sizeof(plain_p0)));
+	ck_assert(mg_pickle_sniff(plain_p1, sizeof(plain_p1)));
+	ck_assert(mg_pickle_sniff(plain_p2, sizeof(plain_p2)));
+	ck_assert(mg_pickle_sniff(plain_p5, sizeof(plain_p5)));
+	ck_assert(mg_pickle_sniff(S("ccollections\nOrderedDict\n")));
+	ck_assert(mg_pickle_sniff(S("ctorch._utils\n_rebuild_tensor_v2\n")));
+	ck_assert(mg_pickle_sniff(S("N.")));
+	ck_assert(mg_pickle_sniff(S("]q\x00(K\x01K\x02" "e.")));
+	ck_assert(mg_pickle_sniff(S("(lp0\nI1\naI2\na.")));
+}
+END_TEST
+
+START_TEST(test_pickle_sniff_rejects_text)
+{
+	ck_assert(!mg_pickle_sniff(S("hello world\n")));
+	ck_assert(!mg_pickle_sniff(S("(some text in parens)")));
+	ck_assert(!mg_pickle_sniff(S("cat is on the mat\n")));
+	ck_assert(!mg_pickle_sniff(S("Now is the time\n")));
+	ck_assert(!mg_pickle_sniff(S("Some words\n")));
+	ck_assert(!mg_pickle_sniff(S("{\"json\": 1}")));
+	ck_assert(!mg_pickle_sniff(S("\x80\x06N.")));
+	ck_assert(!mg_pickle_sniff(S("I am here\n")));
+	ck_assert(!mg_pickle_sniff(S("")));
+}
+END_TEST
+
+static Suite *
+pickle_suite(void)
+{
+	Suite *s = suite_create("pickle");
+	TCase *t;
+
+	t = tcase_create("opcodes");
+	tcase_add_loop_test(t, test_pickle_plain_data_is_clean_in_every_protocol,
+	                    0, 6);
+	tcase_add_loop_test(t,
+	    test_pickle_every_prefix_of_a_pickle_is_never_clean, 0, 3);
+	tcase_add_test(t, test_pickle_int_text_forms_and_booleans_parse);
+	tcase_add_test(t, test_pickle_rejects_unknown_opcode_and_proto_6);
+	tcase_add_test(t, test_pickle_string_escapes_decode_like_the_loader);
+	tcase_add_test(t, test_pickle_rejects_bad_quoting_and_bad_escapes);
+	tcase_add_test(t, test_pickle_counted_strings_and_bytes);
+	tcase_add_test(t, test_pickle_rejects_truncated_binunicode);
+	tcase_add_test(t, test_pickle_huge_lengths_fail_without_allocating);
+	tcase_add_test(t, test_pickle_stack_global_rejects_non_str_operands);
+	tcase_add_test(t, test_pickle_memo_round_trip_feeds_stack_global);
+	tcase_add_test(t, test_pickle_memo_overwrite_is_followed);
+	tcase_add_test(t, test_pickle_rejects_memo_miss_and_bad_memo_ids);
+	tcase_add_test(t, test_pickle_put_on_empty_stack_is_an_error);
+	tcase_add_test(t, test_pickle_stack_underflow_and_mark_errors);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("normalisation");
+	tcase_add_test(t, test_pickle_maps_python2_names_below_protocol_3);
+	tcase_add_test(t, test_pickle_keeps_python2_names_from_protocol_3);
+	tcase_add_test(t, test_pickle_proto_seen_mid_stream_changes_normalisation);
+	tcase_add_test(t, test_pickle_dotted_names_are_split_and_checked);
+	tcase_add_test(t, test_pickle_dunder_names_are_never_allowed);
+	tcase_add_test(t, test_pickle_classifies_allowed_unknown_denied);
+	tcase_add_test(t, test_pickle_rejects_bad_global_lines);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("structure");
+	tcase_add_test(t, test_pickle_ext_opcodes_are_dangerous);
+	tcase_add_test(t, test_pickle_calling_a_call_result_is_dangerous);
+	tcase_add_test(t, test_pickle_build_on_a_global_is_dangerous);
+	tcase_add_test(t, test_pickle_mutating_a_global_is_dangerous);
+	tcase_add_test(t, test_pickle_stack_ops_below_a_mark_are_rejected);
+	tcase_add_test(t, test_pickle_frame_overrun_is_dangerous);
+	tcase_add_test(t, test_pickle_persid_is_not_dangerous_by_itself);
+	tcase_add_test(t, test_pickle_next_buffer_is_an_error);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("fail_closed");
+	tcase_add_test(t, test_pickle_error_keeps_earlier_findings);
+	tcase_add_test(t, test_pickle_stack_and_memo_caps_are_findings);
+	tcase_add_test(t, test_pickle_long_names_are_a_finding);
+	tcase_add_test(t, test_pickle_deep_nesting_is_released_without_recursion);
+	tcase_add_test(t, test_pickle_distinct_globals_are_capped);
+	tcase_add_test(t, test_pickle_empty_input_is_an_error);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("stacked");
+	tcase_add_test(t, test_pickle_stacked_pickles_are_all_scanned);
+	tcase_add_test(t, test_pickle_trailing_garbage_is_an_error);
+	tcase_add_test(t, test_pickle_too_many_stacked_pickles_is_a_limit);
+	tcase_add_test(t, test_pickle_scan_one_reports_end_after_stop);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("hooks");
+	tcase_add_test(t, test_pickle_on_build_skip_steps_over_raw_bytes);
+	tcase_add_test(t, test_pickle_on_build_in_frame_skips_at_frame_end);
+	tcase_add_test(t, test_pickle_on_build_nested_pickle_is_scanned);
+	tcase_add_test(t, test_pickle_on_build_rejects_skip_past_end);
+	tcase_add_test(t, test_pickle_on_persid_sees_every_pid);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("sniff");
+	tcase_add_test(t, test_pickle_sniff_accepts_real_stream_starts);
+	tcase_add_test(t, test_pickle_sniff_rejects_text);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(pickle_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
