@@ -1,10 +1,13 @@
 /*
- * pin.h - SHA-256 of model files, the pin table, and the checks a policy
- * makes on a file before (or instead of) scanning it.  Uses OpenSSL, so
- * it lives in the CLI and the helper, never in the preload.
+ * pin.h - SHA-256 of model files, the pin table, the hash cache, registry
+ * rules, and the checks a policy makes on a file before (or instead of)
+ * scanning it.  Uses OpenSSL, so it lives in the CLI and the helper, never
+ * in the preload.
  */
 #ifndef MG_PIN_H
 #define MG_PIN_H
+
+#include <sys/stat.h>
 
 #include "policy.h"
 
@@ -26,5 +29,107 @@ enum mg_err mg_pin_sha256_fd(int fd, char hex[65]) MG_WUR;
 enum mg_err mg_policy_prescan(const struct mg_policy *p, int fd,
                               const char *path, struct mg_report *rep,
                               char hex[65], int *skip_scan) MG_WUR;
+
+/* --- the pin table (lockfiles) -------------------------------------------- */
+
+/* One lockfile line. */
+struct mg_pin {
+	char hex[65];     /* lowercase */
+	char *path;       /* absolute; symlinks resolved when it existed */
+	int deny;         /* the line ended in "deny" */
+	const char *file; /* the lockfile (owned by the table) */
+	int line;
+};
+
+struct mg_pintab {
+	struct mg_pin *pins;
+	size_t n, cap;
+	char **files;     /* lockfile names, owned */
+	size_t nfiles;
+};
+
+/*
+ * Add the lines of the lockfile @path to @t (zero-initialised by the
+ * caller).  Lines are `sha256sum` output: "<64 hex>  <path>" or
+ * "<64 hex> *<path>" (binary marker), optionally followed by " allow" or
+ * " deny"; '#' comments and blank lines are skipped; a leading '\' marks
+ * sha256sum's escaped names.  Relative paths resolve against the
+ * lockfile's directory.  With @require_root the lockfile must be
+ * root-owned and writable by root alone (locked policies).
+ * MG_OK; MG_ERR_IO (cannot read), MG_ERR_PERM, MG_ERR_PARSE (@err is
+ * "file:line: what"), MG_ERR_NOMEM.
+ */
+enum mg_err mg_pintab_load(struct mg_pintab *t, const char *path,
+                           int require_root, char *err, size_t errlen) MG_WUR;
+
+/* Free what @t owns (not @t itself). */
+void mg_pintab_clear(struct mg_pintab *t);
+
+/*
+ * Apply the pin rules for a file with hash @hex at the resolved path
+ * @rpath (may be NULL) to @rep: pin.denied, pin.tampered, pin.required
+ * (when @require_pin), pin.trusted.  Returns 1 if the file is trusted
+ * (pinned allow, and no rule made it dangerous), else 0.
+ */
+int mg_pin_apply(const struct mg_pintab *t, const char *hex,
+                 const char *rpath, int require_pin, struct mg_report *rep);
+
+/*
+ * Load every lockfile the effective policy @p names, as prescan would, to
+ * report problems up front (`modelgate policy check`).  MG_OK or as
+ * mg_pintab_load(), with @err naming the file and line.
+ */
+enum mg_err mg_policy_check_pins(const struct mg_policy *p, char *err,
+                                 size_t errlen) MG_WUR;
+
+/* --- the hash cache ---------------------------------------------------------- */
+
+struct mg_hashcache {
+	char path[4096];       /* the cache file; "" = no cache */
+	unsigned long long min_size; /* smaller files are not cached */
+	long racy_secs;        /* files changed this recently are not cached */
+	size_t max_entries;    /* bound on the file's lines */
+	int require_root;      /* only a root-owned cache counts (locked) */
+	int memory;            /* also keep entries in this process's memory
+	                          (the helper cannot write the file) */
+};
+
+/* Defaults: $XDG_CACHE_HOME/modelgate/hashes or ~/.cache/modelgate/hashes,
+ * 1 MiB minimum, 2 s racy window, 4096 entries, memory on; @locked sets
+ * require_root. */
+void mg_hashcache_default(struct mg_hashcache *c, int locked);
+
+/* 1 and @hex filled if @st's identity is cached in a trusted cache. */
+int mg_hashcache_lookup(const struct mg_hashcache *c, const struct stat *st,
+                        char hex[65]);
+
+/* Remember @hex for @st (best effort, atomic rename; errors ignored). */
+void mg_hashcache_store(const struct mg_hashcache *c, const struct stat *st,
+                        const char hex[65]);
+
+/*
+ * SHA-256 of @fd through the cache @c (NULL: no cache).  *@hit (if not
+ * NULL) says whether the cache answered.  As mg_pin_sha256_fd().
+ */
+enum mg_err mg_pin_sha256_cached(const struct mg_hashcache *c, int fd,
+                                 char hex[65], int *hit) MG_WUR;
+
+/* --- registry rules (Hugging Face cache paths) --------------------------- */
+
+/*
+ * The repository "ORG/NAME" (or "NAME") of a path inside a Hugging Face
+ * cache (".../models--ORG--NAME/snapshots/REV/..."), into @repo.  1 if
+ * found, 0 if the path is not in such a cache.
+ */
+int mg_registry_repo(const char *path, char *repo, size_t len);
+
+/*
+ * 1 if @repo is a near miss of the allowed pattern @pattern: not equal,
+ * but equal after folding homoglyphs (0/o, 1/l/i, rn/m, vv/w, Cyrillic
+ * look-alikes, case, _/-) or within Damerau-Levenshtein distance 1 (names
+ * of 5-7 characters) or 2 (8 or more); names that differ only in digits
+ * (versions: llama-2 / llama-3) are not look-alikes.  Glob parts of @pattern must match.
+ */
+int mg_registry_lookalike(const char *repo, const char *pattern);
 
 #endif /* MG_PIN_H */

@@ -1,14 +1,110 @@
 /*
- * policy.c - the effective policy: actions per verdict and classification.
+ * policy.c - the effective policy: embedded default, layering, the lock,
+ * classification and the settings the preload and helper read.
+ *
+ * Layering: embedded default < system policy (/etc/modelgate/policy.conf)
+ * < the user's file (MODELGATE_POLICY or --policy, passed in by the
+ * caller).  Unlocked, a later layer replaces each scalar it sets, replaces
+ * the lists that describe a scope (processes, extensions, packs,
+ * readonly_paths, allow_repos) and adds to the lists that accumulate rules
+ * (allow, deny, lockfile, deny_repos).
+ *
+ * Locked (the system policy says "locked = yes"): the user's file may only
+ * make things stricter.  Per setting: an action only moves up the order
+ * allow < audit < sandbox < deny; deny, deny_repos, processes, extensions
+ * and readonly_paths only grow; packs only shrink (intersection); sniff,
+ * require_pin and deny_exec can only be turned on and dry_run only off;
+ * allow, lockfile, log_file, syslog and allow_repos (when the system sets
+ * any) cannot be changed at all, because each of them can let a file
+ * through that the system policy stops.  Every ignored setting is reported
+ * on stderr ("modelgate: ...") and appended to the system's log_file.
+ *
+ * A system policy that is not root-owned, is group- or world-writable, or
+ * does not parse is refused loudly; the embedded default then applies,
+ * *locked*, since we cannot know whether the administrator meant to lock.
+ *
+ * Classification order: policy deny (exact, or module:* which also covers
+ * submodules) > embedded deny > policy allow (exact, or module:* for that
+ * module only, never a dunder name) > enabled packs > embedded allow >
+ * unknown.  A policy cannot allow what the embedded deny-list denies.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "policy.h"
+#include "policy_int.h"
 
-struct mg_policy {
-	enum mg_action actions[4]; /* indexed by enum mg_verdict */
-	struct mg_classifier classifier;
-};
+#ifndef MG_SYSTEM_POLICY
+#define MG_SYSTEM_POLICY "/etc/modelgate/policy.conf"
+#endif
+
+static char system_path[4096] = MG_SYSTEM_POLICY;
+static unsigned long serial_counter;
+
+/* --- string vectors ------------------------------------------------------ */
+
+int
+mg_strv_add(struct mg_strv *sv, const char *s)
+{
+	char **nv, *c;
+	size_t ncap;
+
+	if (sv->n + 1 >= sv->cap) {
+		ncap = sv->cap ? sv->cap * 2 : 8;
+		nv = realloc(sv->v, ncap * sizeof(*nv));
+		if (nv == NULL)
+			return -1;
+		sv->v = nv;
+		sv->cap = ncap;
+	}
+	c = strdup(s);
+	if (c == NULL)
+		return -1;
+	sv->v[sv->n++] = c;
+	sv->v[sv->n] = NULL;
+	return 0;
+}
+
+int
+mg_strv_has(const struct mg_strv *sv, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+void
+mg_strv_clear(struct mg_strv *sv)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	memset(sv, 0, sizeof(*sv));
+}
+
+int
+mg_strv_copy(struct mg_strv *dst, const struct mg_strv *src)
+{
+	size_t i;
+
+	mg_strv_clear(dst);
+	for (i = 0; i < src->n; i++)
+		if (mg_strv_add(dst, src->v[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/* --- objects --------------------------------------------------------------- */
 
 const char *
 mg_action_name(enum mg_action a)
@@ -30,9 +126,49 @@ classify_cb(void *ctx, const char *module, const char *name,
 }
 
 struct mg_policy *
-mg_policy_new_default(void)
+mg_policy_alloc(void)
 {
 	struct mg_policy *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->serial = __atomic_add_fetch(&serial_counter, 1, __ATOMIC_RELAXED);
+	p->classifier.classify = classify_cb;
+	p->classifier.ctx = p;
+	return p;
+}
+
+/* The model extensions the preload and `scan` treat as model files. */
+static const char *const default_exts[] = {
+	".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle", ".joblib", ".npy",
+	".npz", ".h5", ".hdf5", ".keras", ".safetensors", ".gguf", ".sav",
+	".dat", ".model", ".mar", ".pt2", ".ptl", NULL
+};
+
+/* Resolve pack names to tables and point the sandbox at its paths. */
+void
+mg_policy_finalize(struct mg_policy *p)
+{
+	size_t i;
+	char name[64];
+	const char *at;
+
+	p->npack = 0;
+	for (i = 0; i < p->packs.n && p->npack < 16; i++) {
+		at = strchr(p->packs.v[i], '@');
+		snprintf(name, sizeof(name), "%.*s",
+		         at ? (int)(at - p->packs.v[i]) : 63, p->packs.v[i]);
+		if (mg_pack_find(name) != NULL)
+			p->pack_tab[p->npack++] = mg_pack_find(name);
+	}
+	p->sandbox.readonly_paths = p->ro_paths.n ? p->ro_paths.v : NULL;
+}
+
+struct mg_policy *
+mg_policy_new_default(void)
+{
+	struct mg_policy *p = mg_policy_alloc();
+	int i, bad = 0;
 
 	if (p == NULL)
 		return NULL;
@@ -43,15 +179,162 @@ mg_policy_new_default(void)
 	p->actions[MG_VERDICT_UNKNOWN] = MG_ACTION_SANDBOX;
 	p->actions[MG_VERDICT_ERROR] = MG_ACTION_DENY;
 	p->actions[MG_VERDICT_DANGEROUS] = MG_ACTION_DENY;
-	p->classifier.classify = classify_cb;
-	p->classifier.ctx = p;
+	/* Sniffing by content is on: a pickle renamed .txt is still one. */
+	p->sniff = 1;
+	/* Python only by default: the threat is Python loaders, and a
+	 * preload that acts in every process would tax the whole host. */
+	bad |= mg_strv_add(&p->processes, "python*");
+	for (i = 0; default_exts[i] != NULL; i++)
+		bad |= mg_strv_add(&p->exts, default_exts[i]);
+	/* torch and numpy on: what plain checkpoints and arrays need.
+	 * sklearn is opt-in (it allows many classes). */
+	bad |= mg_strv_add(&p->packs, "torch");
+	bad |= mg_strv_add(&p->packs, "numpy");
+	if (bad) {
+		mg_policy_free(p);
+		return NULL;
+	}
+	mg_policy_finalize(p);
 	return p;
 }
 
 void
 mg_policy_free(struct mg_policy *p)
 {
+	if (p == NULL)
+		return;
+	free(p->log_file);
+	mg_strv_clear(&p->processes);
+	mg_strv_clear(&p->exts);
+	mg_strv_clear(&p->allow);
+	mg_strv_clear(&p->deny);
+	mg_strv_clear(&p->packs);
+	mg_strv_clear(&p->ro_paths);
+	mg_strv_clear(&p->lockfiles);
+	mg_strv_clear(&p->allow_repos);
+	mg_strv_clear(&p->deny_repos);
+	mg_strv_clear(&p->sources);
 	free(p);
+}
+
+void
+mg_policy_set_system_path(const char *path)
+{
+	snprintf(system_path, sizeof(system_path), "%s",
+	         path ? path : MG_SYSTEM_POLICY);
+}
+
+const char *
+mg_policy_system_path(void)
+{
+	return system_path;
+}
+
+int
+mg_policy_locked(const struct mg_policy *p)
+{
+	return p != NULL && p->locked;
+}
+
+/* --- classification ---------------------------------------------------------- */
+
+/*
+ * Compare the virtual string "@m:@n" with the entry @e without building
+ * it.  Entries are validated dotted names, so a module that itself holds a
+ * ':' (only a hostile pickle has one) can never compare equal.
+ */
+static int
+entry_is(const char *e, const char *m, const char *n)
+{
+	size_t ml = strlen(m);
+
+	return strncmp(e, m, ml) == 0 && e[ml] == ':' &&
+	       strcmp(e + ml + 1, n) == 0;
+}
+
+/* @e is "mod:*": does it cover @m (itself, or a submodule if @sub)? */
+static int
+entry_covers(const char *e, const char *m, int sub)
+{
+	size_t el = strlen(e), ml;
+
+	if (el < 3 || strcmp(e + el - 2, ":*") != 0)
+		return 0;
+	el -= 2;
+	ml = strlen(m);
+	if (ml == el)
+		return strncmp(e, m, el) == 0;
+	return sub && ml > el && strncmp(e, m, el) == 0 && m[el] == '.';
+}
+
+static int
+is_dunder(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 4 && s[0] == '_' && s[1] == '_' && s[n - 1] == '_' &&
+	       s[n - 2] == '_';
+}
+
+static int
+name_has_dunder(const char *s)
+{
+	const char *p = s, *dot;
+	char part[256];
+	size_t n;
+
+	for (;;) {
+		dot = strchr(p, '.');
+		n = dot ? (size_t)(dot - p) : strlen(p);
+		if (n < sizeof(part)) {
+			memcpy(part, p, n);
+			part[n] = '\0';
+			if (is_dunder(part))
+				return 1;
+		}
+		if (dot == NULL)
+			return 0;
+		p = dot + 1;
+	}
+}
+
+enum mg_gclass
+mg_policy_classify(const struct mg_policy *p, const char *module,
+                   const char *name, const char **category)
+{
+	enum mg_gclass g;
+	size_t i;
+
+	if (module == NULL || name == NULL)
+		return MG_GLOBAL_UNKNOWN;
+	for (i = 0; p != NULL && i < p->deny.n; i++)
+		if (entry_is(p->deny.v[i], module, name) ||
+		    entry_covers(p->deny.v[i], module, 1)) {
+			if (category != NULL)
+				*category = "denied by policy";
+			return MG_GLOBAL_DENIED;
+		}
+	g = mg_globals_classify(module, name, category);
+	if (g != MG_GLOBAL_UNKNOWN || p == NULL)
+		return g;
+	/* Why the dunder test: "mod:*" must never reach __reduce__ and
+	 * friends; the pickle analyser flags dunders anyway. */
+	if (name_has_dunder(name) || name_has_dunder(module))
+		return MG_GLOBAL_UNKNOWN;
+	for (i = 0; i < p->allow.n; i++)
+		if (entry_is(p->allow.v[i], module, name) ||
+		    entry_covers(p->allow.v[i], module, 0))
+			return MG_GLOBAL_ALLOWED;
+	for (i = 0; i < p->npack; i++)
+		if (mg_pack_has(p->pack_tab[i], module, name))
+			return MG_GLOBAL_ALLOWED;
+	return MG_GLOBAL_UNKNOWN;
+}
+
+const struct mg_classifier *
+mg_policy_classifier(const struct mg_policy *p)
+{
+	return &p->classifier;
 }
 
 enum mg_action
@@ -62,69 +345,35 @@ mg_policy_action(const struct mg_policy *p, enum mg_verdict v)
 	return p->actions[v];
 }
 
-enum mg_gclass
-mg_policy_classify(const struct mg_policy *p, const char *module,
-                   const char *name, const char **category)
-{
-	(void)p;
-	return mg_globals_classify(module, name, category);
-}
-
-const struct mg_classifier *
-mg_policy_classifier(const struct mg_policy *p)
-{
-	return &p->classifier;
-}
-
-/* --- settings: embedded defaults until the policy file lands ------------ */
-
-#include <string.h>
-#include <strings.h>
-
-static const char *const default_exts[] = {
-	".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle", ".joblib", ".npy",
-	".npz", ".h5", ".hdf5", ".keras", ".safetensors", ".gguf", ".sav",
-	".dat", ".model", ".mar", ".pt2", ".ptl", NULL
-};
-
-enum mg_err
-mg_policy_load_effective(const char *user_path, int secure,
-                         struct mg_policy **out, char *err, size_t errlen)
-{
-	(void)user_path;
-	(void)secure;
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	*out = mg_policy_new_default();
-	return *out ? MG_OK : MG_ERR_NOMEM;
-}
+/* --- settings ------------------------------------------------------------------ */
 
 int
 mg_policy_acts_in(const struct mg_policy *p, const char *exe)
 {
 	const char *base;
+	size_t i;
 
-	(void)p;
-	if (exe == NULL)
+	if (p == NULL || exe == NULL)
 		return 0;
 	base = strrchr(exe, '/');
 	base = base ? base + 1 : exe;
-	return strncmp(base, "python", 6) == 0;
+	for (i = 0; i < p->processes.n; i++)
+		if (fnmatch(p->processes.v[i], base, 0) == 0)
+			return 1;
+	return 0;
 }
 
 int
 mg_policy_model_ext(const struct mg_policy *p, const char *path)
 {
-	size_t n, e;
-	int i;
+	size_t n, e, i;
 
-	(void)p;
-	if (path == NULL)
+	if (p == NULL || path == NULL)
 		return 0;
 	n = strlen(path);
-	for (i = 0; default_exts[i] != NULL; i++) {
-		e = strlen(default_exts[i]);
-		if (n > e && strcasecmp(path + n - e, default_exts[i]) == 0)
+	for (i = 0; i < p->exts.n; i++) {
+		e = strlen(p->exts.v[i]);
+		if (n > e && strcasecmp(path + n - e, p->exts.v[i]) == 0)
 			return 1;
 	}
 	return 0;
@@ -133,22 +382,19 @@ mg_policy_model_ext(const struct mg_policy *p, const char *path)
 int
 mg_policy_sniff(const struct mg_policy *p)
 {
-	(void)p;
-	return 1;
+	return p == NULL || p->sniff;
 }
 
 const char *
 mg_policy_log_file(const struct mg_policy *p)
 {
-	(void)p;
-	return NULL;
+	return p ? p->log_file : NULL;
 }
 
 int
 mg_policy_log_syslog(const struct mg_policy *p)
 {
-	(void)p;
-	return 0;
+	return p ? p->syslog : 0;
 }
 
 const struct mg_sandbox_conf *
@@ -156,6 +402,5 @@ mg_policy_sandbox(const struct mg_policy *p)
 {
 	static const struct mg_sandbox_conf def = { 0, 0, NULL };
 
-	(void)p;
-	return &def;
+	return p ? &p->sandbox : &def;
 }

@@ -12,6 +12,8 @@
 #ifndef MG_POLICY_H
 #define MG_POLICY_H
 
+#include <stdio.h>
+
 #include "../scanner/scanner.h"
 
 struct mg_policy;
@@ -94,5 +96,28 @@ int mg_policy_log_syslog(const struct mg_policy *p);
 
 /* The sandbox options; never NULL for a valid @p. */
 const struct mg_sandbox_conf *mg_policy_sandbox(const struct mg_policy *p);
+
+/*
+ * Write @p as a policy file that parses back to the same settings
+ * (`modelgate policy show`).  Lockfile paths are absolute.
+ */
+void mg_policy_write(const struct mg_policy *p, FILE *f);
+
+/*
+ * Use @path as the system policy instead of /etc/modelgate/policy.conf
+ * (NULL restores it).  For tests and the CLI's hidden --system-policy:
+ * deliberately not an environment variable, so no user can point a
+ * preloaded process at a policy of their own choosing.  The file must
+ * still be root-owned and writable by root alone.  Not thread-safe: call
+ * before loading.
+ */
+void mg_policy_set_system_path(const char *path);
+
+/* The system policy path in use; never NULL. */
+const char *mg_policy_system_path(void);
+
+/* 1 if the effective policy is locked (by the system policy, or because
+ * a system policy was refused). */
+int mg_policy_locked(const struct mg_policy *p);
 
 #endif /* MG_POLICY_H */

@@ -1,0 +1,573 @@
+/*
+ * check_policy.c - the policy file (every error class, with its line),
+ * layering and the lock (including a user file trying to weaken a locked
+ * system policy), packs on and off, and the settings the preload reads.
+ *
+ * Files are written to a private temporary directory; the system policy
+ * path points there too (mg_policy_set_system_path), never at /etc.
+ * These tests run as root in CI; the ownership tests chown to 65534.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../policy/policy.h"
+
+static char dir[256];
+
+/* Write @text to dir/@name (mode 0644, root-owned) and return its path. */
+static const char *
+put(const char *name, const char *text)
+{
+	static char path[4][512];
+	static int slot;
+	char *p = path[slot++ % 4];
+	FILE *f;
+
+	snprintf(p, 512, "%s/%s", dir, name);
+	f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(p, 0644);
+	return p;
+}
+
+static void
+setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/check_policy.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	/* No system policy unless a test writes one. */
+	mg_policy_set_system_path(put("nosys.conf", ""));
+	unlink(mg_policy_system_path());
+}
+
+static void
+teardown(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	mg_policy_set_system_path(NULL);
+}
+
+/* Load with user file @text; returns the error and fills @err. */
+static enum mg_err
+load_text(const char *text, struct mg_policy **p, char *err, size_t len)
+{
+	return mg_policy_load_effective(put("user.conf", text), 0, p, err,
+	                                len);
+}
+
+/* Expect @text to fail with "user.conf:@line: " and @what in the message. */
+static void
+expect_error(const char *text, int line, const char *what)
+{
+	struct mg_policy *p = NULL;
+	char err[1024], want[64];
+
+	ck_assert_int_eq(load_text(text, &p, err, sizeof(err)), MG_ERR_PARSE);
+	ck_assert_ptr_null(p);
+	snprintf(want, sizeof(want), "user.conf:%d: ", line);
+	ck_assert_msg(strstr(err, want) != NULL, "'%s' lacks '%s'", err, want);
+	ck_assert_msg(strstr(err, what) != NULL, "'%s' lacks '%s'", err, what);
+}
+
+/* --- parsing ------------------------------------------------------------ */
+
+START_TEST(test_policy_rejects_unknown_key_with_line)
+{
+	expect_error("[globals]\n# c\n\nalow = a:b\n", 4,
+	             "unknown key 'alow' in [globals]");
+}
+END_TEST
+
+START_TEST(test_policy_rejects_unknown_section_even_empty)
+{
+	expect_error("[actions]\nclean = allow\n[acitons]\n", 3,
+	             "unknown section [acitons]");
+}
+END_TEST
+
+START_TEST(test_policy_rejects_bad_values)
+{
+	expect_error("[actions]\nunknown = maybe\n", 2, "bad value 'maybe'");
+	expect_error("[policy]\nsniff = perhaps\n", 2, "bad value 'perhaps'");
+	expect_error("[policy]\nextensions = pt\n", 2, "bad extension 'pt'");
+	expect_error("[policy]\nlog_file = rel/log\n", 2, "absolute path");
+	expect_error("[policy]\nprocesses = /usr/bin/python3\n", 2,
+	             "not a path");
+	expect_error("[sandbox]\nreadonly_paths = /usr, etc\n", 2,
+	             "not an absolute path");
+}
+END_TEST
+
+START_TEST(test_policy_rejects_duplicate_key_naming_first)
+{
+	expect_error("[actions]\nclean = allow\n\n[actions]\nclean = deny\n",
+	             5, "duplicate key 'clean' in [actions] (first set on "
+	             "line 2)");
+}
+END_TEST
+
+START_TEST(test_policy_rejects_syntax_and_stray_keys)
+{
+	expect_error("[actions]\nclean allow\n", 2, "syntax error");
+	expect_error("clean = allow\n", 1, "outside a section");
+	expect_error("[actions\nclean = allow\n", 1, "syntax error");
+}
+END_TEST
+
+START_TEST(test_policy_rejects_bad_globals)
+{
+	expect_error("[globals]\nallow = torch.nn.Linear\n", 2, "bad global");
+	expect_error("[globals]\nallow = a:b:c\n", 2, "bad global");
+	expect_error("[globals]\nallow = 1mod:X\n", 2, "bad global");
+	expect_error("[globals]\nallow = mymod:__reduce__\n", 2, "dunder");
+	expect_error("[globals]\nallow = mymod.__init__:X\n", 2, "dunder");
+	expect_error("[globals]\ndeny = os\n", 2, "bad global");
+}
+END_TEST
+
+START_TEST(test_policy_cannot_allow_an_embedded_denied_global)
+{
+	expect_error("[globals]\nallow = builtins:eval\n", 2,
+	             "embedded deny-list");
+}
+END_TEST
+
+START_TEST(test_policy_rejects_unknown_pack_and_wrong_version)
+{
+	expect_error("[globals]\npacks = torch, tensorflow\n", 2,
+	             "unknown pack 'tensorflow'");
+	expect_error("[globals]\npacks = sklearn@0.1\n", 2, "version");
+}
+END_TEST
+
+START_TEST(test_policy_rejects_overlong_line)
+{
+	char text[600];
+
+	snprintf(text, sizeof(text), "[globals]\nallow = %0400d\n", 0);
+	expect_error(text, 2, "longer than");
+}
+END_TEST
+
+START_TEST(test_policy_continuation_lines_extend_lists_only)
+{
+	struct mg_policy *p = NULL;
+	char err[512];
+
+	ck_assert_int_eq(load_text("[globals]\nallow = a.b:C,\n    d.e:F\n"
+	                           "\tg:H\n", &p, err, sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_classify(p, "d.e", "F", NULL),
+	                 MG_GLOBAL_ALLOWED);
+	ck_assert_int_eq(mg_policy_classify(p, "g", "H", NULL),
+	                 MG_GLOBAL_ALLOWED);
+	mg_policy_free(p);
+	expect_error("[actions]\nclean = allow\n  deny\n", 3,
+	             "takes one value");
+	/* an indented first key of a section is a key, not a continuation */
+	ck_assert_int_eq(load_text("[actions]\n  clean = audit\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_CLEAN), MG_ACTION_AUDIT);
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_default_writes_a_file_that_reads_back_equal)
+{
+	struct mg_policy *d = mg_policy_new_default(), *p = NULL;
+	char *a = NULL, *b = NULL, err[512];
+	size_t al = 0, bl = 0;
+	FILE *f;
+
+	f = open_memstream(&a, &al);
+	mg_policy_write(d, f);
+	fclose(f);
+	ck_assert_int_eq(load_text(a, &p, err, sizeof(err)), MG_OK);
+	f = open_memstream(&b, &bl);
+	mg_policy_write(p, f);
+	fclose(f);
+	ck_assert_str_eq(a, b);
+	ck_assert_ptr_nonnull(strstr(a, "unknown = sandbox"));
+	free(a);
+	free(b);
+	mg_policy_free(d);
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_missing_user_file_is_io_error)
+{
+	struct mg_policy *p = NULL;
+	char err[512];
+
+	ck_assert_int_eq(mg_policy_load_effective("/nonexistent/x.conf", 0, &p,
+	                                          err, sizeof(err)), MG_ERR_IO);
+	ck_assert_ptr_null(p);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/x.conf"));
+}
+END_TEST
+
+/* --- layering and lock ---------------------------------------------------- */
+
+/* Write a root-owned system policy with mode @mode. */
+static void
+put_system(const char *text, mode_t mode)
+{
+	const char *p = put("system.conf", text);
+
+	chmod(p, mode);
+	mg_policy_set_system_path(p);
+}
+
+START_TEST(test_policy_user_overrides_unlocked_system)
+{
+	struct mg_policy *p = NULL;
+	char err[512];
+
+	put_system("[actions]\nunknown = deny\n", 0644);
+	ck_assert_int_eq(load_text("[actions]\nunknown = audit\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_UNKNOWN),
+	                 MG_ACTION_AUDIT);
+	ck_assert_int_eq(mg_policy_locked(p), 0);
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_locked_system_ignores_weakening_user_file)
+{
+	struct mg_policy *p = NULL;
+	char err[512];
+
+	put_system("[policy]\nlocked = yes\n[globals]\ndeny = evil.mod:*\n",
+	           0644);
+	ck_assert_int_eq(load_text("[actions]\ndangerous = allow\n"
+	                           "unknown = allow\nerror = audit\n"
+	                           "[globals]\nallow = team.models:Net\n"
+	                           "[sandbox]\ndry_run = yes\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_locked(p), 1);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_DANGEROUS),
+	                 MG_ACTION_DENY);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_UNKNOWN),
+	                 MG_ACTION_SANDBOX);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_ERROR), MG_ACTION_DENY);
+	ck_assert_int_eq(mg_policy_classify(p, "team.models", "Net", NULL),
+	                 MG_GLOBAL_UNKNOWN);
+	ck_assert_int_eq(mg_policy_sandbox(p)->dry_run, 0);
+	ck_assert_int_eq(mg_policy_classify(p, "evil.mod.sub", "f", NULL),
+	                 MG_GLOBAL_DENIED);
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_locked_system_accepts_stricter_user_file)
+{
+	struct mg_policy *p = NULL;
+	char err[512];
+
+	put_system("[policy]\nlocked = yes\n[globals]\npacks = torch, numpy, "
+	           "sklearn\n", 0644);
+	ck_assert_int_eq(load_text("[actions]\nunknown = deny\nclean = audit\n"
+	                           "[globals]\ndeny = mine:*\npacks = numpy, "
+	                           "sklearn\n[sandbox]\ndeny_exec = yes\n"
+	                           "[policy]\nprocesses = jupyter*\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_UNKNOWN),
+	                 MG_ACTION_DENY);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_CLEAN),
+	                 MG_ACTION_AUDIT);
+	ck_assert_int_eq(mg_policy_classify(p, "mine", "x", NULL),
+	                 MG_GLOBAL_DENIED);
+	ck_assert_int_eq(mg_policy_sandbox(p)->deny_exec, 1);
+	/* processes only grow under the lock: python stays covered */
+	ck_assert_int_eq(mg_policy_acts_in(p, "/usr/bin/python3"), 1);
+	ck_assert_int_eq(mg_policy_acts_in(p, "/usr/bin/jupyter-lab"), 1);
+	/* packs only shrink: torch's extras are gone, sklearn's stay */
+	ck_assert_int_eq(mg_policy_classify(p, "argparse", "Namespace", NULL),
+	                 MG_GLOBAL_UNKNOWN);
+	ck_assert_int_eq(mg_policy_classify(p, "sklearn.linear_model._logistic",
+	                                    "LogisticRegression", NULL),
+	                 MG_GLOBAL_ALLOWED);
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_refuses_unsafe_system_file_and_locks_default)
+{
+	struct mg_policy *p = NULL;
+	char err[512];
+
+	put_system("[actions]\ndangerous = allow\n", 0664);
+	ck_assert_int_eq(load_text("[actions]\nerror = allow\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_DANGEROUS),
+	                 MG_ACTION_DENY);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_ERROR), MG_ACTION_DENY);
+	ck_assert_int_eq(mg_policy_locked(p), 1);
+	mg_policy_free(p);
+
+	put_system("[actions]\ndangerous = allow\n", 0644);
+	ck_assert_int_eq(chown(mg_policy_system_path(), 65534, 65534), 0);
+	ck_assert_int_eq(mg_policy_load_effective(NULL, 0, &p, err,
+	                                          sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_DANGEROUS),
+	                 MG_ACTION_DENY);
+	ck_assert_ptr_nonnull(strstr(err, "root-owned"));
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_broken_system_file_locks_default)
+{
+	struct mg_policy *p = NULL;
+	char err[512];
+
+	put_system("[actions]\nclean = alow\n", 0644);
+	ck_assert_int_eq(load_text("[actions]\ndangerous = allow\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_DANGEROUS),
+	                 MG_ACTION_DENY);
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_secure_ignores_user_path)
+{
+	struct mg_policy *p = NULL;
+	char err[512];
+	const char *u = put("u.conf", "[actions]\ndangerous = allow\n");
+
+	ck_assert_int_eq(mg_policy_load_effective(u, 1, &p, err, sizeof(err)),
+	                 MG_OK);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_DANGEROUS),
+	                 MG_ACTION_DENY);
+	mg_policy_free(p);
+	ck_assert_int_eq(mg_policy_load_effective(u, 0, &p, err, sizeof(err)),
+	                 MG_OK);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_DANGEROUS),
+	                 MG_ACTION_ALLOW);
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_lock_attempt_is_logged)
+{
+	struct mg_policy *p = NULL;
+	char err[512], path[512], buf[1024] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "[policy]\nlocked = yes\nlog_file = "
+	         "%s/audit.log\n", dir);
+	put_system(path, 0644);
+	ck_assert_int_eq(load_text("[actions]\n\ndangerous = allow\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	mg_policy_free(p);
+	snprintf(path, sizeof(path), "%s/audit.log", dir);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf, "\"event\":\"policy.locked\""));
+	ck_assert_ptr_nonnull(strstr(buf, "\"key\":\"dangerous\",\"line\":3"));
+}
+END_TEST
+
+/* --- packs and classification ---------------------------------------------- */
+
+START_TEST(test_policy_sklearn_pack_off_by_default_on_by_name)
+{
+	struct mg_policy *p = NULL;
+	char err[512];
+
+	ck_assert_int_eq(mg_policy_load_effective(NULL, 0, &p, err,
+	                                          sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_classify(p, "sklearn.linear_model._logistic",
+	                                    "LogisticRegression", NULL),
+	                 MG_GLOBAL_UNKNOWN);
+	mg_policy_free(p);
+	ck_assert_int_eq(load_text("[globals]\npacks = torch, numpy, "
+	                           "sklearn@1.2.1\n", &p, err, sizeof(err)),
+	                 MG_OK);
+	ck_assert_int_eq(mg_policy_classify(p, "sklearn.linear_model._logistic",
+	                                    "LogisticRegression", NULL),
+	                 MG_GLOBAL_ALLOWED);
+	ck_assert_int_eq(mg_policy_classify(p, "sklearn.ensemble._forest",
+	                                    "RandomForestClassifier", NULL),
+	                 MG_GLOBAL_ALLOWED);
+	ck_assert_int_eq(mg_policy_classify(p, "sklearn.linear_model._logistic",
+	                                    "LogisticRegressio", NULL),
+	                 MG_GLOBAL_UNKNOWN);
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_packs_off_leaves_torch_extras_unknown)
+{
+	struct mg_policy *p = NULL;
+	char err[512];
+
+	ck_assert_int_eq(load_text("[globals]\npacks =\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_classify(p, "argparse", "Namespace", NULL),
+	                 MG_GLOBAL_UNKNOWN);
+	mg_policy_free(p);
+	p = mg_policy_new_default();
+	ck_assert_int_eq(mg_policy_classify(p, "argparse", "Namespace", NULL),
+	                 MG_GLOBAL_ALLOWED);
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_deny_beats_allow_and_packs)
+{
+	struct mg_policy *p = NULL;
+	const char *cat = NULL;
+	char err[512];
+
+	ck_assert_int_eq(load_text("[globals]\nallow = team.m:Net\n"
+	                           "deny = team.m:Net, argparse:*\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_classify(p, "team.m", "Net", &cat),
+	                 MG_GLOBAL_DENIED);
+	ck_assert_str_eq(cat, "denied by policy");
+	ck_assert_int_eq(mg_policy_classify(p, "argparse", "Namespace", NULL),
+	                 MG_GLOBAL_DENIED);
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_wildcard_allow_is_exact_module_never_dunder)
+{
+	struct mg_policy *p = NULL;
+	char err[512];
+
+	ck_assert_int_eq(load_text("[globals]\nallow = team.models:*\n", &p,
+	                           err, sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_classify(p, "team.models", "Net", NULL),
+	                 MG_GLOBAL_ALLOWED);
+	/* never allowed (the embedded tables may even deny them) */
+	ck_assert_int_ne(mg_policy_classify(p, "team.models", "__reduce__",
+	                                    NULL), MG_GLOBAL_ALLOWED);
+	ck_assert_int_ne(mg_policy_classify(p, "team.models", "A.__init__",
+	                                    NULL), MG_GLOBAL_ALLOWED);
+	ck_assert_int_eq(mg_policy_classify(p, "team.models.sub", "Net", NULL),
+	                 MG_GLOBAL_UNKNOWN);
+	ck_assert_int_eq(mg_policy_classify(p, "team.modelsx", "Net", NULL),
+	                 MG_GLOBAL_UNKNOWN);
+	/* a hostile module name holding ':' never matches an entry */
+	ck_assert_int_eq(mg_policy_classify(p, "team.models:Net", "x", NULL),
+	                 MG_GLOBAL_UNKNOWN);
+	mg_policy_free(p);
+}
+END_TEST
+
+/* --- settings --------------------------------------------------------------- */
+
+START_TEST(test_policy_default_acts_in_python_only)
+{
+	struct mg_policy *p = mg_policy_new_default();
+
+	ck_assert_int_eq(mg_policy_acts_in(p, "/usr/bin/python3.11"), 1);
+	ck_assert_int_eq(mg_policy_acts_in(p, "/usr/bin/bash"), 0);
+	ck_assert_int_eq(mg_policy_model_ext(p, "/m/x.PT"), 1);
+	ck_assert_int_eq(mg_policy_model_ext(p, "/m/x.py"), 0);
+	ck_assert_int_eq(mg_policy_sniff(p), 1);
+	ck_assert_ptr_null(mg_policy_log_file(p));
+	ck_assert_ptr_null(mg_policy_sandbox(p)->readonly_paths);
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_file_sets_every_preload_setting)
+{
+	struct mg_policy *p = NULL;
+	char err[512];
+
+	ck_assert_int_eq(load_text("[policy]\nprocesses = *\nextensions = .onnx"
+	                           "\nsniff = no\nlog_file = /var/log/mg.log\n"
+	                           "syslog = yes\n[sandbox]\ndeny_exec = yes\n"
+	                           "dry_run = yes\nreadonly_paths = /usr, /etc"
+	                           "\n", &p, err, sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_acts_in(p, "/bin/bash"), 1);
+	ck_assert_int_eq(mg_policy_model_ext(p, "a.onnx"), 1);
+	ck_assert_int_eq(mg_policy_model_ext(p, "a.pt"), 0);
+	ck_assert_int_eq(mg_policy_sniff(p), 0);
+	ck_assert_str_eq(mg_policy_log_file(p), "/var/log/mg.log");
+	ck_assert_int_eq(mg_policy_log_syslog(p), 1);
+	ck_assert_int_eq(mg_policy_sandbox(p)->deny_exec, 1);
+	ck_assert_int_eq(mg_policy_sandbox(p)->dry_run, 1);
+	ck_assert_str_eq(mg_policy_sandbox(p)->readonly_paths[1], "/etc");
+	ck_assert_ptr_null(mg_policy_sandbox(p)->readonly_paths[2]);
+	mg_policy_free(p);
+}
+END_TEST
+
+static Suite *
+policy_suite(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *tc;
+
+	tc = tcase_create("parse");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_policy_rejects_unknown_key_with_line);
+	tcase_add_test(tc, test_policy_rejects_unknown_section_even_empty);
+	tcase_add_test(tc, test_policy_rejects_bad_values);
+	tcase_add_test(tc, test_policy_rejects_duplicate_key_naming_first);
+	tcase_add_test(tc, test_policy_rejects_syntax_and_stray_keys);
+	tcase_add_test(tc, test_policy_rejects_bad_globals);
+	tcase_add_test(tc, test_policy_cannot_allow_an_embedded_denied_global);
+	tcase_add_test(tc, test_policy_rejects_unknown_pack_and_wrong_version);
+	tcase_add_test(tc, test_policy_rejects_overlong_line);
+	tcase_add_test(tc, test_policy_continuation_lines_extend_lists_only);
+	tcase_add_test(tc, test_policy_default_writes_a_file_that_reads_back_equal);
+	tcase_add_test(tc, test_policy_missing_user_file_is_io_error);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("layering");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_policy_user_overrides_unlocked_system);
+	tcase_add_test(tc, test_policy_locked_system_ignores_weakening_user_file);
+	tcase_add_test(tc, test_policy_locked_system_accepts_stricter_user_file);
+	tcase_add_test(tc, test_policy_refuses_unsafe_system_file_and_locks_default);
+	tcase_add_test(tc, test_policy_broken_system_file_locks_default);
+	tcase_add_test(tc, test_policy_secure_ignores_user_path);
+	tcase_add_test(tc, test_policy_lock_attempt_is_logged);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("packs");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_policy_sklearn_pack_off_by_default_on_by_name);
+	tcase_add_test(tc, test_policy_packs_off_leaves_torch_extras_unknown);
+	tcase_add_test(tc, test_policy_deny_beats_allow_and_packs);
+	tcase_add_test(tc, test_policy_wildcard_allow_is_exact_module_never_dunder);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("settings");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_policy_default_acts_in_python_only);
+	tcase_add_test(tc, test_policy_file_sets_every_preload_setting);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(policy_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
