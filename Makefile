@@ -14,9 +14,9 @@ MANDIR   = $(PREFIX)/share/man
 CC      ?= cc
 CLANG   ?= clang
 B       := build
-PKG     := libzip openssl jansson inih zlib liblzma libzstd liblz4 hdf5-serial
+PKG     := libzip openssl jansson inih zlib liblzma libzstd liblz4 hdf5-serial libseccomp
 
-CPPFLAGS += -D_GNU_SOURCE -DMG_LIBDIR='"$(LIBDIR)"'
+CPPFLAGS += -D_GNU_SOURCE -DMG_LIBDIR='"$(LIBDIR)"' -DMG_BINDIR='"$(BINDIR)"'
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -fPIC -fno-strict-aliasing -fstack-protector-strong
@@ -30,7 +30,8 @@ CLI_SRC     := $(sort $(wildcard cli/*.c))
 CLI_OBJ     := $(CLI_SRC:%.c=$(B)/obj/%.o)
 # The preload carries hidden copies of the policy code it needs in-process
 # (no OpenSSL, no libzip: those live in the helper).
-PRELOAD_POLICY_SRC ?= policy/policy.c policy/globals.c
+PRELOAD_POLICY_SRC ?= policy/policy.c policy/globals.c policy/conf.c policy/layer.c \
+                      policy/packs.c policy/packs_data.c
 PRELOAD_SRC := $(sort $(wildcard preload/*.c))
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/pobj/%.o) $(PRELOAD_POLICY_SRC:%.c=$(B)/pobj/%.o) $(B)/pobj/scanner/report.o
 PRELOAD_STATIC ?= $(wildcard /usr/lib/x86_64-linux-gnu/libseccomp.a /usr/lib/x86_64-linux-gnu/libinih.a)
@@ -81,7 +82,7 @@ $(B)/pobj/%.o: %.c
 $(B)/libmodelgate.so: $(PRELOAD_OBJ) preload/exports.map
 	$(CC) -shared -o $@ $(PRELOAD_OBJ) $(PRELOAD_STATIC) \
 	    -Wl,--version-script=preload/exports.map -Wl,--exclude-libs,ALL \
-	    -Wl,-z,now -Wl,-z,relro -Wl,--as-needed
+	    -Wl,-z,now -Wl,-z,relro -Wl,--as-needed -Wl,-z,defs
 
 # --- tests -----------------------------------------------------------------
 $(B)/tests/%: tests/unit/%.c $(B)/libmgcore.a
@@ -176,3 +177,21 @@ clean:
 	rm -rf $(B)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# --- the sandbox outside the preload (preload/sandbox.c, preload/landlock.c):
+# its Check suite, and a test-only shared object that the Python tests load
+# with ctypes to lock a real interpreter.  Same static libseccomp as the
+# preload.
+SANDBOX_SRC := preload/sandbox.c preload/landlock.c
+SECCOMP_A   := $(wildcard /usr/lib/x86_64-linux-gnu/libseccomp.a)
+$(B)/tests/check_sandbox: tests/unit/check_sandbox.c $(SANDBOX_SRC) preload/sandbox.h preload/landlock.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread -o $@ $< $(SANDBOX_SRC) $(SECCOMP_A) $(CHECK_LIBS)
+$(B)/asan/check_sandbox: tests/unit/check_sandbox.c $(SANDBOX_SRC) preload/sandbox.h preload/landlock.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(ASAN_FLAGS) -pthread -o $@ $< $(SANDBOX_SRC) $(SECCOMP_A) $(CHECK_LIBS)
+$(B)/tests/libmgsandbox_test.so: tests/sandbox/shim.c $(SANDBOX_SRC) preload/sandbox.h preload/landlock.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -shared -o $@ $< $(SANDBOX_SRC) $(SECCOMP_A) \
+	    -Wl,--exclude-libs,ALL
+check-integration: $(B)/tests/libmgsandbox_test.so
