@@ -55,6 +55,7 @@ static const char usage_text[] =
 	"\n"
 	"  -f, --format FMT   text (default), json (DESIGN.md contract), sarif\n"
 	"  -p, --policy FILE  layer FILE over the system and default policies\n"
+	"                     (default: $MODELGATE_POLICY, if set)\n"
 	"  -h, --help         this text\n"
 	"\n"
 	"exit status: 0 every file allowed or audited, 1 some file would be\n"
@@ -432,6 +433,12 @@ mg_cmd_scan(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return MG_EXIT_USAGE;
 	}
+	/* The same layering as the preload: --policy, else MODELGATE_POLICY,
+	 * over the system policy (which may lock), over the default. */
+	if (policy_path == NULL)
+		policy_path = getenv("MODELGATE_POLICY");
+	if (policy_path != NULL && policy_path[0] == '\0')
+		policy_path = NULL;
 	if (mg_policy_load_effective(policy_path, 0, &policy, err,
 	                             sizeof(err)) != MG_OK) {
 		mg_cli_error("%s", err[0] ? err : "cannot load the policy");
