@@ -1,10 +1,378 @@
-/* helper.c - placeholder until the command lands. */
+/*
+ * helper.c - `modelgate helper`: the scanning server the preload starts.
+ *
+ * Started by libmodelgate.so (preload/client.c) with a listening
+ * SOCK_SEQPACKET socket on fd 3 and the read end of a lifeline pipe on
+ * fd 4.  It daemonises (the first process exits at once, so the program
+ * that started it never has to reap or wait for it), loads the policy the
+ * preload named, forks one worker per CPU (at most 4), each of which locks
+ * itself under a seccomp allow-list and serves one request per connection
+ * until the lifeline reads EOF (every process of the tree that started it
+ * has exited or exec'd).
+ *
+ * Why it is safe to parse hostile files here: after setup the process
+ * can only read files it is handed (or opens read-only), map memory and
+ * answer on sockets it already has; it cannot create sockets, write files,
+ * exec, or signal anyone.  A syscall outside the list fails with EPERM,
+ * which makes the scan an error and the open a deny (fail closed).
+ *
+ * Clients are served only when SO_PEERCRED says they run as our uid.
+ * Protocol: preload/proto.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../policy/pin.h"
+#include "../policy/policy.h"
+#include "../preload/proto.h"
+#include "../scanner/scanner.h"
 #include "cli.h"
+
+struct helper {
+	int lst, life;
+	struct mg_policy *policy; /* NULL: every request fails with perr */
+	char perr[256];
+	struct mg_scan_opts opts;
+};
+
+/* --- seccomp -------------------------------------------------------------- */
+
+/* The allow-list, found by tracing real scans of every format
+ * (strace -f of tests/integration/test_preload_formats, which also checks
+ * that helper verdicts equal `modelgate scan` verdicts).  Memory: brk/mmap/munmap/
+ * mremap/madvise and mprotect without PROT_EXEC.  Files: only what is
+ * handed over or opened read-only (the pin lockfile, the hash cache). */
+static const int allowed[] = {
+	/* serving: poll, accept, one request in, one reply out */
+	SCMP_SYS(poll), SCMP_SYS(accept4), SCMP_SYS(recvmsg), SCMP_SYS(sendto),
+	SCMP_SYS(getsockopt), SCMP_SYS(setsockopt), SCMP_SYS(geteuid),
+	SCMP_SYS(close),
+	/* reading the handed fd (scanner: mmap; SHA-256: pread+fadvise) and
+	 * the read-only files the policy may open (lockfiles, hash cache) */
+	SCMP_SYS(read), SCMP_SYS(pread64), SCMP_SYS(lseek), SCMP_SYS(fstat),
+	SCMP_SYS(newfstatat), SCMP_SYS(fadvise64),
+	/* pin/registry rules resolve the fd's path (information only) */
+	SCMP_SYS(readlink), SCMP_SYS(getcwd),
+	/* memory; sysinfo: glibc's qsort sizes its buffer by physical RAM */
+	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
+	SCMP_SYS(madvise), SCMP_SYS(futex), SCMP_SYS(sysinfo),
+	/* the end, and signals' plumbing */
+	SCMP_SYS(clock_gettime), SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(restart_syscall), SCMP_SYS(exit), SCMP_SYS(exit_group),
+};
+
+static int
+lock_down(char *why, size_t whylen)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	int rc = -1;
+	size_t i;
+
+	if (ctx == NULL)
+		goto out;
+	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0) != 0)
+			goto out;
+	/* mprotect: never executable memory. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+	                     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) != 0)
+		goto out;
+	/* openat read-only: no O_WRONLY/O_RDWR/O_CREAT/O_TRUNC/O_APPEND/
+	 * O_TMPFILE, so nothing can be written or created. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+	                     SCMP_A2(SCMP_CMP_MASKED_EQ,
+	                             O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND |
+	                             O_TMPFILE, 0)) != 0)
+		goto out;
+	rc = seccomp_load(ctx);
+out:
+	if (rc != 0)
+		snprintf(why, whylen, "the helper could not lock itself down "
+		         "(seccomp): %s", strerror(rc < 0 ? -rc : ENOSYS));
+	seccomp_release(ctx);
+	return rc;
+}
+
+/* --- one request ---------------------------------------------------------- */
+
+/* "VERDICT: MESSAGE" of the worst finding; the first of those wins. */
+static void
+summarize(const struct mg_report *r, char *out, size_t cap)
+{
+	const struct mg_finding *f = NULL;
+	size_t i;
+
+	for (i = 0; i < r->nfindings; i++)
+		if (r->findings[i].verdict == r->verdict) {
+			f = &r->findings[i];
+			break;
+		}
+	if (f == NULL || f->message == NULL)
+		snprintf(out, cap, "%s", mg_verdict_name(r->verdict));
+	else if (f->member != NULL)
+		snprintf(out, cap, "%s: %s (in %s)", mg_verdict_name(r->verdict),
+		         f->message, f->member);
+	else
+		snprintf(out, cap, "%s: %s", mg_verdict_name(r->verdict),
+		         f->message);
+	for (i = 0; out[i] != '\0'; i++)
+		if (out[i] == '\n' || out[i] == '\r')
+			out[i] = ' ';
+}
+
+static void
+decide(struct helper *h, int fd, const char *path, struct mg_proto_rep *rep)
+{
+	struct mg_report *r = mg_report_new();
+	enum mg_err err = MG_ERR_NOMEM;
+	int skip = 0;
+
+	if (r == NULL)
+		goto out;
+	err = mg_policy_prescan(h->policy, fd, path, r, rep->sha256, &skip);
+	if (err == MG_OK && !skip)
+		err = mg_scan_fd(&h->opts, fd, path, r);
+	if (err != MG_OK)
+		goto out;
+	rep->status = MG_PROTO_DECIDED;
+	rep->verdict = (uint8_t)r->verdict;
+	rep->action = (uint8_t)mg_policy_action(h->policy, r->verdict);
+	snprintf(rep->format, sizeof(rep->format), "%s", r->format);
+	summarize(r, rep->reason, sizeof(rep->reason));
+out:
+	if (err != MG_OK)
+		snprintf(rep->reason, sizeof(rep->reason), "the helper could "
+		         "not read the file: %s (%s)", mg_strerror(err),
+		         strerror(errno));
+	mg_report_free(r);
+}
+
+/* Receive one request: the path into @path, the fd into *@fd. */
+static int
+receive(int c, char *path, int *fd)
+{
+	char buf[sizeof(struct mg_proto_req) + MG_PROTO_PATH_MAX];
+	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr msg = { 0 };
+	struct mg_proto_req req;
+	struct cmsghdr *cm;
+	ssize_t n;
+	size_t i, nfd;
+	int fds[4];
+
+	*fd = -1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	n = recvmsg(c, &msg, MSG_CMSG_CLOEXEC);
+	for (cm = CMSG_FIRSTHDR(&msg); n >= 0 && cm != NULL;
+	     cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		memcpy(fds, CMSG_DATA(cm), nfd * sizeof(int));
+		for (i = 0; i < nfd; i++) {
+			if (*fd < 0)
+				*fd = fds[i];
+			else
+				close(fds[i]); /* exactly one is expected */
+		}
+	}
+	if (n < (ssize_t)sizeof(req) || *fd < 0)
+		return -1;
+	memcpy(&req, buf, sizeof(req));
+	if (req.magic != MG_PROTO_MAGIC ||
+	    (size_t)n != sizeof(req) + req.pathlen)
+		return -1;
+	memcpy(path, buf + sizeof(req), req.pathlen);
+	path[req.pathlen] = '\0';
+	return 0;
+}
+
+static void
+serve_one(struct helper *h, int c)
+{
+	static char path[MG_PROTO_PATH_MAX + 1];
+	struct timeval tv = { 5, 0 }; /* a client has 5 s to send its
+	                                  request; it is waiting for us */
+	struct mg_proto_rep rep;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	int fd = -1;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.magic = MG_PROTO_MAGIC;
+	rep.status = MG_PROTO_FAILED;
+	rep.verdict = MG_VERDICT_ERROR;
+	rep.action = MG_ACTION_DENY;
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
+	    cred.uid != geteuid())
+		goto out; /* not ours: no answer at all */
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (receive(c, path, &fd) != 0)
+		snprintf(rep.reason, sizeof(rep.reason), "malformed request");
+	else if (h->policy == NULL)
+		snprintf(rep.reason, sizeof(rep.reason), "%s", h->perr);
+	else
+		decide(h, fd, path, &rep);
+	(void)!send(c, &rep, sizeof(rep), MSG_NOSIGNAL);
+out:
+	if (fd >= 0)
+		close(fd);
+	close(c);
+}
+
+static void
+serve(struct helper *h)
+{
+	struct pollfd pf[2] = { { h->lst, POLLIN, 0 }, { h->life, POLLIN, 0 } };
+	int c;
+
+	for (;;) {
+		if (poll(pf, h->life >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		if (h->life >= 0 && pf[1].revents != 0)
+			return; /* the process tree is gone */
+		if (pf[0].revents & (POLLERR | POLLHUP | POLLNVAL))
+			return; /* no listener: nothing left to serve */
+		if ((pf[0].revents & POLLIN) == 0)
+			continue;
+		c = accept4(h->lst, NULL, NULL, SOCK_CLOEXEC);
+		if (c >= 0)
+			serve_one(h, c);
+	}
+}
+
+/* --- setup ---------------------------------------------------------------- */
+
+/* Touch, before the lock, what lazily opens files on first use
+ * (OpenSSL's configuration, the scanner's readers). */
+static void
+warm_up(struct helper *h)
+{
+	static const uint8_t pkl[] = { 0x80, 2, ']', '.' };
+	struct mg_report *r = mg_report_new();
+	char hex[65];
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)!mg_pin_sha256_fd(fd, hex);
+		close(fd);
+	}
+	if (r != NULL && h->policy != NULL)
+		(void)!mg_scan_buffer(&h->opts, "warm-up.pkl", pkl, sizeof(pkl),
+		                      r);
+	mg_report_free(r);
+}
+
+/*
+ * Serve with one process per CPU (at most 4), all accepting on the same
+ * listener: a first scan of a multi-GB checkpoint does not hold up the
+ * small files other threads or DataLoader workers open meanwhile, and a
+ * worker that crashes on a hostile file leaves the others serving.  Forked
+ * before the lock: each worker locks itself down.
+ */
+static void
+start_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	long i;
+
+	if (n > 4)
+		n = 4;
+	for (i = 1; i < n; i++)
+		if (fork() == 0)
+			return;
+}
+
+static int
+parse_args(int argc, char **argv, struct helper *h, const char **policy,
+           int *secure)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--listen-fd=", 12) == 0)
+			h->lst = (int)strtol(argv[i] + 12, NULL, 10);
+		else if (strncmp(argv[i], "--lifeline-fd=", 14) == 0)
+			h->life = (int)strtol(argv[i] + 14, NULL, 10);
+		else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc)
+			*policy = argv[++i];
+		else if (strcmp(argv[i], "--secure") == 0)
+			*secure = 1;
+		else
+			return -1;
+	}
+	return h->lst >= 0 ? 0 : -1;
+}
 
 int
 mg_cmd_helper(int argc, char **argv)
 {
-	(void)argc; (void)argv;
-	mg_cli_error("'helper' is not built yet");
-	return MG_EXIT_USAGE;
+	struct helper h = { .lst = -1, .life = -1 };
+	const char *policy = NULL;
+	int secure = 0;
+	pid_t pid;
+
+	if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+		printf("usage: modelgate helper --listen-fd=N [--lifeline-fd=N] "
+		       "[--policy FILE] [--secure]\n"
+		       "Internal: the scanning server libmodelgate.so starts."
+		       "\n");
+		return MG_EXIT_OK;
+	}
+	if (parse_args(argc, argv, &h, &policy, &secure) != 0) {
+		mg_cli_error("helper: usage: modelgate helper --listen-fd=N "
+		             "[--lifeline-fd=N] [--policy FILE] [--secure]");
+		return MG_EXIT_USAGE;
+	}
+	pid = fork();
+	if (pid < 0)
+		return MG_EXIT_USAGE;
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	/* Paths arrive absolute; do not keep the client's cwd busy. */
+	(void)!chdir("/");
+	if (mg_policy_load_effective(policy, secure, &h.policy, h.perr,
+	                             sizeof(h.perr)) != MG_OK) {
+		h.policy = NULL;
+		snprintf(h.perr + strlen(h.perr), sizeof(h.perr) - strlen(h.perr),
+		         "%sthe policy could not be loaded",
+		         h.perr[0] ? ": " : "");
+	} else {
+		mg_scan_opts_default(&h.opts);
+		h.opts.classifier = mg_policy_classifier(h.policy);
+	}
+	warm_up(&h);
+	/* Non-blocking accept: every worker wakes from poll() for one
+	 * connection; the losers must get EAGAIN and go back to poll()
+	 * (where they also see the lifeline close), not sleep in accept. */
+	if (fcntl(h.lst, F_SETFL, fcntl(h.lst, F_GETFL) | O_NONBLOCK) != 0) {
+		mg_policy_free(h.policy);
+		h.policy = NULL;
+		snprintf(h.perr, sizeof(h.perr), "the helper could not set up "
+		         "its socket: %s", strerror(errno));
+	}
+	start_workers();
+	if (lock_down(h.perr, sizeof(h.perr)) != 0) {
+		mg_policy_free(h.policy);
+		h.policy = NULL; /* serve, but only to say why not */
+	}
+	serve(&h);
+	_exit(0);
 }

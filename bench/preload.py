@@ -1,0 +1,162 @@
+#!/usr/bin/python3
+"""bench/preload.py - what the preload costs, as ratios against the same
+work without it, measured in the same run.
+
+  1. `python3 -c pass` start-up (median of N runs)
+  2. 100,000 opens of non-model files (a .txt, and an extension-less file
+     that costs the 16-byte sniff)
+  3. 10,000 small .npy loads, each a distinct file: one helper round trip
+  4. first and second open() of a ~1 GB torch checkpoint in one process
+     (first: the helper scans and hashes it; second: a cache lookup)
+
+Usage: bench/preload.py [BUILD_DIR]   (default: build/; env MG_BENCH_QUICK=1
+for a smaller run).  Prints one line per figure: "name: base X, preload Y,
+ratio Y/X".
+"""
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
+LIB = os.path.join(BUILD, "libmodelgate.so")
+PY = "/usr/bin/python3"
+QUICK = os.environ.get("MG_BENCH_QUICK") == "1"
+
+
+def env(preload):
+    e = dict(os.environ)
+    e.pop("LD_PRELOAD", None)
+    e.pop("MODELGATE_POLICY", None)
+    if preload:
+        e["LD_PRELOAD"] = LIB
+    return e
+
+
+def timed_child(code, preload, cwd):
+    """Run CODE; it prints one float (seconds) as its last line."""
+    p = subprocess.run([PY, "-c", code], capture_output=True, text=True,
+                       env=env(preload), cwd=cwd)
+    if p.returncode != 0:
+        sys.exit(f"bench child failed (preload={preload}): {p.stderr[-800:]}")
+    return [float(x) for x in p.stdout.split()]
+
+
+def report(name, base, pre, unit="s"):
+    scale = 1e6 if unit == "us" else 1.0
+    print(f"{name}: base {base * scale:.3f} {unit}, preload {pre * scale:.3f} {unit}, "
+          f"ratio {pre / base if base > 0 else float('inf'):.2f}", flush=True)
+
+
+def startup(work):
+    n = 10 if QUICK else 30
+    ts = {False: [], True: []}
+    for _ in range(n):                 # interleaved: load changes hit both
+        for preload in (False, True):
+            t = time.perf_counter()
+            subprocess.run([PY, "-c", "pass"], env=env(preload), check=True)
+            ts[preload].append(time.perf_counter() - t)
+    report("python3 -c pass start-up (median)", statistics.median(ts[False]),
+           statistics.median(ts[True]), "s")
+
+
+def opens(work):
+    n = 20000 if QUICK else 100000
+    with open(os.path.join(work, "notes.txt"), "w") as f:
+        f.write("hello\n" * 100)
+    with open(os.path.join(work, "README"), "w") as f:
+        f.write("hello\n" * 100)
+    for name in ("notes.txt", "README"):
+        code = f"""
+import os, time
+t = time.perf_counter()
+for _ in range({n}):
+    os.close(os.open({name!r}, os.O_RDONLY))
+print(time.perf_counter() - t)
+"""
+        b = timed_child(code, False, work)[0]
+        p = timed_child(code, True, work)[0]
+        report(f"{n} opens of a non-model file ({name}), per open", b / n, p / n, "us")
+
+
+def npy_loads(work):
+    n = 2000 if QUICK else 10000
+    d = os.path.join(work, "npy")
+    os.makedirs(d)
+    code_make = f"""
+import numpy as np
+for i in range({n}):
+    np.save('npy/%d.npy' % i, np.arange(16, dtype=np.float32) + i)
+"""
+    subprocess.run([PY, "-c", code_make], check=True, cwd=work, env=env(False))
+    code = f"""
+import numpy as np, time
+t = time.perf_counter()
+for i in range({n}):
+    np.load('npy/%d.npy' % i)
+print(time.perf_counter() - t)
+"""
+    b = timed_child(code, False, work)[0]
+    p = timed_child(code, True, work)[0]
+    report(f"{n} small .npy loads (distinct files: one round trip each), per load",
+           b / n, p / n, "us")
+
+
+def big_checkpoint(work):
+    gb = 0.25 if QUICK else 1.0
+    path = os.path.join(work, "big.pt")
+    code_make = f"""
+import torch
+n = int({gb} * (1 << 30) / 4 / 64)
+torch.save({{'layer%d' % i: torch.ones(n) for i in range(64)}}, {path!r})
+"""
+    subprocess.run([PY, "-c", code_make], check=True, env=env(False))
+    size = os.path.getsize(path)
+    code = f"""
+import time
+ts = []
+for _ in range(1001):
+    t = time.perf_counter()
+    f = open({path!r}, 'rb')
+    ts.append(time.perf_counter() - t)
+    f.close()
+print(ts[0], ts[1], sum(ts[1:]) / 1000)
+"""
+    timed_child(code, False, work)        # warm the page cache
+    b = timed_child(code, False, work)
+    p = timed_child(code, True, work)
+    report(f"first open() of a {size / (1 << 30):.2f} GB checkpoint (scan + SHA-256)",
+           b[0], p[0], "us")
+    report("second open() of the same checkpoint (cache hit)", b[1], p[1], "us")
+    report("re-opens 2..1001 of the same checkpoint, mean", b[2], p[2], "us")
+    code = f"""
+import time, torch
+t = time.perf_counter()
+torch.load({path!r})
+print(time.perf_counter() - t)
+"""
+    b = timed_child(code, False, work)[0]
+    p = timed_child(code, True, work)[0]
+    report(f"torch.load of the {size / (1 << 30):.2f} GB checkpoint (fresh process)", b, p, "s")
+
+
+def main():
+    if not os.path.exists(LIB):
+        sys.exit(f"{LIB} not built (make first)")
+    work = tempfile.mkdtemp(prefix="mg-bench-")
+    try:
+        print(f"modelgate preload benchmark ({'quick' if QUICK else 'full'}), {LIB}")
+        startup(work)
+        opens(work)
+        npy_loads(work)
+        big_checkpoint(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,438 @@
+/*
+ * gate.c - is this open file a model, what was decided about it, and
+ * applying the decision.
+ *
+ * The candidate test runs on every readable open in a protected process,
+ * so it is ordered by cost and never allocates or locks:
+ *   1. fstat: only non-empty regular files (not directories, devices,
+ *      FIFOs, /proc files, which report size 0);
+ *   2. the name: a model extension (policy), or a compressed or
+ *      tar-wrapped model name (x.pkl.gz, x.pth.tar), is a candidate; a
+ *      known non-model extension (.py, .so, .json...) is not, nor is a
+ *      dataset's .csv.gz or shard.tar;
+ *   3. otherwise, if the policy sniffs, one pread of 16 bytes at offset 0
+ *      (never moves the caller's offset): pickle PROTO 2-5, zip, .npy,
+ *      HDF5.  Compression magic alone is not enough, for the same reason.
+ * A site-packages ".pth" path file (same extension as a torch checkpoint)
+ * goes to step 3: it is a candidate only if its bytes are a model's.
+ *
+ * Limitation (stated in the README): a protocol 0/1 pickle has no magic,
+ * so under an extension that is not a model's it is not recognised.
+ *
+ * The verdict cache maps (dev, ino, size, mtime, ctime) to the decision,
+ * so reopening a model costs a lookup.  It is a fixed direct-mapped table
+ * under one mutex, never held across the helper round trip; a fork child
+ * inherits it (decisions stay valid) and re-initialises the mutex.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "gate.h"
+#include "sandbox.h"
+
+/* Extensions that are never models: skip the sniff pread for them. */
+static const char *const plain_exts[] = {
+	"py", "pyc", "pyo", "pyi", "pyx", "pxd", "so", "a", "o", "c", "h",
+	"txt", "md", "rst", "json", "cfg", "ini", "toml", "yaml", "yml",
+	"csv", "tsv", "html", "htm", "xml", "css", "js", "svg", "png", "jpg",
+	"jpeg", "gif", "pem", "crt", "conf", "log", "lock", "whl", "egg",
+	"jar", "zip", "mo", "typed", "dist-info", NULL
+};
+
+/* Wrappers a loader undoes (or, for .tar, torch's legacy tar format):
+ * "x.pkl.gz", "checkpoint.pth.tar" are models by name. */
+static const char *const wrap_exts[] = {
+	".gz", ".bz2", ".xz", ".zst", ".lz4", ".z", ".lzma", ".tar", NULL
+};
+
+/* Fallback when the policy could not be loaded: still recognise models
+ * (so they are denied with the policy error), never miss one. */
+static const char *const fallback_exts[] = {
+	".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle", ".joblib", ".npy",
+	".npz", ".h5", ".hdf5", ".keras", ".sav", ".model", ".mar", NULL
+};
+
+static int
+ends_with(const char *s, size_t n, const char *suffix)
+{
+	size_t e = strlen(suffix);
+
+	return n > e && strncasecmp(s + n - e, suffix, e) == 0;
+}
+
+/* The extension of the last component of @path[0..n), without the dot,
+ * or NULL. */
+static const char *
+ext_of(const char *path, size_t n, size_t *elen)
+{
+	size_t i;
+
+	for (i = n; i > 0; i--) {
+		if (path[i - 1] == '/')
+			return NULL;
+		if (path[i - 1] == '.') {
+			*elen = n - i;
+			return path + i;
+		}
+	}
+	return NULL;
+}
+
+static int
+is_plain_ext(const char *path, size_t n)
+{
+	size_t elen = 0, i;
+	const char *e = ext_of(path, n, &elen);
+
+	if (e == NULL)
+		return 0;
+	for (i = 0; plain_exts[i] != NULL; i++)
+		if (strlen(plain_exts[i]) == elen &&
+		    strncasecmp(e, plain_exts[i], elen) == 0)
+			return 1;
+	return 0;
+}
+
+/* Model extension of @path[0..n): the policy's list, or the fallback.
+ * Works on a length so "x.pkl.gz" can be tested as "x.pkl". */
+static int
+model_ext_n(const char *path, size_t n)
+{
+	char tmp[256];
+	size_t i;
+
+	if (mg_state.policy != NULL) {
+		/* Why a copy of at most 255 bytes: only the tail matters for
+		 * an extension test; the policy function wants a string. */
+		if (n >= sizeof(tmp)) {
+			path += n - (sizeof(tmp) - 1);
+			n = sizeof(tmp) - 1;
+		}
+		memcpy(tmp, path, n);
+		tmp[n] = '\0';
+		return mg_policy_model_ext(mg_state.policy, tmp);
+	}
+	for (i = 0; fallback_exts[i] != NULL; i++)
+		if (ends_with(path, n, fallback_exts[i]))
+			return 1;
+	return 0;
+}
+
+/* A ".pth" directly inside site-packages/dist-packages: site.py's path
+ * file, sent to the helper only if its bytes say model. */
+static int
+is_site_pth(const char *path, size_t n)
+{
+	return ends_with(path, n, ".pth") &&
+	       (strstr(path, "/site-packages/") != NULL ||
+	        strstr(path, "/dist-packages/") != NULL) &&
+	       strchr(strstr(path, "-packages/") + 10, '/') == NULL;
+}
+
+static int
+wrapped_model_name(const char *path, size_t n)
+{
+	size_t i, e;
+
+	for (i = 0; wrap_exts[i] != NULL; i++) {
+		e = strlen(wrap_exts[i]);
+		if (ends_with(path, n, wrap_exts[i]))
+			return model_ext_n(path, n - e);
+	}
+	return 0;
+}
+
+/* Compression magic alone is not a model (datasets are compressed too);
+ * the name decides for those (wrapped_model_name). */
+static int
+magic_is_model(const unsigned char *b, ssize_t n)
+{
+	if (n >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5)
+		return 1;       /* pickle PROTO */
+	if (n >= 4 && b[0] == 'P' && b[1] == 'K' &&
+	    ((b[2] == 3 && b[3] == 4) || (b[2] == 5 && b[3] == 6)))
+		return 1;       /* zip: torch, npz, keras */
+	if (n >= 6 && memcmp(b, "\x93NUMPY", 6) == 0)
+		return 1;
+	if (n >= 8 && memcmp(b, "\x89HDF\r\n\x1a\n", 8) == 0)
+		return 1;
+	return 0;
+}
+
+/* Allocation-free, lock-free, vfork-safe. */
+static int
+is_candidate(int fd, const char *path, const struct stat *st)
+{
+	unsigned char b[16];
+	size_t n = path ? strlen(path) : 0;
+	ssize_t got;
+
+	if (!S_ISREG(st->st_mode) || st->st_size < 2)
+		return 0;
+	if (path != NULL && ((model_ext_n(path, n) && !is_site_pth(path, n)) ||
+	                     wrapped_model_name(path, n)))
+		return 1;
+	if (path != NULL && is_plain_ext(path, n))
+		return 0;
+	if (mg_state.policy != NULL && !mg_policy_sniff(mg_state.policy))
+		return 0;
+	do
+		got = pread(fd, b, sizeof(b), 0);
+	while (got < 0 && errno == EINTR);
+	return magic_is_model(b, got);
+}
+
+/* --- the verdict cache ---------------------------------------------------- */
+
+enum { CACHE_SLOTS = 512 }; /* why 512: a training job opens a handful of
+                               checkpoints; a dataset of small files
+                               cycles through, and a miss is one round
+                               trip, not a failure */
+
+struct centry {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
+	int used;
+	int decided;            /* 0: no verdict could be had */
+	int printed;            /* the denied line was printed */
+	unsigned char verdict, action;
+	char reason[MG_PROTO_REASON_MAX];
+	char sha256[65];
+};
+
+static struct centry cache[CACHE_SLOTS];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void
+mg_gate_atfork_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+
+	cache_lock = fresh;
+}
+
+static unsigned
+slot_of(const struct stat *st)
+{
+	uint64_t h = (uint64_t)st->st_ino * 0x9e3779b97f4a7c15ull ^
+	             (uint64_t)st->st_dev;
+
+	return (unsigned)(h >> 32) % CACHE_SLOTS;
+}
+
+static int
+same_file(const struct centry *e, const struct stat *st)
+{
+	return e->used && e->dev == st->st_dev && e->ino == st->st_ino &&
+	       e->size == st->st_size &&
+	       e->mtim.tv_sec == st->st_mtim.tv_sec &&
+	       e->mtim.tv_nsec == st->st_mtim.tv_nsec &&
+	       e->ctim.tv_sec == st->st_ctim.tv_sec &&
+	       e->ctim.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+static int
+cache_get(const struct stat *st, struct centry *out)
+{
+	int hit;
+
+	pthread_mutex_lock(&cache_lock);
+	hit = same_file(&cache[slot_of(st)], st);
+	if (hit)
+		*out = cache[slot_of(st)];
+	pthread_mutex_unlock(&cache_lock);
+	return hit;
+}
+
+static void
+cache_put(const struct stat *st, const struct centry *e)
+{
+	struct centry *slot = &cache[slot_of(st)];
+
+	pthread_mutex_lock(&cache_lock);
+	*slot = *e;
+	slot->dev = st->st_dev;
+	slot->ino = st->st_ino;
+	slot->size = st->st_size;
+	slot->mtim = st->st_mtim;
+	slot->ctim = st->st_ctim;
+	slot->used = 1;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+/* 1 the first time it is called for this cached file (so the denied line
+ * is printed once per file), 0 afterwards; 1 for a file not cached (a
+ * failure to get a verdict is reported every time). */
+static int
+first_denial(const struct stat *st)
+{
+	struct centry *slot = &cache[slot_of(st)];
+	int first = 1;
+
+	pthread_mutex_lock(&cache_lock);
+	if (same_file(slot, st)) {
+		first = !slot->printed;
+		slot->printed = 1;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return first;
+}
+
+/* --- deciding and applying ------------------------------------------------ */
+
+/* The path /proc/self/fd/@fd points at, into @out; @path itself when it
+ * is already absolute.  1 if @out was filled. */
+static int
+real_path(int fd, const char *path, char *out, size_t cap)
+{
+	char link[32];
+	ssize_t n;
+
+	if (path != NULL && path[0] == '/' && strncmp(path, "/proc/", 6) != 0)
+		return 0;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, out, cap - 1);
+	if (n <= 0 || out[0] != '/')
+		return 0;
+	out[n] = '\0';
+	return 1;
+}
+
+/* The helper's answer for @fd, or a deny that says why there is none. */
+static void
+ask(int fd, const char *path, struct centry *e)
+{
+	struct mg_proto_rep rep;
+	char why[MG_PROTO_REASON_MAX], rpath[PATH_MAX];
+
+	memset(e, 0, sizeof(*e));
+	e->verdict = MG_VERDICT_ERROR;
+	e->action = MG_ACTION_DENY;
+	if (mg_state.policy == NULL) {
+		snprintf(e->reason, sizeof(e->reason),
+		         "no verdict: the policy could not be loaded: %.180s",
+		         mg_state.policy_err);
+		return;
+	}
+	/* The helper gets the file's real absolute path (pins and registry
+	 * rules match on it; its cwd is not ours); messages keep @path. */
+	if (real_path(fd, path, rpath, sizeof(rpath)) != 0)
+		path = rpath;
+	if (mg_client_ask(fd, path, &rep, why, sizeof(why)) != MG_OK) {
+		snprintf(e->reason, sizeof(e->reason), "no verdict: %.200s", why);
+		return;
+	}
+	if (rep.status != MG_PROTO_DECIDED) {
+		snprintf(e->reason, sizeof(e->reason), "no verdict: %.200s",
+		         rep.reason);
+		return;
+	}
+	e->decided = 1;
+	e->verdict = rep.verdict <= MG_VERDICT_DANGEROUS ? rep.verdict :
+	             MG_VERDICT_ERROR;
+	/* The preload's own policy has the last word; the helper's action
+	 * only counts when it is stricter (both load the same files). */
+	e->action = (unsigned char)mg_policy_action(mg_state.policy,
+	                                            e->verdict);
+	if (rep.action <= MG_ACTION_DENY && rep.action > e->action)
+		e->action = rep.action;
+	memcpy(e->reason, rep.reason, sizeof(e->reason));
+	e->reason[sizeof(e->reason) - 1] = '\0';
+	memcpy(e->sha256, rep.sha256, sizeof(e->sha256));
+	e->sha256[sizeof(e->sha256) - 1] = '\0';
+}
+
+static void
+log_decision(const char *path, const struct stat *st, const struct centry *e,
+             enum mg_action applied, const char *reason, enum mg_gate_how how)
+{
+	struct mg_audit a = {
+		.path = path, .st = st, .sha256 = e->sha256,
+		.verdict = e->decided ? mg_verdict_name(e->verdict) : "none",
+		.action = mg_action_name(applied), .reason = reason, .how = how,
+	};
+
+	mg_audit_log(&a);
+}
+
+static void
+print_denied(const char *path, const char *reason)
+{
+	char line[PATH_MAX + MG_PROTO_REASON_MAX + 64];
+	int n = snprintf(line, sizeof(line), "modelgate: denied %s: %s\n",
+	                 path, reason);
+
+	/* One write: lines from several threads never interleave. */
+	if (n > 0)
+		(void)!write(STDERR_FILENO, line,
+		             (size_t)n < sizeof(line) ? (size_t)n :
+		             sizeof(line) - 1);
+}
+
+/* Apply @e; 0 allow, -1 deny.  @fresh: first decision for this file in
+ * this process (logged even when allowed). */
+static int
+apply(const char *path, const struct stat *st, const struct centry *e,
+      int fresh, enum mg_gate_how how)
+{
+	char why[MG_PROTO_REASON_MAX + 64];
+	enum mg_action act = e->action;
+	const char *reason = e->reason;
+
+	if (act == MG_ACTION_SANDBOX) {
+		char sb[200];
+
+		sb[0] = '\0';
+		if (mg_sandbox_lock(mg_policy_sandbox(mg_state.policy), sb,
+		                    sizeof(sb)) != 0) {
+			snprintf(why, sizeof(why),
+			         "%s; sandbox required but unavailable: %s",
+			         e->reason, sb[0] ? sb : "unknown error");
+			reason = why;
+			act = MG_ACTION_DENY;
+		}
+	}
+	if (fresh || act == MG_ACTION_DENY)
+		log_decision(path, st, e, act, reason, how);
+	if (act != MG_ACTION_DENY)
+		return 0;
+	if (first_denial(st))
+		print_denied(path, reason);
+	return -1;
+}
+
+int
+mg_gate_fd(int fd, const char *path, enum mg_gate_how how)
+{
+	char name[PATH_MAX];
+	struct centry e;
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 2)
+		return 0;
+	if (path == NULL) {
+		char link[32];
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, name, sizeof(name) - 1);
+		name[n > 0 ? n : 0] = '\0';
+		path = name;
+	}
+	if (!is_candidate(fd, path, &st))
+		return 0;
+	if (cache_get(&st, &e))
+		return apply(path, &st, &e, 0, how);
+	ask(fd, path, &e);
+	/* A failure to get any verdict is not cached: the next open retries
+	 * (the helper may be back). */
+	if (e.decided)
+		cache_put(&st, &e);
+	return apply(path, &st, &e, 1, how);
+}

@@ -1,0 +1,96 @@
+/*
+ * gate.h - private interfaces between the files of the interposer.
+ *
+ * preload.c   the exported wrappers and the constructor
+ * gate.c      the candidate test, the verdict cache, applying an action
+ * client.c    the helper: finding, starting, asking it (fd passing)
+ * audit.c     the JSON audit line
+ *
+ * Nothing here is exported from libmodelgate.so (hidden visibility and a
+ * version script); nothing here exits, aborts, or prints without the
+ * "modelgate: " prefix: it runs inside someone else's process.
+ */
+#ifndef MG_GATE_H
+#define MG_GATE_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "../policy/policy.h"
+#include "proto.h"
+
+#ifndef MG_BINDIR
+#define MG_BINDIR "/usr/local/bin"
+#endif
+
+/* Process-wide state, filled once by the constructor (before any thread
+ * of the program exists) and read-only afterwards, except the helper
+ * fields in client.c, which have their own lock. */
+struct mg_state {
+	int active;            /* 1: this process is protected */
+	int secure;            /* AT_SECURE: no environment was read */
+	struct mg_policy *policy; /* NULL when it could not be loaded */
+	char policy_err[256];  /* why, when policy == NULL */
+	char policy_path[PATH_MAX]; /* user policy given to the helper, or "" */
+	char exe[PATH_MAX];    /* /proc/self/exe at start */
+	char helper[PATH_MAX]; /* the modelgate binary, or "" if not found */
+	char log_env[PATH_MAX]; /* MODELGATE_LOG (tests), or "" */
+	int timeout_s;         /* helper answer timeout, seconds */
+};
+
+extern struct mg_state mg_state;
+
+/* Thread-local re-entry flag: while set, every wrapper is a pass-through
+ * (our own opens, inih's fopen, the audit log...).  initial-exec: no
+ * allocation on first access. */
+extern __thread int mg_busy __attribute__((tls_model("initial-exec")));
+
+/* Where a check comes from: it changes only the audit line. */
+enum mg_gate_how { MG_GATE_OPEN, MG_GATE_FOPEN, MG_GATE_MMAP };
+
+/*
+ * Decide on the open file @fd (opened readable by the caller) named
+ * @path (may be NULL: the name is then read from /proc/self/fd).
+ * Returns 0 to let the caller have it, -1 to deny: the
+ * "modelgate: denied PATH: REASON" line has then been printed and the
+ * decision logged; the caller closes what it opened and sets EACCES.
+ * May change errno on either path: callers save and restore it.  Called
+ * with mg_busy set.
+ */
+int mg_gate_fd(int fd, const char *path, enum mg_gate_how how);
+
+/* Reset the locks after fork() in the child (pthread_atfork). */
+void mg_gate_atfork_child(void);
+void mg_client_atfork_child(void);
+
+/*
+ * Ask the helper about @fd named @path.  On MG_OK *@rep holds the reply
+ * (which may itself be MG_PROTO_FAILED).  Otherwise no verdict could be
+ * had: MG_ERR_UNSUPPORTED (no helper binary), MG_ERR_IO (could not start
+ * or reach it), MG_ERR_PROTO (it died or answered garbage),
+ * MG_ERR_TIMEOUT, MG_ERR_PERM (the peer is not our uid); @why says it in
+ * words.  Starts the helper on first need and once more if it died.
+ * Thread- and fork-safe: one connection per request.
+ */
+enum mg_err mg_client_ask(int fd, const char *path, struct mg_proto_rep *rep,
+                          char *why, size_t whylen);
+
+/* One audit record (see audit.c); never fails visibly. */
+struct mg_audit {
+	const char *path;
+	const struct stat *st;
+	const char *sha256;    /* "" or NULL when unknown */
+	const char *verdict;   /* verdict name, or "none" when no verdict */
+	const char *action;    /* the action actually applied */
+	const char *reason;
+	enum mg_gate_how how;
+};
+void mg_audit_log(const struct mg_audit *a);
+
+/* Raw openat(2), bypassing every wrapper (for our own files). */
+int mg_raw_openat(int dirfd, const char *path, int flags, unsigned mode);
+int mg_raw_close(int fd);
+
+#endif /* MG_GATE_H */
