@@ -1,11 +1,451 @@
-/* keras.c - placeholder until the reader lands: never clean. */
+/*
+ * keras.c - what a Keras model config makes Keras import and run.
+ *
+ * A Keras model config is JSON (the model_config / training_config
+ * attributes of a legacy .h5 file, config.json of a .keras v3 zip).  It
+ * holds no pickle, but loading it runs code three ways, and this reader
+ * walks the whole document looking for each:
+ *
+ *  1. Lambda layers.  Keras 2 stores the Python function as base64
+ *     marshalled bytecode in config.function; Keras 3 stores a
+ *     {"class_name": "__lambda__"} object with the code.  Either runs on
+ *     load (safe_mode has been bypassed more than once, CVE-2024-3660,
+ *     CVE-2025-9905): dangerous, rule keras.lambda.
+ *  2. Module functions.  Keras 3 serialises a function as {"module": M,
+ *     "class_name": "function", "config": F}; loading imports M and calls
+ *     or binds F (CVE-2025-1550).  Outside Keras that is dangerous, and so
+ *     are the published in-Keras gadgets (keras.utils.get_file,
+ *     keras.config.enable_unsafe_deserialization, ...): rule keras.gadget.
+ *     A dotted name in a "function"/"fn" field is treated the same way.
+ *  3. Custom objects.  A "module" or "registered_name" outside Keras makes
+ *     Keras import that module (or need the user's registered class):
+ *     unknown, rule keras.custom_object; dangerous if the policy's
+ *     classifier denies the (module, class) pair.
+ *
+ * Rejected: a list of every Keras class name.  A bare class_name Keras does
+ * not know fails to load unless the caller passes custom_objects, which is
+ * the caller's own code, so it is not flagged.
+ *
+ * Offsets: jansson does not keep positions, so a finding's offset is where
+ * the offending string first appears in the text at or after the previous
+ * finding (the walk follows document order).  Good enough to find it.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
 #include "formats.h"
+
+/* Why 512: a real Keras config nests about five JSON levels per nested
+ * model or wrapper; 512 is a hundred nested models.  jansson's own parser
+ * stops at 2048 levels, so the walk never recurses deeper than that. */
+#define KERAS_MAX_DEPTH 512
+
+struct kwalk {
+	const struct mg_scan_opts *o;
+	const char *member;
+	const uint8_t *text;
+	size_t len;
+	size_t cursor;            /* offset of the last finding */
+	struct mg_report *rep;
+	enum mg_err err;          /* first MG_ERR_NOMEM, else MG_OK */
+};
+
+/* Modules that are Keras itself (or the TensorFlow copy of it). */
+static const char *const keras_modules[] = {
+	"keras", "tensorflow.keras", "tensorflow.python.keras", "tf_keras",
+	"keras_core", "keras_nlp", "keras_cv", "keras_hub",
+};
+
+/*
+ * Functions reachable from inside Keras that do harm when a config names
+ * them: they download and write files, turn safe mode off, or load other
+ * models (and so other code).  Prefix match on "module.name".
+ */
+static const char *const keras_gadgets[] = {
+	"keras.utils.get_file", "keras.src.utils.file_utils",
+	"keras.utils.file_utils", "keras.src.utils.io_utils",
+	"keras.config.enable_unsafe_deserialization",
+	"keras.src.saving.serialization_lib.enable_unsafe_deserialization",
+	"keras.src.saving", "keras.saving", "keras.models.load_model",
+	"keras.src.models.model.model_from_json", "keras.src.legacy.saving",
+	"keras.src.utils.python_utils", /* func_load: bytecode */
+	"keras.src.backend.tensorflow.saved_model",
+	"tensorflow.keras.utils.get_file", "tensorflow.keras.models.load_model",
+	"tf_keras.utils.get_file", "tf_keras.models.load_model",
+};
+
+/* TensorFlow ops a TFOpLambda layer may name that touch files or code. */
+static const char *const tfop_risky[] = {
+	"io.", "gfile", "py_function", "numpy_function", "py_func",
+	"load_library", "load_op_library", "compat.v1.py_func", "debugging.",
+	"print", "summary.", "saved_model", "write_file", "read_file",
+};
+
+/* The value of string member @key of @obj, or NULL (not a string, or it
+ * holds a NUL that would make C and Python disagree on its value). */
+static const char *
+get_str(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (!json_is_string(v) ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return NULL;
+	return json_string_value(v);
+}
+
+static int
+prefix_is(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	/* "keras" matches "keras" and "keras.x", never "kerasfoo". */
+	return strncmp(s, prefix, n) == 0 && (s[n] == '\0' || s[n] == '.');
+}
+
+static int
+in_table(const char *s, const char *const *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (prefix_is(s, t[i]))
+			return 1;
+	return 0;
+}
+
+static int
+is_keras_module(const char *m)
+{
+	return in_table(m, keras_modules,
+	                sizeof(keras_modules) / sizeof(keras_modules[0]));
+}
+
+/* Offset of @needle in the text at or after the last finding, else 0. */
+static uint64_t
+locate(struct kwalk *k, const char *needle)
+{
+	const uint8_t *p;
+
+	if (needle == NULL || *needle == '\0' || k->cursor >= k->len)
+		return 0;
+	p = memmem(k->text + k->cursor, k->len - k->cursor, needle,
+	           strlen(needle));
+	if (p == NULL)
+		p = memmem(k->text, k->len, needle, strlen(needle));
+	if (p == NULL)
+		return 0;
+	k->cursor = (size_t)(p - k->text);
+	return k->cursor;
+}
+
+/* Add a finding located at @where; remembers the first NOMEM. */
+static void
+kfind(struct kwalk *k, enum mg_verdict v, const char *rule,
+      const char *global, const char *where, const char *what)
+{
+	enum mg_err e;
+
+	e = mg_report_add(k->rep, v, rule, global, k->member,
+	                  locate(k, where), "%s", what);
+	if (e != MG_OK && k->err == MG_OK)
+		k->err = e;
+}
+
+/* "module name" for a global field, into @buf. */
+static const char *
+global_of(char *buf, size_t size, const char *module, const char *name)
+{
+	snprintf(buf, size, "%s %s", module ? module : "?", name ? name : "?");
+	return buf;
+}
+
+static void
+check_lambda(struct kwalk *k, const json_t *obj, const char *cls)
+{
+	const json_t *cfg = json_object_get(obj, "config");
+	char msg[512];
+
+	if (strcmp(cls, "__lambda__") == 0 ||
+	    json_object_get(cfg, "function") != NULL) {
+		snprintf(msg, sizeof(msg), "%s carries Python bytecode that "
+		         "runs when the model is loaded", cls[0] == '_' ?
+		         "serialised Keras lambda (__lambda__)" :
+		         "Keras Lambda layer");
+		kfind(k, MG_VERDICT_DANGEROUS, "keras.lambda", NULL, cls, msg);
+		return;
+	}
+	kfind(k, MG_VERDICT_UNKNOWN, "keras.lambda", NULL, cls,
+	      "Keras Lambda layer without a function: Keras cannot load it "
+	      "as written; a crafted variant of this file may carry code");
+}
+
+/* TFOpLambda names a TensorFlow API function; most are plain math. */
+static void
+check_tfop(struct kwalk *k, const json_t *obj)
+{
+	const char *fn = get_str(json_object_get(obj, "config"), "function");
+	char msg[512];
+	size_t i;
+
+	if (fn == NULL)
+		return;
+	for (i = 0; i < sizeof(tfop_risky) / sizeof(tfop_risky[0]); i++) {
+		if (strstr(fn, tfop_risky[i]) == NULL)
+			continue;
+		snprintf(msg, sizeof(msg), "TFOpLambda layer calls tf.%.200s, "
+		         "which reaches files or Python code", fn);
+		kfind(k, MG_VERDICT_DANGEROUS, "keras.gadget", NULL, fn, msg);
+		return;
+	}
+}
+
+/* A {"module", "class_name": "function", "config": F} reference. */
+static void
+check_function_ref(struct kwalk *k, const char *module, const char *fn)
+{
+	char full[512], g[512], msg[768];
+
+	snprintf(full, sizeof(full), "%s.%s", module, fn ? fn : "");
+	global_of(g, sizeof(g), module, fn);
+	if (!is_keras_module(module)) {
+		snprintf(msg, sizeof(msg), "config imports %.200s and uses its "
+		         "function %.200s at load time", module, fn ? fn : "?");
+		kfind(k, MG_VERDICT_DANGEROUS, "keras.gadget", g, module, msg);
+	} else if (in_table(full, keras_gadgets, sizeof(keras_gadgets) /
+	                    sizeof(keras_gadgets[0]))) {
+		snprintf(msg, sizeof(msg), "config calls the Keras gadget "
+		         "%.300s (file download/write or safe-mode bypass)", full);
+		kfind(k, MG_VERDICT_DANGEROUS, "keras.gadget", g, fn, msg);
+	}
+}
+
+/* A class from @module (or a registered name): Keras imports it. */
+static void
+check_class_ref(struct kwalk *k, const char *module, const char *cls,
+                const char *registered)
+{
+	const struct mg_classifier *c = k->o ? k->o->classifier : NULL;
+	const char *category = NULL;
+	char full[512], g[512], msg[768];
+
+	if (module != NULL && !is_keras_module(module)) {
+		global_of(g, sizeof(g), module, cls);
+		if (c != NULL && cls != NULL &&
+		    c->classify(c->ctx, module, cls, &category) ==
+		    MG_GLOBAL_DENIED) {
+			snprintf(msg, sizeof(msg), "config makes Keras import "
+			         "%.200s.%.200s (%s)", module, cls,
+			         category ? category : "denied");
+			kfind(k, MG_VERDICT_DANGEROUS, "keras.custom_object", g,
+			      module, msg);
+			return;
+		}
+		snprintf(msg, sizeof(msg), "custom object %.200s from module "
+		         "%.200s outside Keras: Keras imports that module",
+		         cls ? cls : "?", module);
+		kfind(k, MG_VERDICT_UNKNOWN, "keras.custom_object", g, module,
+		      msg);
+		return;
+	}
+	if (module != NULL && cls != NULL) {
+		snprintf(full, sizeof(full), "%s.%s", module, cls);
+		if (in_table(full, keras_gadgets, sizeof(keras_gadgets) /
+		             sizeof(keras_gadgets[0]))) {
+			snprintf(msg, sizeof(msg), "config names the Keras "
+			         "gadget %.300s", full);
+			kfind(k, MG_VERDICT_DANGEROUS, "keras.gadget",
+			      global_of(g, sizeof(g), module, cls), cls, msg);
+			return;
+		}
+	}
+	/* "Package>Name" is a class registered by user code, not Keras. */
+	if (registered != NULL && strchr(registered, '>') != NULL &&
+	    strncmp(registered, "keras", 5) != 0) {
+		snprintf(msg, sizeof(msg), "custom object registered as %.200s: "
+		         "needs user code outside Keras", registered);
+		kfind(k, MG_VERDICT_UNKNOWN, "keras.custom_object", NULL,
+		      registered, msg);
+	}
+}
+
+/* A "function" or "fn" field naming a module-level function by string. */
+static void
+check_named_function(struct kwalk *k, const char *key, const json_t *v)
+{
+	const char *s = json_string_value(v);
+	char msg[512];
+
+	if (s == NULL || strchr(s, '.') == NULL)
+		return;
+	snprintf(msg, sizeof(msg), "config field \"%s\" names the function "
+	         "%.200s, which Keras resolves and calls", key, s);
+	kfind(k, MG_VERDICT_DANGEROUS, "keras.gadget", NULL, s, msg);
+}
+
+/* Preprocessing layers read a vocabulary file named by the config. */
+static void
+check_vocabulary(struct kwalk *k, const json_t *cfg)
+{
+	const char *path = get_str(cfg, "vocabulary");
+	char msg[512];
+
+	if (path == NULL)
+		return;
+	snprintf(msg, sizeof(msg), "vocabulary is read from the path %.200s "
+	         "when the model loads (local file read)", path);
+	kfind(k, MG_VERDICT_UNKNOWN, "keras.file_reference", NULL, path, msg);
+}
+
+static void walk(struct kwalk *k, const json_t *v, unsigned depth,
+                 int in_tfop);
+
+/* The checks that look at one object, before its members are walked. */
+static void
+check_object(struct kwalk *k, const json_t *obj, int in_tfop)
+{
+	const char *cls = get_str(obj, "class_name");
+	const char *module = get_str(obj, "module");
+	const char *reg = get_str(obj, "registered_name");
+	const json_t *cfg = json_object_get(obj, "config");
+	const char *key;
+	const json_t *v;
+
+	if (cls != NULL && (strcmp(cls, "Lambda") == 0 ||
+	                    strcmp(cls, "__lambda__") == 0))
+		check_lambda(k, obj, cls);
+	else if (cls != NULL && (strcmp(cls, "TFOpLambda") == 0 ||
+	                         strcmp(cls, "SlicingOpLambda") == 0))
+		check_tfop(k, obj);
+	if (cls != NULL && strcmp(cls, "function") == 0 && module != NULL)
+		check_function_ref(k, module, json_string_value(cfg));
+	else if (cls != NULL && (module != NULL || reg != NULL))
+		check_class_ref(k, module, cls, reg);
+	if (json_is_object(cfg))
+		check_vocabulary(k, cfg);
+	if (in_tfop)
+		return;
+	json_object_foreach((json_t *)obj, key, v) {
+		if (strcmp(key, "function") == 0 || strcmp(key, "fn") == 0)
+			check_named_function(k, key, v);
+	}
+}
+
+static void
+walk(struct kwalk *k, const json_t *v, unsigned depth, int in_tfop)
+{
+	const char *key, *cls;
+	const json_t *item;
+	size_t i;
+
+	if (k->err != MG_OK)
+		return;
+	if (depth > KERAS_MAX_DEPTH) {
+		kfind(k, MG_VERDICT_ERROR, "keras.depth", NULL, NULL,
+		      "Keras config nests deeper than the scanner follows");
+		return;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach((json_t *)v, i, item) {
+			walk(k, item, depth + 1, in_tfop);
+		}
+		return;
+	}
+	if (!json_is_object(v))
+		return;
+	check_object(k, v, in_tfop);
+	cls = get_str(v, "class_name");
+	/* A TFOpLambda's own config names a TF op in "function" by design. */
+	in_tfop = cls != NULL && (strcmp(cls, "TFOpLambda") == 0 ||
+	                          strcmp(cls, "SlicingOpLambda") == 0);
+	json_object_foreach((json_t *)v, key, item) {
+		walk(k, item, depth + 1, in_tfop && strcmp(key, "config") == 0);
+	}
+}
+
+/*
+ * Python's json module writes float('nan') and infinities as the bare
+ * words NaN, Infinity and -Infinity (and reads them back); jansson rejects
+ * them.  Replace each, outside strings, by a number of the same length so
+ * that offsets still point into the original text.  A new buffer, or NULL
+ * when out of memory.
+ */
+static char *
+python_json_to_json(const uint8_t *json, size_t len)
+{
+	static const char *const words[] = { "NaN", "Infinity" };
+	char *t = malloc(len + 1);
+	size_t i, w, n;
+	int in_str = 0;
+
+	if (t == NULL)
+		return NULL;
+	memcpy(t, json, len);
+	t[len] = '\0';
+	for (i = 0; i < len; i++) {
+		if (in_str) {
+			if (t[i] == '\\')
+				i++;
+			else if (t[i] == '"')
+				in_str = 0;
+			continue;
+		}
+		if (t[i] == '"') {
+			in_str = 1;
+			continue;
+		}
+		/* Only a whole token: "1NaN" stays invalid, as in Python. */
+		if (i > 0 && (isalnum((unsigned char)t[i - 1]) ||
+		              t[i - 1] == '.'))
+			continue;
+		for (w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+			n = strlen(words[w]);
+			if (len - i >= n && memcmp(t + i, words[w], n) == 0) {
+				memset(t + i, ' ', n);
+				t[i] = '0';
+				i += n - 1;
+				break;
+			}
+		}
+	}
+	return t;
+}
 
 enum mg_err
 mg_keras_config_scan(const struct mg_scan_opts *o, const char *member,
                      const uint8_t *json, size_t len, struct mg_report *rep)
 {
-	(void)o; (void)json; (void)len;
-	return mg_report_add(rep, MG_VERDICT_ERROR, "format.unsupported", NULL,
-	                     member, 0, "Keras configs cannot be read yet");
+	struct kwalk k;
+	json_error_t jerr;
+	json_t *root;
+	char *text;
+
+	if (rep == NULL || (json == NULL && len != 0))
+		return MG_ERR_INVAL;
+	text = python_json_to_json(json, len);
+	if (text == NULL)
+		return MG_ERR_NOMEM;
+	/* Duplicate keys are rejected: Python keeps the last, a reader that
+	 * kept the first would see a different model. */
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL |
+	                  JSON_DECODE_ANY, &jerr);
+	free(text);
+	if (root == NULL)
+		return mg_report_add(rep, MG_VERDICT_ERROR, "keras.config.invalid",
+		                     NULL, member, (uint64_t)jerr.position,
+		                     "Keras config is not valid JSON: %s",
+		                     jerr.text);
+	memset(&k, 0, sizeof(k));
+	k.o = o;
+	k.member = member;
+	k.text = json;
+	k.len = len;
+	k.rep = rep;
+	walk(&k, root, 0, 0);
+	json_decref(root);
+	return k.err;
 }
