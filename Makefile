@@ -50,14 +50,14 @@ all: $(B)/modelgate $(B)/libmodelgate.so
 
 help:
 	@echo "make                 build build/modelgate and build/libmodelgate.so"
-	@echo "make check           unit tests, sanitizer unit tests, integration tests"
+	@echo "make check           static checks, unit tests, sanitizer unit tests, fuzz pass, integration tests"
 	@echo "make check-unit      Check suites only (tests/unit)"
 	@echo "make check-asan      Check suites built with ASan+UBSan"
 	@echo "make check-integration  real-Python integration tests (tests/integration)"
 	@echo "make check-fuzz      every fuzz target for CHECK_FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) (part of check)"
 	@echo "make fuzz            libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each"
 	@echo "make bench           benchmarks, printed as ratios against a baseline"
-	@echo "make check-syntax    cppcheck and the banned-function grep"
+	@echo "make check-syntax    cppcheck, mandoc -Tlint and the banned-function grep"
 	@echo "make install         install to DESTDIR PREFIX=$(PREFIX)"
 	@echo "make uninstall       remove what install put there"
 	@echo "make clean           remove build/"
@@ -116,7 +116,7 @@ check-asan: $(ASAN_BIN)
 check-integration: all
 	@bash tests/integration/run
 
-check: check-unit check-asan check-fuzz check-integration
+check: check-syntax check-unit check-asan check-fuzz check-integration
 
 # --- fuzzing ---------------------------------------------------------------
 FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -157,6 +157,7 @@ bench: all
 check-syntax:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --inline-suppr -I scanner -I policy -I preload scanner policy preload cli
+	mandoc -Tlint -W warning man/*.1
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|system)\s*\(' \
 	    scanner/*.c policy/*.c preload/*.c cli/*.c || \
 	    { echo "banned function used"; exit 1; }

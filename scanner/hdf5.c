@@ -437,7 +437,11 @@ read_reply(int fd, char **out, size_t *outlen)
 	ssize_t r;
 	int rc = -1;
 
-	while (b != NULL) {
+	*out = b;
+	*outlen = 0;
+	if (b == NULL)
+		return -1;
+	for (;;) {
 		if (poll(&pfd, 1, HDF5_TIMEOUT_MS) <= 0)
 			break;
 		if (n == cap) {
