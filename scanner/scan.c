@@ -5,14 +5,33 @@
  * checkpoint costs address space, not memory, and readers touch only the
  * pages that matter (pickle streams, archive directories).  The caller's
  * file offset is never moved.
+ *
+ * The format is decided by content alone (mg_sniff); the name is used only
+ * to notice a disguise: content whose extension names another format.  Why
+ * not trust extensions: every loader we guard decides by content too
+ * (torch.load looks for "PK\3\4", np.load for "\x93NUMPY" or "PK", and
+ * falls back to pickle.load for anything else), so a pickle called
+ * model.safetensors or weights.npy runs under the right loader call.
+ *
+ * A zip is also recognised when its end-of-central-directory record is
+ * valid but the archive does not start at offset 0: Python's zipfile (and
+ * so every zipfile-based loader, .keras included) accepts data prepended to
+ * an archive.  torch's own reader does not (torch.load and torch.jit.load
+ * both refuse it; torch.load then unpickles the leading bytes instead).
+ * Such a zip is scanned in addition to whatever the first bytes say, so a
+ * pickle-and-zip polyglot is read both ways.  Likewise a file whose first
+ * bytes also parse as a pickle that imports something (a tar header, a
+ * GGUF prefix) is read as the pickle torch.load falls back to.
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "formats.h"
 #include "pickle.h"
+#include "containers.h"
 
 void
 mg_scan_opts_default(struct mg_scan_opts *o)
@@ -31,11 +50,129 @@ mg_scan_opts_default(struct mg_scan_opts *o)
 	o->sniff = 1;
 }
 
+static int
+has(const uint8_t *buf, size_t len, size_t off, const char *magic, size_t n)
+{
+	return len >= off + n && memcmp(buf + off, magic, n) == 0;
+}
+
+/* A tar header block: ustar magic, or a v7 header whose checksum holds. */
+static int
+sniff_tar(const uint8_t *buf, size_t len)
+{
+	unsigned long sum = 0, want = 0;
+	size_t i;
+
+	if (len < 512)
+		return 0;
+	if (memcmp(buf + 257, "ustar", 5) == 0)
+		return 1;
+	/* Why also v7: Python's tarfile (and so torch's oldest format) reads
+	 * pre-POSIX headers, recognised only by their checksum. */
+	if (buf[0] == 0)
+		return 0;
+	for (i = 0; i < 512; i++)
+		sum += (i >= 148 && i < 156) ? ' ' : buf[i];
+	for (i = 148; i < 156 && buf[i] == ' '; i++)
+		;
+	if (i == 156 || buf[i] < '0' || buf[i] > '7')
+		return 0;
+	for (; i < 156 && buf[i] >= '0' && buf[i] <= '7'; i++)
+		want = want * 8 + (unsigned long)(buf[i] - '0');
+	return want == sum;
+}
+
+/* safetensors: an 8-byte little-endian header length, then '{'. */
+static int
+sniff_safetensors(const uint8_t *buf, size_t len)
+{
+	uint64_t n = 0;
+	int i;
+
+	if (len < 10 || buf[8] != '{')
+		return 0;
+	for (i = 7; i >= 0; i--)
+		n = n << 8 | buf[i];
+	/* Why the bound: the header must fit in the file; anything else is
+	 * not a safetensors file whatever its ninth byte is. */
+	return n >= 2 && n <= len - 8;
+}
+
+/* HDF5 superblock at 0 or at a power-of-two user-block offset >= 512. */
+static int
+sniff_hdf5(const uint8_t *buf, size_t len)
+{
+	static const char sig[8] = "\x89HDF\r\n\x1a\n";
+	size_t off;
+
+	if (has(buf, len, 0, sig, 8))
+		return 1;
+	/* Why stop at 1 MiB: h5py user blocks are small; ten compares. */
+	for (off = 512; off <= ((size_t)1 << 20) && off < len; off *= 2)
+		if (has(buf, len, off, sig, 8))
+			return 1;
+	return 0;
+}
+
+static int
+sniff_compressed(const uint8_t *buf, size_t len, enum mg_fmt *f)
+{
+	if (has(buf, len, 0, "\x1f\x8b", 2))
+		*f = MG_FMT_GZIP;
+	else if (has(buf, len, 0, "BZh", 3) && len > 3 && buf[3] >= '1' &&
+	         buf[3] <= '9')
+		*f = MG_FMT_BZIP2;
+	else if (has(buf, len, 0, "\xfd" "7zXZ\0", 6))
+		*f = MG_FMT_XZ;
+	/* lzma-alone (joblib's 'lzma'): properties byte 0x5d and a
+	 * dictionary size; decoded by the same reader as xz. */
+	else if (len >= 13 && buf[0] == 0x5d && buf[1] == 0 && buf[2] == 0)
+		*f = MG_FMT_XZ;
+	else if (has(buf, len, 0, "\x28\xb5\x2f\xfd", 4))
+		*f = MG_FMT_ZSTD;
+	else if (has(buf, len, 0, "\x04\x22\x4d\x18", 4))
+		*f = MG_FMT_LZ4;
+	else if (len >= 2 && buf[0] == 0x78 && (buf[0] * 256 + buf[1]) % 31 == 0
+	         && (buf[1] == 0x01 || buf[1] == 0x5e || buf[1] == 0x9c ||
+	             buf[1] == 0xda))
+		*f = MG_FMT_ZLIB;
+	/* joblib < 0.10 'ZF' files: "ZF", a 19-byte hex length, a zlib
+	 * stream (compress.c reads them). */
+	else if (has(buf, len, 0, "ZF", 2) && len > 23 && (buf[21] == 0x78 ||
+	         (buf[21] == ' ' && buf[22] == 0x78)))
+		*f = MG_FMT_ZLIB;
+	else if (has(buf, len, 0, "7z\xbc\xaf\x27\x1c", 6))
+		*f = MG_FMT_7Z;
+	else
+		return 0;
+	return 1;
+}
+
 enum mg_fmt
 mg_sniff(const uint8_t *buf, size_t len)
 {
+	enum mg_fmt f;
+
+	if (has(buf, len, 0, "PK\x03\x04", 4) || has(buf, len, 0, "PK\x05\x06", 4)
+	    || has(buf, len, 0, "PK\x07\x08PK\x03\x04", 8)
+	    || has(buf, len, 0, "PK00PK\x03\x04", 8))
+		return MG_FMT_ZIP;
+	if (has(buf, len, 0, "\x93NUMPY", 6))
+		return MG_FMT_NPY;
+	if (has(buf, len, 0, "GGUF", 4))
+		return MG_FMT_GGUF;
+	if (has(buf, len, 0, "\x89HDF\r\n\x1a\n", 8))
+		return MG_FMT_HDF5;
+	if (sniff_compressed(buf, len, &f))
+		return f;
+	if (sniff_safetensors(buf, len))
+		return MG_FMT_SAFETENSORS;
+	if (sniff_tar(buf, len))
+		return MG_FMT_TAR;
 	if (mg_pickle_sniff(buf, len))
 		return MG_FMT_PICKLE;
+	if (sniff_hdf5(buf, len))
+		return MG_FMT_HDF5;
 	return MG_FMT_UNKNOWN;
 }
 
@@ -62,14 +199,216 @@ mg_fmt_name(enum mg_fmt f)
 	return "unknown";
 }
 
+/*
+ * The formats an extension promises.  Only extensions that name one family
+ * of formats are listed (".bin" is used by torch, GGML and others alike).
+ * @data_only: the promised format cannot carry code, so finding an
+ * executable format under this name is a disguise, not a mistake.
+ */
+struct ext_rule {
+	const char *ext;
+	int data_only;
+	enum mg_fmt ok[4];
+};
+
+static const struct ext_rule ext_rules[] = {
+	{ ".safetensors", 1, { MG_FMT_SAFETENSORS } },
+	{ ".gguf", 1, { MG_FMT_GGUF } },
+	{ ".npy", 0, { MG_FMT_NPY } },
+	{ ".npz", 0, { MG_FMT_ZIP } },
+	{ ".keras", 0, { MG_FMT_ZIP } },
+	{ ".h5", 0, { MG_FMT_HDF5 } },
+	{ ".hdf5", 0, { MG_FMT_HDF5 } },
+	{ ".pt", 0, { MG_FMT_ZIP, MG_FMT_PICKLE, MG_FMT_TAR } },
+	{ ".pth", 0, { MG_FMT_ZIP, MG_FMT_PICKLE, MG_FMT_TAR } },
+	{ ".ckpt", 0, { MG_FMT_ZIP, MG_FMT_PICKLE, MG_FMT_TAR } },
+};
+
+/* Formats able to carry something a loader executes. */
+static int
+fmt_executable(enum mg_fmt f)
+{
+	return f == MG_FMT_PICKLE || f == MG_FMT_ZIP || f == MG_FMT_TAR ||
+	       f == MG_FMT_NPY || f == MG_FMT_HDF5 ||
+	       (f >= MG_FMT_GZIP && f <= MG_FMT_7Z);
+}
+
+/* The rule for @name's extension, or NULL. */
+static const struct ext_rule *
+ext_rule_of(const char *name)
+{
+	size_t n, e, i;
+
+	if (name == NULL)
+		return NULL;
+	n = strlen(name);
+	for (i = 0; i < sizeof(ext_rules) / sizeof(ext_rules[0]); i++) {
+		e = strlen(ext_rules[i].ext);
+		if (n > e && strcasecmp(name + n - e, ext_rules[i].ext) == 0)
+			return &ext_rules[i];
+	}
+	return NULL;
+}
+
+/*
+ * A name whose extension promises another format.  Unknown at least (the
+ * content is scanned as what it is, but a reviewer should know); dangerous
+ * when an executable format hides under a data-only name (a pickle called
+ * .safetensors exists to get past people and tools that trust the name).
+ */
+static enum mg_err
+check_extension(const char *name, const char *member, enum mg_fmt f,
+                struct mg_report *rep)
+{
+	const struct ext_rule *r = ext_rule_of(name);
+	size_t i;
+
+	if (r == NULL || f == MG_FMT_UNKNOWN)
+		return MG_OK;
+	for (i = 0; i < 4 && r->ok[i] != MG_FMT_UNKNOWN; i++)
+		if (r->ok[i] == f)
+			return MG_OK;
+	return mg_report_add(rep, r->data_only && fmt_executable(f) ?
+	                     MG_VERDICT_DANGEROUS : MG_VERDICT_UNKNOWN,
+	                     "format.mismatch", NULL, member, 0,
+	                     "content is %s but the name promises %s%s",
+	                     mg_fmt_name(f), r->ext,
+	                     r->data_only && fmt_executable(f) ?
+	                     " (an executable format disguised as a data-only "
+	                     "one)" : "");
+}
+
+/*
+ * torch's legacy torch.save starts with a pickle of the magic number
+ * 0x1950a86a20f9469cfc6c: LONG1 after PROTO (and FRAME, protocol >= 4), or
+ * the protocol-0/1 text form.
+ */
+static int
+is_torch_legacy(const uint8_t *buf, size_t len)
+{
+	static const uint8_t magic[12] = { 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
+	                                   0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19 };
+	static const char text[] = "L119547037146038801333356L\n";
+	size_t off = 0;
+
+	if (len >= 2 && buf[0] == 0x80) {
+		off = 2;
+		if (len > 2 && buf[2] == 0x95)
+			off = 11;
+	}
+	return has(buf, len, off, (const char *)magic, sizeof(magic)) ||
+	       has(buf, len, off, text, sizeof(text) - 1);
+}
+
+/* Copy every finding and global of @src into @dst. */
+static enum mg_err
+merge_report(struct mg_report *dst, const struct mg_report *src)
+{
+	const struct mg_finding *f;
+	enum mg_err err = MG_OK;
+	size_t i;
+
+	for (i = 0; i < src->nfindings && err == MG_OK; i++) {
+		f = &src->findings[i];
+		err = mg_report_add(dst, f->verdict, f->rule, f->global,
+		                    f->member, f->offset, "%s", f->message);
+	}
+	for (i = 0; i < src->nglobals && err == MG_OK; i++)
+		err = mg_report_add_global(dst, src->globals[i].module,
+		                           src->globals[i].name,
+		                           src->globals[i].verdict);
+	if (src->verdict > dst->verdict)
+		dst->verdict = src->verdict;
+	dst->dropped += src->dropped;
+	dst->npickles += src->npickles;
+	return err;
+}
+
+/*
+ * torch.load falls back to pickle.load for whatever is neither a zip nor a
+ * tar tarfile accepts (a tar with a bad checksum included), and so does
+ * np.load(allow_pickle=True) for what is neither npy nor zip.  A file that
+ * is both, say, GGUF or tar and a pickle therefore runs its pickle under
+ * those loaders whatever its GGUF or tar reading says.  So the first pickle
+ * is analysed too (it stops at the first byte that is no opcode: cheap) and
+ * counts only if it resolved a global or did something dangerous -- bytes
+ * that merely fail to parse run nothing.
+ */
+static enum mg_err
+check_pickle_polyglot(const struct mg_scan_opts *o, const char *member,
+                      const uint8_t *buf, size_t len, enum mg_fmt f,
+                      struct mg_report *rep)
+{
+	struct mg_report *tmp = mg_report_new();
+	enum mg_err err;
+	size_t end = 0;
+
+	if (tmp == NULL)
+		return MG_ERR_NOMEM;
+	err = mg_pickle_scan_one(o, NULL, buf, len, member, 0, tmp, &end);
+	if (err == MG_OK && (tmp->nglobals > 0 ||
+	    tmp->verdict == MG_VERDICT_DANGEROUS)) {
+		err = mg_report_add(rep, MG_VERDICT_DANGEROUS, "format.polyglot",
+		                    NULL, member, 0, "content is %s and also a "
+		                    "pickle that imports globals (torch.load and "
+		                    "np.load fall back to pickle.load)",
+		                    mg_fmt_name(f));
+		if (err == MG_OK)
+			err = merge_report(rep, tmp);
+	}
+	mg_report_free(tmp);
+	return err;
+}
+
+static enum mg_err
+dispatch(const struct mg_scan_opts *o, const char *name, const char *member,
+         const uint8_t *buf, size_t len, unsigned depth, enum mg_fmt f,
+         struct mg_report *rep)
+{
+	switch (f) {
+	case MG_FMT_PICKLE:
+		if (is_torch_legacy(buf, len))
+			return mg_torch_legacy_scan(o, name, member, buf, len,
+			                            depth, rep);
+		return mg_pickle_stream_scan(o, name, member, buf, len, depth,
+		                             rep);
+	case MG_FMT_ZIP:
+		return mg_zip_scan(o, name, member, buf, len, depth, rep);
+	case MG_FMT_TAR:
+		return mg_tar_scan(o, name, member, buf, len, depth, rep);
+	case MG_FMT_NPY:
+		return mg_npy_scan(o, name, member, buf, len, depth, rep);
+	case MG_FMT_HDF5:
+		return mg_hdf5_scan(o, name, member, buf, len, depth, rep);
+	case MG_FMT_SAFETENSORS:
+		return mg_safetensors_scan(o, name, member, buf, len, depth, rep);
+	case MG_FMT_GGUF:
+		return mg_gguf_scan(o, name, member, buf, len, depth, rep);
+	case MG_FMT_GZIP: case MG_FMT_BZIP2: case MG_FMT_XZ:
+	case MG_FMT_ZSTD: case MG_FMT_LZ4: case MG_FMT_ZLIB:
+		return mg_compressed_scan(o, name, member, buf, len, depth, rep);
+	case MG_FMT_7Z:
+		return mg_report_add(rep, MG_VERDICT_ERROR, "format.unsupported",
+		                     NULL, member, 0, "7z archives are not read; "
+		                     "what they carry cannot be checked");
+	case MG_FMT_UNKNOWN:
+		break;
+	}
+	return mg_report_add(rep, MG_VERDICT_ERROR, "format.unknown", NULL,
+	                     member, 0, "content is not a format modelgate can "
+	                     "read; a loader may still execute it");
+}
+
 enum mg_err
 mg_scan_any(const struct mg_scan_opts *o, const char *name,
             const char *member, const uint8_t *buf, size_t len,
             unsigned depth, struct mg_report *rep)
 {
+	struct mg_zipdir zd;
+	const char *fmt;
 	enum mg_fmt f;
+	enum mg_err err;
 
-	(void)name;
 	if (depth > o->max_depth)
 		return mg_report_add(rep, MG_VERDICT_ERROR, "container.depth",
 		                     NULL, member, 0,
@@ -78,16 +417,32 @@ mg_scan_any(const struct mg_scan_opts *o, const char *name,
 	f = mg_sniff(buf, len);
 	if (depth == 0)
 		rep->format = mg_fmt_name(f);
-	switch (f) {
-	case MG_FMT_PICKLE:
-		return mg_pickle_scan_all(o, NULL, buf, len, member, 0, rep);
-	default:
-		return mg_report_add(rep, MG_VERDICT_ERROR, "format.unknown",
-		                     NULL, member, 0,
-		                     "content is not a format modelgate can read "
-		                     "(%s); a loader may still execute it",
-		                     mg_fmt_name(f));
+	if (depth == 0 && (err = check_extension(name, member, f, rep)) != MG_OK)
+		return err;
+	if (f != MG_FMT_PICKLE && f != MG_FMT_ZIP && len > 0 &&
+	    (err = check_pickle_polyglot(o, member, buf, len, f, rep)) != MG_OK)
+		return err;
+	/* A zip after leading bytes (offsets relative to the archive, or
+	 * made absolute by `zip -A`): zipfile-based loaders open it. */
+	if (f != MG_FMT_ZIP && mg_zipdir_find(buf, len, &zd) == 0) {
+		if (f == MG_FMT_UNKNOWN) {
+			if (depth == 0)
+				rep->format = "zip";
+			return mg_zip_scan(o, name, member, buf, len, depth, rep);
+		}
+		err = mg_report_add(rep, MG_VERDICT_UNKNOWN, "format.polyglot",
+		                    NULL, member, zd.start,
+		                    "content is %s and also a zip archive "
+		                    "(Python's zipfile opens it)",
+		                    mg_fmt_name(f));
+		fmt = rep->format;      /* the first bytes name the format */
+		if (err == MG_OK)
+			err = mg_zip_scan(o, name, member, buf, len, depth, rep);
+		rep->format = fmt;
+		if (err != MG_OK)
+			return err;
 	}
+	return dispatch(o, name, member, buf, len, depth, f, rep);
 }
 
 enum mg_err
@@ -119,6 +474,10 @@ mg_scan_fd(const struct mg_scan_opts *o, int fd, const char *name,
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED)
 		return MG_ERR_IO;
+	/* Why: readers touch a page here and there (a local header per
+	 * tensor, the pickles); the kernel's readahead around each fault
+	 * would otherwise read most of a multi-GB checkpoint. */
+	(void)madvise(map, (size_t)st.st_size, MADV_RANDOM);
 	err = mg_scan_buffer(o, name, map, (size_t)st.st_size, rep);
 	munmap(map, (size_t)st.st_size);
 	return err;

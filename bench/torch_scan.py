@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+"""Benchmark: `modelgate scan` time on large torch.save checkpoints.
+
+Claim under test (DESIGN.md, scanner principle 5): scan time does not depend
+on tensor bytes and grows linearly with tensor count.  Two series, each file
+written by the real torch.save (state_dict of float32 zero tensors), scanned
+with `modelgate scan --format json`, best of --repeat runs, then deleted:
+
+  A. fixed total size, 2,000 / 5,000 / 20,000 tensors
+  B. fixed count (20,000 tensors), 0.2 / 1 / 2 GB
+
+plus the legacy (non-zip) format.  Two times per file: "engine" is
+mg_scan_fd alone (bench/scan_timer.c, compiled here against the build's
+libmgcore.a), "cli" is the whole `modelgate scan --format json`, which also
+hashes the file (SHA-256, for pins; the policy layer may cache the hash), so
+its first run grows with bytes.  Prints
+one line per file and the ratios that matter, on engine time:
+time(20k)/time(2k) near 10 (linear in count) and time(2 GB)/time(0.2 GB)
+near 1 (independent of bytes).
+
+usage: bench/torch_scan.py [--mg PATH] [--dir DIR] [--scale F] [--repeat N]
+  --scale 0.1 divides every size by ten (a quick run); the file system needs
+  about 2.1 GB free at --scale 1 (one file exists at a time).
+Exit status 1 if a scan fails or a checkpoint is not clean.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import torch
+
+GB = 1 << 30
+
+
+def write_checkpoint(path, count, total_bytes, legacy=False):
+    numel = max(1, total_bytes // (4 * count))
+    sd = {f"layer{i}.weight": torch.zeros(numel) for i in range(count)}
+    torch.save(sd, path, _use_new_zipfile_serialization=not legacy)
+    del sd
+
+
+def build_timer(mg, out):
+    """Compile bench/scan_timer.c against the libmgcore.a next to @mg."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    lib = os.path.join(os.path.dirname(os.path.abspath(mg)), "libmgcore.a")
+    pkgs = "libzip openssl jansson inih zlib liblzma libzstd liblz4 hdf5-serial"
+    libs = subprocess.run(["pkg-config", "--libs"] + pkgs.split(),
+                          capture_output=True, text=True, check=True).stdout.split()
+    subprocess.run(["cc", "-O2", "-D_GNU_SOURCE", "-std=c11", "-o", out,
+                    os.path.join(here, "scan_timer.c"), lib] + libs + ["-lbz2"],
+                   check=True)
+
+
+def engine_time(timer, path, repeat):
+    best, verdict = None, None
+    for _ in range(repeat):
+        p = subprocess.run([timer, path], capture_output=True, text=True)
+        f = p.stdout.split()
+        if p.returncode != 0 or len(f) < 2:
+            return float("nan"), "timer-failed: " + p.stderr[-200:]
+        ms, verdict = float(f[0]) / 1000, f[1]
+        best = ms if best is None else min(best, ms)
+    return best, verdict
+
+
+def scan_time(mg, path, repeat):
+    best, verdict = None, None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        p = subprocess.run([mg, "scan", "--format", "json", path],
+                           capture_output=True, text=True)
+        dt = time.perf_counter() - t0
+        try:
+            verdict = json.loads(p.stdout)["files"][0]["verdict"]
+        except (ValueError, KeyError, IndexError):
+            verdict = "no-json(exit %d): %s" % (p.returncode, p.stderr[-200:])
+        best = dt if best is None else min(best, dt)
+    return best, verdict
+
+
+def run_point(args, count, size, legacy=False):
+    fd, path = tempfile.mkstemp(suffix=".pt", dir=args.dir)
+    os.close(fd)
+    try:
+        t0 = time.perf_counter()
+        write_checkpoint(path, count, size, legacy)
+        wt = time.perf_counter() - t0
+        fsize = os.path.getsize(path)
+        et, verdict = engine_time(args.timer, path, args.repeat)
+        ct, cverdict = scan_time(args.mg, path, args.repeat)
+    finally:
+        os.unlink(path)
+    print(f"{'legacy' if legacy else 'zip':6} tensors={count:6d} "
+          f"file={fsize / GB:6.3f} GB  save={wt:6.2f} s  "
+          f"engine={et * 1000:8.1f} ms ({et * 1e6 / count:5.1f} us/tensor)  "
+          f"cli={ct * 1000:8.1f} ms  verdict={verdict}/{cverdict}", flush=True)
+    return et, verdict if verdict == cverdict else f"{verdict}/{cverdict}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ap.add_argument("--mg", default=os.environ.get(
+        "MG_BIN", os.path.join(root, "build", "modelgate")))
+    ap.add_argument("--dir", default=tempfile.gettempdir())
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="mgbench-") as tmp:
+        args.timer = os.path.join(tmp, "scan_timer")
+        build_timer(args.mg, args.timer)
+        sys.exit(0 if run_all(args) else 1)
+
+
+def run_all(args):
+    s = args.scale
+    ok = True
+    res = {}
+    print(f"# modelgate: {args.mg}; sizes x{s}; best of {args.repeat}")
+    for count in (2000, 5000, 20000):
+        res[("A", count)] = run_point(args, count, int(1 * GB * s))
+    for size in (0.2, 1.0, 2.0):
+        key = ("B", size)
+        if size == 1.0:
+            res[key] = res[("A", 20000)]
+        else:
+            res[key] = run_point(args, 20000, int(size * GB * s))
+    res["legacy"] = run_point(args, 20000, int(1 * GB * s), legacy=True)
+    for k, (t, v) in res.items():
+        if v != "clean":
+            print(f"FAIL {k}: verdict {v}")
+            ok = False
+    a = res[("A", 20000)][0] / res[("A", 2000)][0]
+    b = res[("B", 2.0)][0] / res[("B", 0.2)][0]
+    print(f"engine ratio time(20,000 tensors)/time(2,000 tensors), fixed "
+          f"size: {a:.2f} (linear in count: ~10)")
+    print(f"engine ratio time(2 GB)/time(0.2 GB), 20,000 tensors: {b:.2f} "
+          f"(independent of bytes: ~1)")
+    return ok
+
+
+if __name__ == "__main__":
+    main()
