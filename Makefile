@@ -142,10 +142,13 @@ fuzz-build: $(FUZZ_BIN)
 fuzz: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
 	    mkdir -p $(B)/fuzz/corpus-$$n; \
-	    echo "== $$n for $(FUZZ_SECONDS)s"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
-	        -artifact_prefix=$(B)/fuzz/$$n- -print_final_stats=0 \
-	        $(B)/fuzz/corpus-$$n tests/fuzz/seeds/$$n; done
+	    echo "== $$n for $(FUZZ_SECONDS)s (log: $(B)/fuzz/$$n.log)"; \
+	    if ! $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
+	        -artifact_prefix=$(B)/fuzz/$$n- -print_final_stats=1 \
+	        $(B)/fuzz/corpus-$$n tests/fuzz/seeds/$$n >$(B)/fuzz/$$n.log 2>&1; then \
+	        tail -n 60 $(B)/fuzz/$$n.log; echo "FAIL fuzz $$n"; exit 1; fi; \
+	    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' $(B)/fuzz/$$n.log; \
+	done
 
 # The bounded run `make check` does (CI): every target, sanitizers on.
 check-fuzz:
