@@ -308,6 +308,12 @@ static const struct gpair deny_tab[] = {
 	{ "pexpect", "*", C_CMD },
 	{ "sh", "*", C_CMD },
 	{ "numpy.f2py", "*", C_CMD },   /* runs the compiler */
+	/* Private helpers of allowed-looking stdlib modules that start
+	 * commands: the module is harmless, this one function is not. */
+	{ "uuid", "_get_command_stdout", C_CMD },
+	{ "_osx_support", "*", C_CMD },  /* _read_output runs a shell */
+	{ "_aix_support", "*", C_CMD },
+	{ "torch.utils.collect_env", "*", C_CMD }, /* run(command) */
 
 	/* Importers and name resolvers: turn strings into any object. */
 	{ "builtins", "__import__", C_IMPORT },
@@ -325,6 +331,13 @@ static const struct gpair deny_tab[] = {
 	{ "copyreg", "constructor", C_IMPORT },
 	{ "torch._utils", "_import_dotted_name", C_IMPORT },
 	{ "torch.package", "*", C_IMPORT },
+	/* Lazy aliases of other modules: six.moves.builtins IS builtins, so
+	 * "six.moves.builtins eval" reached eval while "builtins eval" was
+	 * denied (found by red-team testing); six.exec_ is exec. */
+	{ "six.moves", "*", C_IMPORT },
+	{ "six", "exec_", C_CODE },
+	/* numpy's test helpers: runstring() execs its argument. */
+	{ "numpy.testing", "*", C_CODE },
 
 	/*
 	 * Trampolines: a callable that fetches attributes or items, or calls

@@ -88,6 +88,7 @@
 #define PF_PY2STR 0x1 /* STRING/BINSTRING: str under the default encoding */
 #define PF_TRUNC 0x2  /* container kept only its first MG_KEEP items */
 #define PF_RAW 0x4    /* decoded text too long: data NULL, len decoded */
+#define PF_BUILT 0x8  /* CALL: a BUILD has already been applied to it */
 
 struct pval {
 	struct mg_pvalue v;     /* first member: struct mg_pvalue * casts back */
@@ -789,10 +790,20 @@ classify(struct ps *s, const char *mod, const char *name, const char **cat)
 /*
  * A dotted name is resolved by the loader one getattr at a time (protocol
  * >= 4; below, getattr(module, "a.b") fails, but we are conservative and
- * apply the same rules).  Every way of cutting the path into (module
- * prefix, attribute run) is a pair the loader touches or an alias of one:
- * if any of them is denied, so is the whole.  Sets *@cat and the offending
- * pair in @why; returns 1 if denied, 0 if not, -1 if too many components.
+ * apply the same rules).  Each component c[b] of the name is an attribute
+ * fetched from whatever c[..b) is: the module itself plus the components
+ * before (module "m" + "c0.c1"), or a module some earlier component named
+ * ("torch" "os.system" reaches os.system through torch.os).  So every
+ * (m.c0...c[b-1], c[b]) and every (c[a]...c[b-1], c[b]) with a < b is a
+ * pair the loader touches or an alias of one: if any is denied, so is the
+ * whole.  Sets *@cat and the offending pair in @why; returns 1 if denied,
+ * 0 if not, -1 if too many components.
+ *
+ * Why single-component attributes only: the classifier splits dotted
+ * names itself, so asking it about (m, "c1.c2.c3") as well cost
+ * O(components^2) calls each doing O(components^3) work - 30 ms per
+ * global, minutes per megabyte of hostile input.  These are at most
+ * 16 * 17 undotted calls, each a few binary searches.
  */
 static int
 dotted_denied(struct ps *s, const char *mod, const char *name,
@@ -800,7 +811,7 @@ dotted_denied(struct ps *s, const char *mod, const char *name,
 {
 	const char *comp[MG_DOTTED_MAX + 1];
 	char m[2 * MG_NAME_MAX + 2], nm[MG_NAME_MAX + 1];
-	size_t k = 0, i, j, ml, nl;
+	size_t k = 0, a, b, ml, nl, off;
 	const char *c = name;
 
 	comp[k++] = c;
@@ -810,21 +821,30 @@ dotted_denied(struct ps *s, const char *mod, const char *name,
 		comp[k++] = ++c;
 	}
 	comp[k] = name + strlen(name) + 1;
-	for (i = 0; i < k; i++) {
-		ml = strlen(mod);
-		memcpy(m, mod, ml);
-		if (i > 0) {
-			m[ml] = '.';
-			memcpy(m + ml + 1, name, (size_t)(comp[i] - 1 - name));
-			ml += 1 + (size_t)(comp[i] - 1 - name);
-		}
-		m[ml] = '\0';
-		for (j = i + 1; j <= k; j++) {
-			if (i == 0 && j == k)
+	for (b = 0; b < k; b++) {
+		nl = (size_t)(comp[b + 1] - 1 - comp[b]);
+		memcpy(nm, comp[b], nl);
+		nm[nl] = '\0';
+		/* a == k stands for "from the module itself". */
+		for (a = k; ; a = a == k ? 0 : a + 1) {
+			if (a != k && a >= b)
+				break;
+			if (a == k && b == k - 1 && k == 1)
 				continue; /* the exact pair, classified apart */
-			nl = (size_t)(comp[j] - 1 - comp[i]);
-			memcpy(nm, comp[i], nl);
-			nm[nl] = '\0';
+			if (a == k) {
+				ml = strlen(mod);
+				memcpy(m, mod, ml);
+				if (b > 0) {
+					off = (size_t)(comp[b] - 1 - name);
+					m[ml] = '.';
+					memcpy(m + ml + 1, name, off);
+					ml += 1 + off;
+				}
+			} else {
+				ml = (size_t)(comp[b] - 1 - comp[a]);
+				memcpy(m, comp[a], ml);
+			}
+			m[ml] = '\0';
 			if (classify(s, m, nm, cat) == MG_GLOBAL_DENIED) {
 				snprintf(why, whylen, "%s %s", m, nm);
 				return 1;
@@ -1264,7 +1284,12 @@ build_hook(struct ps *s, struct pval *obj)
 		if (s->depth >= MG_NEST_MAX)
 			return FAIL(s, "pickle.limit", "nested pickles deeper "
 			            "than %d", MG_NEST_MAX);
-		r = scan_stream(s->o, s->hooks, s->buf, s->len, pos, s->member,
+		/* Why no hooks: the nested pickle is read by a plain
+		 * pickle.load() (joblib's read_array for object arrays), not
+		 * by the hooking loader, so nothing inside it skips bytes: a
+		 * wrapper BUILD in there is just an object, and the bytes
+		 * after it are opcodes the C loader runs. */
+		r = scan_stream(s->o, NULL, s->buf, s->len, pos, s->member,
 		                s->base, s->depth + 1, s->rep, &end);
 		if (r == -2)
 			return nomem(s);
@@ -1296,6 +1321,82 @@ on_global(struct ps *s, const struct pval *g, const char *rule,
 	       ST_STOP : ST_OK;
 }
 
+/*
+ * 1 if @k is a key the loader would use as an attribute name we can read:
+ * a literal str, or a protocol-0/1 string (str under the default encoding).
+ */
+static int
+literal_key(const struct pval *k)
+{
+	return (k->v.kind == MG_PV_STR ||
+	        (k->v.kind == MG_PV_BYTES && (k->flags & PF_PY2STR))) &&
+	       !(k->flags & PF_RAW) && k->v.data != NULL;
+}
+
+static int
+key_is_dunder(const struct pval *k)
+{
+	char tmp[MG_NAME_MAX + 1];
+
+	if (k->v.len > MG_NAME_MAX)
+		return 0; /* a dunder is short; a long key cannot be one */
+	memcpy(tmp, k->v.data, k->v.len);
+	tmp[k->v.len] = '\0';
+	return mg_pickle_has_dunder(tmp) ||
+	       (k->v.len >= 4 && memcmp(tmp, "__", 2) == 0 &&
+	        memcmp(tmp + k->v.len - 2, "__", 2) == 0);
+}
+
+/*
+ * The slot state of BUILD ((dict, slotstate) for an object without
+ * __setstate__) goes through setattr(), which, unlike the __dict__ update,
+ * runs descriptors: setattr(obj, "__class__", C) turns an instance of an
+ * allowed class into any class C - joblib's loader then treats a
+ * TypedStorage as a NumpyArrayWrapper (isinstance) and reads raw bytes the
+ * analyser parses as opcodes.  So a slot state must be a literal dict of
+ * literal, non-dunder names; anything else is dangerous.  (Objects with
+ * __setstate__ get the tuple as data; real slot states never hold dunders:
+ * copyreg._slotnames drops __dict__ and __weakref__.)
+ */
+static int
+check_build_state(struct ps *s, const struct pval *state)
+{
+	const struct pval *slot, *k;
+	size_t i;
+
+	if (state->v.kind != MG_PV_TUPLE || state->v.nitems != 2)
+		return ST_OK;
+	slot = PV(state->v.items[1]);
+	if (slot->v.kind == MG_PV_NONE)
+		return ST_OK;
+	if (slot->v.kind != MG_PV_DICT)
+		return note(s, MG_VERDICT_DANGEROUS, "pickle.build.setattr",
+		            NULL, s->op, "BUILD slot state is %s, so the "
+		            "attributes it sets are unknown", kind_desc(slot))
+		       != 0 ? ST_STOP : ST_OK;
+	if (slot->flags & PF_TRUNC)
+		return note(s, MG_VERDICT_DANGEROUS, "pickle.build.setattr",
+		            NULL, s->op, "BUILD slot state has more than %d "
+		            "items", MG_KEEP / 2) != 0 ? ST_STOP : ST_OK;
+	for (i = 0; i + 1 < slot->v.nitems; i += 2) {
+		k = PV(slot->v.items[i]);
+		if (!literal_key(k))
+			return note(s, MG_VERDICT_DANGEROUS,
+			            "pickle.build.setattr", NULL, s->op,
+			            "BUILD sets an attribute named by %s",
+			            kind_desc(k)) != 0 ? ST_STOP : ST_OK;
+		if (key_is_dunder(k))
+			return note(s, MG_VERDICT_DANGEROUS,
+			            "pickle.build.setattr", NULL, s->op,
+			            "BUILD sets the dunder attribute %.*s (e.g. "
+			            "__class__ rewires the object)",
+			            (int)(k->v.len > 64 ? 64 : k->v.len),
+			            (const char *)k->v.data) != 0 ?
+			       ST_STOP : ST_OK;
+	}
+	return ST_OK;
+}
+
 static int
 op_build(struct ps *s)
 {
@@ -1312,13 +1413,35 @@ op_build(struct ps *s)
 		return on_global(s, inst, "pickle.build.global",
 		                 "BUILD sets state on");
 	}
+	/* Why before the kind test: a persistent-load result (torch's
+	 * storages) takes setattr() from a slot state just as an instance
+	 * does. */
+	if (check_build_state(s, state) != ST_OK) {
+		pv_unref(s, state);
+		return ST_STOP;
+	}
 	if (inst->v.kind != MG_PV_CALL) {
 		pv_unref(s, state); /* builtins: no __setstate__ to run */
 		return ST_OK;
 	}
+	if ((inst->flags & PF_BUILT) && s->hooks != NULL &&
+	    s->hooks->on_build != NULL) {
+		/* Why: the loader keeps every attribute an earlier BUILD set
+		 * (pickle.py only adds to __dict__), but a hook sees only the
+		 * latest state.  joblib reads numpy_array_alignment_bytes
+		 * from the instance, so a second BUILD without it made the
+		 * reader skip fewer bytes than joblib and resume inside a
+		 * payload.  No pickler builds one object twice. */
+		pv_unref(s, state);
+		note(s, MG_VERDICT_DANGEROUS, "pickle.build.twice", NULL, s->op,
+		     "BUILD applied twice to one object: the loader merges "
+		     "both states, which the format reader cannot follow");
+		return ST_STOP;
+	}
 	if (inst->v.state != NULL)
 		pv_unref(s, PV(inst->v.state));
 	inst->v.state = &state->v; /* the popped reference moves here */
+	inst->flags |= PF_BUILT;
 	if (s->hooks != NULL && s->hooks->on_build != NULL &&
 	    PV(inst->v.items[0])->v.kind == MG_PV_GLOBAL)
 		return build_hook(s, inst);

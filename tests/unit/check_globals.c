@@ -51,6 +51,23 @@ expect_denied(const char *module, const char *name, const char *cat)
 
 /* --- allow groups -------------------------------------------------------- */
 
+/* Red-team: module aliases and private command helpers. */
+START_TEST(test_globals_redteam_aliases_and_helpers_denied)
+{
+	expect_denied("six.moves.builtins", "eval", "import or name resolution");
+	expect_denied("six.moves", "builtins", "import or name resolution");
+	expect_denied("six", "exec_", "code execution");
+	expect_denied("numpy.testing._private.utils", "runstring",
+	              "code execution");
+	expect_denied("uuid", "_get_command_stdout", "command execution");
+	expect_denied("_osx_support", "_read_output", "command execution");
+	expect_denied("torch.utils.collect_env", "run", "command execution");
+	/* The rest of those modules stays unknown, not denied. */
+	ck_assert_int_eq(cls("uuid", "UUID"), MG_GLOBAL_UNKNOWN);
+	ck_assert_int_eq(cls("six", "b"), MG_GLOBAL_UNKNOWN);
+}
+END_TEST
+
 START_TEST(test_globals_allows_torch_state_dict_globals)
 {
 	/* Recorded from torch.save() of state dicts of every dtype, sparse
@@ -361,6 +378,7 @@ globals_suite(void)
 	    test_globals_whole_module_entries_stop_at_a_dot_boundary);
 	tcase_add_test(sub, test_globals_dotted_name_denied_through_any_split);
 	tcase_add_test(sub, test_globals_overlong_module_still_denied_by_prefix);
+	tcase_add_test(sub, test_globals_redteam_aliases_and_helpers_denied);
 	suite_add_tcase(s, allow);
 	suite_add_tcase(s, notallowed);
 	suite_add_tcase(s, deny);

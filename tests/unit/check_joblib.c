@@ -578,6 +578,86 @@ START_TEST(test_joblib_wrapper_inside_nested_pickle_hides_nothing)
 }
 END_TEST
 
+/* Red-team: a first body that is not an opcode (0x00) stops the hook-free
+ * pickle.load view at once, so only the hooked view can see the payload. */
+START_TEST(test_joblib_nested_wrapper_body_is_parsed_not_skipped)
+{
+	static struct sb s, pl;
+	int one[] = { 1 }, inner[1];
+	struct mg_report *r;
+
+	pl.n = 0;
+	payload(&pl);
+	op(&pl, '0');
+	inner[0] = (int)pl.n;
+	begin(&s);
+	wrapper(&s, one, 1, "u1", -1, 0, "C", AL_ABSENT);
+	op(&s, 0x00);
+	wrapper(&s, one, 1, "O8", -1, 63, "C", AL_ABSENT);
+	op(&s, 0x80); op(&s, 2); op(&s, ']'); op(&s, '(');
+	wrapper(&s, inner, 1, "u1", -1, 0, "C", AL_ABSENT);
+	put(&s, pl.b, pl.n);
+	op(&s, 'e'); op(&s, '.');
+	end(&s);
+	r = scan_stream(s.b, s.n);
+	expect(r, MG_VERDICT_DANGEROUS);
+	ck_assert(has_rule(r, "pickle.global.denied"));
+	mg_report_free(r);
+}
+END_TEST
+
+/* Red-team: the second BUILD of one wrapper drops the alignment attribute
+ * from its state, but joblib keeps it from the first BUILD. */
+START_TEST(test_joblib_wrapper_built_twice_is_dangerous)
+{
+	static struct sb s;
+	struct mg_report *r;
+
+	begin(&s);
+	global(&s, "joblib.numpy_pickle", "NumpyArrayWrapper");
+	op(&s, ')'); op(&s, 0x81); op(&s, 'q'); op(&s, 1);
+	op(&s, '}'); op(&s, '(');
+	ustr(&s, "shape"); op(&s, '('); bint(&s, 0); op(&s, 't');
+	ustr(&s, "dtype"); dtype(&s, "u1", -2, 0);
+	ustr(&s, "numpy_array_alignment_bytes"); bint(&s, 16);
+	op(&s, 'u'); op(&s, 'b');
+	op(&s, 0x00);                /* padding byte 0, empty body */
+	op(&s, 'h'); op(&s, 1);
+	op(&s, '}'); op(&s, '(');
+	ustr(&s, "shape"); op(&s, '('); bint(&s, 5); op(&s, 't');
+	ustr(&s, "dtype"); dtype(&s, "u1", -2, 0);
+	op(&s, 'u'); op(&s, 'b');
+	body(&s, -1, 5, 'N');
+	end(&s);
+	r = scan_stream(s.b, s.n);
+	expect(r, MG_VERDICT_DANGEROUS);
+	ck_assert(has_rule(r, "pickle.build.twice"));
+	mg_report_free(r);
+}
+END_TEST
+
+/* Red-team: setattr(obj, "__class__", NumpyArrayWrapper) from a slot state
+ * makes joblib read a body after an object the reader never saw as one. */
+START_TEST(test_joblib_class_swap_by_slot_state_is_dangerous)
+{
+	static struct sb s;
+	struct mg_report *r;
+
+	begin(&s);
+	global(&s, "builtins", "object");
+	op(&s, ')'); op(&s, 'R');
+	op(&s, 'N');
+	op(&s, '}'); ustr(&s, "__class__");
+	global(&s, "joblib.numpy_pickle", "NumpyArrayWrapper");
+	op(&s, 's'); op(&s, 0x86); op(&s, 'b');
+	end(&s);
+	r = scan_stream(s.b, s.n);
+	expect(r, MG_VERDICT_DANGEROUS);
+	ck_assert(has_rule(r, "pickle.build.setattr"));
+	mg_report_free(r);
+}
+END_TEST
+
 /* --- the pickle.load view ----------------------------------------------- */
 
 START_TEST(test_joblib_payload_hidden_in_body_for_pickle_load)
@@ -952,6 +1032,9 @@ joblib_suite(void)
 	tcase_add_test(tc, test_joblib_object_array_nested_payload_is_dangerous);
 	tcase_add_test(tc, test_joblib_hasobject_comes_from_dtype_flags);
 	tcase_add_test(tc, test_joblib_wrapper_inside_nested_pickle_hides_nothing);
+	tcase_add_test(tc, test_joblib_nested_wrapper_body_is_parsed_not_skipped);
+	tcase_add_test(tc, test_joblib_wrapper_built_twice_is_dangerous);
+	tcase_add_test(tc, test_joblib_class_swap_by_slot_state_is_dangerous);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("two_loaders");

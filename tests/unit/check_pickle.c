@@ -649,6 +649,39 @@ START_TEST(test_pickle_build_on_a_global_is_dangerous)
 }
 END_TEST
 
+START_TEST(test_pickle_build_slot_state_rules)
+{
+	/* setattr of a dunder (__class__ swaps the object's class). */
+	expect(S("\x80\x02" "ccollections\nOrderedDict\n)R"
+	         "N}X\x09\x00\x00\x00__class__ccollections\nOrderedDict\ns"
+	         "\x86" "b."), MG_VERDICT_DANGEROUS, "pickle.build.setattr");
+	/* An attribute name computed at load time could be anything. */
+	expect(S("\x80\x02" "ccollections\nOrderedDict\n)R"
+	         "N}ccollections\nOrderedDict\n)RK\x01s\x86" "b."),
+	       MG_VERDICT_DANGEROUS, "pickle.build.setattr");
+	/* A slot state that is not a literal dict. */
+	expect(S("\x80\x02" "ccollections\nOrderedDict\n)R"
+	         "Nccollections\nOrderedDict\n)R\x86" "b."),
+	       MG_VERDICT_DANGEROUS, "pickle.build.setattr");
+	/* Ordinary slot states stay clean. */
+	expect(S("\x80\x02" "ccollections\nOrderedDict\n)R"
+	         "N}X\x01\x00\x00\x00" "aK\x01s\x86" "b."), MG_VERDICT_CLEAN, NULL);
+	expect(S("\x80\x02" "ccollections\nOrderedDict\n)R"
+	         "}X\x01\x00\x00\x00" "aK\x01sN\x86" "b."), MG_VERDICT_CLEAN, NULL);
+}
+END_TEST
+
+START_TEST(test_pickle_dotted_name_reaching_a_denied_pair)
+{
+	/* ("collections", "os.system") reaches os.system via collections.os;
+	   the denied pair starts inside the name. */
+	expect(S("\x80\x04\x8c\x0b" "collections\x8c\x09os.system\x93."),
+	       MG_VERDICT_DANGEROUS, "pickle.global.denied");
+	expect(S("\x80\x04\x8c\x0b" "collections\x8c\x0d" "a.b.os.system\x93."),
+	       MG_VERDICT_DANGEROUS, "pickle.global.denied");
+}
+END_TEST
+
 START_TEST(test_pickle_mutating_a_global_is_dangerous)
 {
 	expect(S("\x80\x02" "ccollections\nOrderedDict\nK\x01" "a."),
@@ -1056,6 +1089,8 @@ pickle_suite(void)
 	tcase_add_test(t, test_pickle_ext_opcodes_are_dangerous);
 	tcase_add_test(t, test_pickle_calling_a_call_result_is_dangerous);
 	tcase_add_test(t, test_pickle_build_on_a_global_is_dangerous);
+	tcase_add_test(t, test_pickle_build_slot_state_rules);
+	tcase_add_test(t, test_pickle_dotted_name_reaching_a_denied_pair);
 	tcase_add_test(t, test_pickle_mutating_a_global_is_dangerous);
 	tcase_add_test(t, test_pickle_stack_ops_below_a_mark_are_rejected);
 	tcase_add_test(t, test_pickle_frame_overrun_is_dangerous);
