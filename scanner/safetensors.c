@@ -32,6 +32,7 @@
 
 #include <jansson.h>
 
+#include "bytes.h"
 #include "formats.h"
 
 /* The reference's MAX_HEADER_SIZE. */
@@ -256,17 +257,6 @@ out:
 	return err;
 }
 
-static uint64_t
-le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 enum mg_err
 mg_safetensors_scan(const struct mg_scan_opts *o, const char *name,
                     const char *member, const uint8_t *buf, size_t len,
@@ -284,7 +274,7 @@ mg_safetensors_scan(const struct mg_scan_opts *o, const char *name,
 	if (len < 8)
 		return st_bad(&c, 0, "file shorter than the 8-byte header "
 		              "length", NULL);
-	n = le64(buf);
+	n = mg_le64(buf);
 	if (n > ST_MAX_HEADER)
 		return st_bad(&c, 0, "header length over 100,000,000 bytes",
 		              NULL);

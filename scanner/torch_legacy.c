@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "formats.h"
 #include "pickle.h"
 
@@ -172,17 +173,6 @@ unique_keys(struct legacy *lg)
 	lg->n = j;
 }
 
-static uint64_t
-le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* Step over the raw storages from @off; report where the walk ends. */
 static enum mg_err
 walk_storages(const struct legacy *lg, const uint8_t *buf, size_t len,
@@ -205,7 +195,7 @@ walk_storages(const struct legacy *lg, const uint8_t *buf, size_t len,
 		 * refuses a file whose count disagrees with the id anyway,
 		 * and the walk must still land exactly at the end. */
 		numel = lg->s[i].numel >= 0 ? (uint64_t)lg->s[i].numel :
-		        le64(buf + off);
+		        mg_le64(buf + off);
 		/* Why the division: numel * elsize must not wrap. */
 		if (numel > (len - off - 8) / lg->s[i].elsize) {
 			off = len + 1;

@@ -46,6 +46,7 @@
 #include <zip.h>
 #include <zlib.h>
 
+#include "bytes.h"
 #include "formats.h"
 #include "pickle.h"
 #include "containers.h"
@@ -76,25 +77,6 @@ struct zscan {
 	uint64_t inflated;     /* bytes inflated so far, all members */
 };
 
-static uint16_t
-le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 /* Last EOCD signature in the tail zipfile searches, or -1. */
 static long
 find_eocd(const uint8_t *buf, size_t len)
@@ -122,9 +104,9 @@ read_zip64(const uint8_t *buf, size_t eocd, struct mg_zipdir *zd)
 	rec = eocd - 20 - 56;
 	if (memcmp(buf + rec, "PK\x06\x06", 4) != 0)
 		return -1;
-	zd->entries = le64(buf + rec + 32);
-	zd->cd_size = le64(buf + rec + 40);
-	zd->cd_offset = le64(buf + rec + 48);
+	zd->entries = mg_le64(buf + rec + 32);
+	zd->cd_size = mg_le64(buf + rec + 40);
+	zd->cd_offset = mg_le64(buf + rec + 48);
 	zd->zip64 = 1;
 	/* zipfile: the archive starts where the recorded offsets say,
 	 * counted back from the zip64 end record. */
@@ -146,9 +128,9 @@ mg_zipdir_find(const uint8_t *buf, size_t len, struct mg_zipdir *zd)
 	eocd = (size_t)at;
 	memset(zd, 0, sizeof(*zd));
 	zd->eocd = eocd;
-	zd->entries = le16(buf + eocd + 10);
-	zd->cd_size = le32(buf + eocd + 12);
-	zd->cd_offset = le32(buf + eocd + 16);
+	zd->entries = mg_le16(buf + eocd + 10);
+	zd->cd_size = mg_le32(buf + eocd + 12);
+	zd->cd_offset = mg_le32(buf + eocd + 16);
 	if ((z64 = read_zip64(buf, eocd, zd)) < 0)
 		return -1;
 	if (!z64) {
@@ -200,17 +182,17 @@ zip64_extra(const uint8_t *x, size_t xlen, struct zentry *e, int need_u,
 	size_t i = 0, n, p;
 
 	while (i + 4 <= xlen) {
-		n = le16(x + i + 2);
+		n = mg_le16(x + i + 2);
 		if (i + 4 + n > xlen)
 			return;
-		if (le16(x + i) == 0x0001) {
+		if (mg_le16(x + i) == 0x0001) {
 			p = i + 4;
 			if (need_u && p + 8 <= i + 4 + n)
-				e->usize = le64(x + p), p += 8;
+				e->usize = mg_le64(x + p), p += 8;
 			if (need_c && p + 8 <= i + 4 + n)
-				e->csize = le64(x + p), p += 8;
+				e->csize = mg_le64(x + p), p += 8;
 			if (need_o && p + 8 <= i + 4 + n)
-				e->lho = le64(x + p);
+				e->lho = mg_le64(x + p);
 			return;
 		}
 		i += 4 + n;
@@ -226,15 +208,15 @@ parse_central(const uint8_t *p, size_t left, struct zentry *e, size_t *used)
 
 	if (left < 46 || memcmp(p, "PK\x01\x02", 4) != 0)
 		return -1;
-	nlen = le16(p + 28), xlen = le16(p + 30), clen = le16(p + 32);
+	nlen = mg_le16(p + 28), xlen = mg_le16(p + 30), clen = mg_le16(p + 32);
 	if (46 + nlen + xlen + clen > left)
 		return -1;
-	e->flags = le16(p + 8);
-	e->method = le16(p + 10);
-	e->crc = le32(p + 16);
-	e->csize = le32(p + 20);
-	e->usize = le32(p + 24);
-	e->lho = le32(p + 42);
+	e->flags = mg_le16(p + 8);
+	e->method = mg_le16(p + 10);
+	e->crc = mg_le32(p + 16);
+	e->csize = mg_le32(p + 20);
+	e->usize = mg_le32(p + 24);
+	e->lho = mg_le32(p + 42);
 	zip64_extra(p + 46 + nlen, xlen, e, e->usize == 0xffffffffu,
 	            e->csize == 0xffffffffu, e->lho == 0xffffffffu);
 	if ((name = malloc(nlen + 1)) == NULL)
@@ -259,11 +241,11 @@ check_local(const struct zscan *z, struct zentry *e)
 	l = z->ar + e->lho;
 	if (memcmp(l, "PK\x03\x04", 4) != 0)
 		return;
-	nlen = le16(l + 26);
-	e->data = e->lho + 30 + nlen + le16(l + 28);
+	nlen = mg_le16(l + 26);
+	e->data = e->lho + 30 + nlen + mg_le16(l + 28);
 	if (e->data > z->arlen || nlen != strlen(e->name) ||
-	    memcmp(l + 30, e->name, nlen) != 0 || le16(l + 8) != e->method ||
-	    ((le16(l + 6) ^ e->flags) & 1))
+	    memcmp(l + 30, e->name, nlen) != 0 || mg_le16(l + 8) != e->method ||
+	    ((mg_le16(l + 6) ^ e->flags) & 1))
 		return;
 	e->local_ok = 1;
 }
