@@ -63,6 +63,16 @@ enum { INFLIGHT = 64 }; /* why 64: one per thread inside a round trip;
                            past that a fork child may keep a socket */
 static int inflight[INFLIGHT];
 
+/*
+ * Why a lock as well as the table: a fork() between socket() and
+ * inflight_add() (or between inflight_drop() and close()) would hand the
+ * child a descriptor the table does not know.  Creating-and-recording and
+ * forgetting-and-closing happen under fork_lock, and the atfork prepare
+ * handler takes it, so fork() sees either both steps or neither.  Held
+ * only around those few system calls, never across a round trip.
+ */
+static pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void
 inflight_add(int fd)
 {
@@ -99,12 +109,26 @@ inflight_drop(int fd, int do_close)
 }
 
 void
+mg_client_atfork_prepare(void)
+{
+	pthread_mutex_lock(&fork_lock);
+}
+
+void
+mg_client_atfork_parent(void)
+{
+	pthread_mutex_unlock(&fork_lock);
+}
+
+void
 mg_client_atfork_child(void)
 {
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_t fresh2 = PTHREAD_MUTEX_INITIALIZER;
 	int i, v;
 
 	spawn_lock = fresh;
+	fork_lock = fresh2;
 	for (i = 0; i < INFLIGHT; i++) {
 		v = __atomic_exchange_n(&inflight[i], 0, __ATOMIC_SEQ_CST);
 		if (v > 0)
@@ -224,18 +248,25 @@ spawn_helper(char *why, size_t whylen)
 		         "found next to the library or in %s", MG_BINDIR);
 		return -1;
 	}
+	pthread_mutex_lock(&fork_lock);
 	lst = make_listener(&sa, &salen);
-	if (lst < 0 || pipe2(pfd, O_CLOEXEC) != 0) {
+	if (lst >= 0 && pipe2(pfd, O_CLOEXEC) == 0) {
+		pfd[0] = high_fd(pfd[0]);
+		pfd[1] = high_fd(pfd[1]);
+	}
+	if (lst >= 0)
+		inflight_add(lst);
+	if (pfd[0] >= 0)
+		inflight_add(pfd[0]);
+	if (pfd[1] >= 0)
+		inflight_add(pfd[1]);
+	pthread_mutex_unlock(&fork_lock);
+	if (lst < 0 || pfd[0] < 0 || pfd[1] < 0) {
 		snprintf(why, whylen, "cannot create the helper socket: %s",
 		         strerror(errno));
 		goto out;
 	}
-	pfd[0] = high_fd(pfd[0]);
-	pfd[1] = high_fd(pfd[1]);
-	inflight_add(lst);
-	inflight_add(pfd[0]);
-	inflight_add(pfd[1]);
-	if (pfd[0] < 0 || pfd[1] < 0 ||
+	if (
 	    spawn_helper_process(lst, pfd[0], why, whylen) != 0)
 		goto out;
 	/* An old, stuck helper exits too -- but only close the fd if it is
@@ -253,12 +284,14 @@ spawn_helper(char *why, size_t whylen)
 	helper_gen++;
 	rc = 0;
 out:
+	pthread_mutex_lock(&fork_lock);
 	if (lst >= 0)
 		inflight_drop(lst, 1);
 	if (pfd[0] >= 0)
 		inflight_drop(pfd[0], 1);
 	if (pfd[1] >= 0)
 		inflight_drop(pfd[1], 1);
+	pthread_mutex_unlock(&fork_lock);
 	return rc;
 }
 
@@ -353,13 +386,16 @@ request(const struct sockaddr_un *sa, socklen_t salen, int fd,
 	enum mg_err err = MG_ERR_IO;
 	int s, rc;
 
+	pthread_mutex_lock(&fork_lock);
 	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s >= 0)
+		inflight_add(s);
+	pthread_mutex_unlock(&fork_lock);
 	if (s < 0) {
 		snprintf(why, whylen, "cannot create a socket: %s",
 		         strerror(errno));
 		return MG_ERR_IO;
 	}
-	inflight_add(s);
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	/* A UNIX connect interrupted by a signal may complete anyway. */
@@ -387,7 +423,9 @@ request(const struct sockaddr_un *sa, socklen_t salen, int fd,
 	else
 		err = recv_reply(s, rep, why, whylen);
 out:
+	pthread_mutex_lock(&fork_lock);
 	inflight_drop(s, 1);
+	pthread_mutex_unlock(&fork_lock);
 	return err;
 }
 

@@ -65,6 +65,11 @@ int mg_gate_fd(int fd, const char *path, enum mg_gate_how how);
 void mg_gate_atfork_child(void);
 void mg_client_atfork_child(void);
 
+/* pthread_atfork prepare/parent handlers: fork() waits while another
+ * thread is between creating a descriptor and recording it. */
+void mg_client_atfork_prepare(void);
+void mg_client_atfork_parent(void);
+
 /*
  * Ask the helper about @fd named @path.  On MG_OK *@rep holds the reply
  * (which may itself be MG_PROTO_FAILED).  Otherwise no verdict could be

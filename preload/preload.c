@@ -217,7 +217,8 @@ mg_preload_init(void)
 		mg_state.active = default_acts_in(mg_state.exe);
 	if (mg_state.active) {
 		find_helper();
-		pthread_atfork(NULL, NULL, atfork_child);
+		pthread_atfork(mg_client_atfork_prepare,
+		               mg_client_atfork_parent, atfork_child);
 	} else {
 		mg_policy_free(mg_state.policy);
 		mg_state.policy = NULL;
