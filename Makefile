@@ -114,7 +114,7 @@ check-asan: $(ASAN_BIN)
 	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CK_FORK=no $$t; done
 
 check-integration: all
-	@bash tests/integration/run
+	@MG_BUILD=$(abspath $(B)) bash tests/integration/run
 
 check: check-syntax check-unit check-asan check-fuzz check-integration
 
@@ -155,7 +155,7 @@ check-fuzz:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 
 bench: all
-	@bash bench/run
+	@MG_BUILD=$(abspath $(B)) bash bench/run
 
 check-syntax:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
