@@ -272,8 +272,9 @@ body_size(const struct mg_pvalue *shape, uint64_t itemsize, uint64_t *out)
 	uint64_t count = 1;
 	size_t i;
 
-	if (shape == NULL || (shape->kind != MG_PV_TUPLE &&
-	                      shape->kind != MG_PV_LIST))
+	/* Why only a tuple: numpy's shape always is one, and the analyser
+	 * keeps no items of lists (pickle.h), so a list's length is unknown. */
+	if (shape == NULL || shape->kind != MG_PV_TUPLE)
 		return "shape is not a literal tuple";
 	if (shape->nitems >= MG_JOBLIB_MAX_ITEMS)
 		return "shape has too many dimensions";

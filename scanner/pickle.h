@@ -36,9 +36,10 @@ enum mg_pkind {
  * A symbolic value.  Owned by the analyser's arena; valid only during the
  * hook call that receives it.  Values may be shared (memo, DUP).
  *
- * Bounds (pickle.c): containers keep their first 256 items (what a hook
- * needs: joblib's state dict, torch's persistent-id tuple), so nitems may
- * be less than the real length.  NEWOBJ_EX's args are (args, kwargs).
+ * Bounds (pickle.c): tuples and dicts keep their first 256 items (what a
+ * hook needs: joblib's state dict, torch's persistent-id tuple), so nitems
+ * may be less than the real length; lists and sets keep none (nitems is
+ * always 0: nothing reads them, and keeping them costs memory per value).  NEWOBJ_EX's args are (args, kwargs).
  * A protocol-0 STRING/UNICODE longer than 4 KiB once decoded is validated
  * but not materialised: data is NULL and len its decoded length.  STRING,
  * BINSTRING and SHORT_BINSTRING values are MG_PV_BYTES here although the

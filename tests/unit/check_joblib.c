@@ -429,6 +429,28 @@ START_TEST(test_joblib_nonliteral_shape_is_error)
 }
 END_TEST
 
+/* A list shape: joblib would accept it, but the analyser keeps no list
+ * items, so its length is unknown and the body cannot be stepped over. */
+START_TEST(test_joblib_list_shape_is_error)
+{
+	static struct sb s;
+	struct mg_report *r;
+
+	begin(&s);
+	global(&s, "joblib.numpy_pickle", "NumpyArrayWrapper");
+	op(&s, ')'); op(&s, 0x81); op(&s, '}'); op(&s, '(');
+	ustr(&s, "shape"); op(&s, ']'); op(&s, 'K'); op(&s, 4); op(&s, 'a');
+	ustr(&s, "dtype"); dtype(&s, "f4", -1, 0);
+	op(&s, 'u'); op(&s, 'b');
+	body(&s, -1, 16, 0);
+	end(&s);
+	r = scan_stream(s.b, s.n);
+	expect(r, MG_VERDICT_ERROR);
+	ck_assert(has_rule(r, "joblib.array"));
+	mg_report_free(r);
+}
+END_TEST
+
 START_TEST(test_joblib_wrapper_called_with_args_is_error)
 {
 	static struct sb s;
@@ -1023,6 +1045,7 @@ joblib_suite(void)
 	tcase_add_test(tc, test_joblib_missing_padding_byte_is_error);
 	tcase_add_test(tc, test_joblib_unevaluable_wrappers_are_errors);
 	tcase_add_test(tc, test_joblib_nonliteral_shape_is_error);
+	tcase_add_test(tc, test_joblib_list_shape_is_error);
 	tcase_add_test(tc, test_joblib_wrapper_called_with_args_is_error);
 	tcase_add_test(tc, test_joblib_reconstructor_wrapper_protocol1);
 	tcase_add_test(tc, test_joblib_body_after_frame_end);
