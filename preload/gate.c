@@ -4,6 +4,8 @@
  *
  * The candidate test runs on every readable open in a protected process,
  * so it is ordered by cost and never allocates or locks:
+ *   0. a name with a known non-model extension (.py, .so, .json...) stops
+ *      here, before any system call;
  *   1. fstat: only non-empty regular files (not directories, devices,
  *      FIFOs, /proc files, which report size 0);
  *   2. the name: a model extension (policy), or a compressed or
@@ -415,6 +417,17 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how)
 	struct stat st;
 	ssize_t n;
 
+	/* Why the name first: a known non-model extension (.py, .pyc, .so,
+	 * .json...) is never a candidate whatever the file is (is_candidate
+	 * would say so after the fstat), and Python opens hundreds of them at
+	 * start-up; this skips the fstat for them. */
+	if (path != NULL) {
+		size_t len = strlen(path);
+
+		if (is_plain_ext(path, len) && !model_ext_n(path, len) &&
+		    !wrapped_model_name(path, len))
+			return 0;
+	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 2)
 		return 0;
 	if (path == NULL) {
