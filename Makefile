@@ -137,15 +137,17 @@ $(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzz/libmgcore.a
 
 fuzz-build: $(FUZZ_BIN)
 
-# Run every target for FUZZ_SECONDS from its seeds; new inputs are kept in
-# build/fuzz/corpus-NAME, crashes in build/fuzz/ (artifact_prefix).
+# Run every target fuzz_X for FUZZ_SECONDS from the seeds its generator
+# tests/fuzz/seeds-X writes (no seed is kept in the tree); new inputs are
+# kept in build/fuzz/corpus-NAME, crashes in build/fuzz/ (artifact_prefix).
 fuzz: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
 	    mkdir -p $(B)/fuzz/corpus-$$n; \
+	    tests/fuzz/seeds-$${n#fuzz_} $(B)/fuzz/seeds-$$n; \
 	    echo "== $$n for $(FUZZ_SECONDS)s (log: $(B)/fuzz/$$n.log)"; \
 	    if ! $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
 	        -artifact_prefix=$(B)/fuzz/$$n- -print_final_stats=1 \
-	        $(B)/fuzz/corpus-$$n tests/fuzz/seeds/$$n >$(B)/fuzz/$$n.log 2>&1; then \
+	        $(B)/fuzz/corpus-$$n $(B)/fuzz/seeds-$$n >$(B)/fuzz/$$n.log 2>&1; then \
 	        tail -n 60 $(B)/fuzz/$$n.log; echo "FAIL fuzz $$n"; exit 1; fi; \
 	    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' $(B)/fuzz/$$n.log; \
 	done

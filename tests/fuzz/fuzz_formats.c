@@ -20,7 +20,7 @@
  * Properties checked beyond "no crash, no sanitizer report": every reader
  * returns MG_OK (these inputs are never an allocation failure), every
  * finding carries a rule and a message, and the verdict is the maximum of
- * the findings' verdicts.  Seeds: tests/fuzz/gen_seeds_formats.py.
+ * the findings' verdicts.  Seeds: tests/fuzz/seeds-formats.
  */
 #include <stdint.h>
 #include <stdlib.h>

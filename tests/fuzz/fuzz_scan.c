@@ -2,7 +2,7 @@
  * fuzz_scan.c - libFuzzer target over the whole scanner: the sniffer and
  * every container reader it dispatches to (zip, tar, legacy torch, npy,
  * npz, joblib streams, compression wrappers), classified by the embedded
- * default policy.  Seeds: tests/fuzz/make-seeds-scan (real torch, numpy
+ * default policy.  Seeds: tests/fuzz/seeds-scan (real torch, numpy
  * and joblib output).
  *
  * HDF5 input is skipped: the HDF5 reader forks a child per file (libhdf5
