@@ -76,4 +76,30 @@ enum mg_err mg_keras_config_scan(const struct mg_scan_opts *o,
                                  const char *member, const uint8_t *json,
                                  size_t len, struct mg_report *rep) MG_WUR;
 
+/*
+ * joblib.c: the nested torch.load of pickle's on_nested hook (pickle.h).
+ * A reader that passes on_nested keeps one of these in its hook context.
+ * @from: loads at stream offsets below it are not scanned (joblib's
+ * pickle.load view: an earlier pass already scanned them); @prefix starts
+ * the message of every finding merged from the nested stream.
+ */
+struct mg_nested {
+	const struct mg_scan_opts *o;
+	const char *name, *member;
+	unsigned depth;
+	struct mg_report *rep;
+	uint64_t from;
+	const char *prefix;
+};
+
+/*
+ * Scan @data[0..@len) - the bytes _load_from_bytes hands to torch.load at
+ * stream offset @pos - by content at depth + 1 as member
+ * "<member>|_load_from_bytes@<pos>", and merge its findings and verdict
+ * into n->rep (its globals are the nested loader's, not the file's, and are
+ * not listed).  0, or -1 when out of memory.
+ */
+int mg_nested_scan(const struct mg_nested *n, const uint8_t *data,
+                   size_t len, uint64_t pos);
+
 #endif /* MG_FORMATS_H */

@@ -30,6 +30,11 @@
  * findings that second view adds past the first body are merged (parse
  * errors of that view are not: real joblib files are not plain pickles).
  *
+ * Tensors: pickle.dumps/joblib.dump of a torch tensor writes
+ * torch.storage._load_from_bytes(b) with b a complete torch.save stream;
+ * the analyser hands b to the on_nested hook here, which scans it by
+ * content (torch-legacy or torch-zip) one level deeper (mg_nested_scan).
+ *
  * Old joblib formats: NDArrayWrapper (joblib < 0.10) keeps each array in a
  * side file that the loader opens with np.load(allow_pickle=True); that
  * open is scanned on its own by the preload, so here it is a finding
@@ -52,6 +57,7 @@ struct jctx {
 	const char *member;
 	size_t first_body;  /* file offset of the first body stepped over */
 	unsigned nbodies;
+	struct mg_nested nest;
 };
 
 enum wclass { W_NONE, W_NUMPY, W_NDARRAY };
@@ -392,6 +398,50 @@ on_build(void *ctx, const struct mg_pvalue *obj, const uint8_t *buf,
 	return r;
 }
 
+int
+mg_nested_scan(const struct mg_nested *n, const uint8_t *data, size_t len,
+               uint64_t pos)
+{
+	struct mg_report *sub;
+	char m[512];
+	enum mg_err err;
+	size_t i;
+
+	if (pos < n->from)
+		return 0;
+	if (n->member != NULL)
+		snprintf(m, sizeof(m), "%s|_load_from_bytes@%llu", n->member,
+		         (unsigned long long)pos);
+	else
+		snprintf(m, sizeof(m), "_load_from_bytes@%llu",
+		         (unsigned long long)pos);
+	/* Why a report of its own: the file's globals list is what the
+	 * file's own unpickler resolves (the differential test holds it to
+	 * that); the nested stream speaks through its findings. */
+	if ((sub = mg_report_new()) == NULL)
+		return -1;
+	err = mg_scan_any(n->o, n->name, m, data, len, n->depth + 1, sub);
+	for (i = 0; err == MG_OK && i < sub->nfindings; i++) {
+		const struct mg_finding *f = &sub->findings[i];
+
+		err = mg_report_add(n->rep, f->verdict, f->rule, f->global,
+		                    f->member, f->offset, "%s%s", n->prefix,
+		                    f->message);
+	}
+	/* Why: findings past the cap were counted, not kept, in @sub. */
+	if (sub->verdict > n->rep->verdict)
+		n->rep->verdict = sub->verdict;
+	n->rep->npickles += sub->npickles;
+	mg_report_free(sub);
+	return err == MG_OK ? 0 : -1;
+}
+
+static int
+on_nested(void *ctx, const uint8_t *data, size_t len, uint64_t pos)
+{
+	return mg_nested_scan(&((struct jctx *)ctx)->nest, data, len, pos);
+}
+
 /* Rules of the hook-free view worth merging (see the file comment). */
 static int
 merge_rule(const struct mg_finding *f)
@@ -406,18 +456,24 @@ merge_rule(const struct mg_finding *f)
 }
 
 /* Scan @buf as pickle.load would (no joblib bodies) and keep what that
- * view adds at or after @from. */
+ * view adds at or after @from.  Nested torch.load calls at or after @from
+ * are scanned straight into @rep (the joblib view saw the same calls
+ * before @from: both views read the same bytes up to the first body). */
 static enum mg_err
-plain_view(const struct mg_scan_opts *o, const uint8_t *buf, size_t len,
-           const char *member, size_t from, struct mg_report *rep)
+plain_view(struct jctx *j, const struct mg_scan_opts *o, const uint8_t *buf,
+           size_t len, const char *member, size_t from, struct mg_report *rep)
 {
+	struct jctx pj = *j;
+	struct mg_pickle_hooks hooks = { NULL, NULL, &pj, on_nested };
 	struct mg_report *alt;
 	enum mg_err err;
 	size_t i;
 
 	if ((alt = mg_report_new()) == NULL)
 		return MG_ERR_NOMEM;
-	err = mg_pickle_scan_all(o, NULL, buf, len, member, 0, alt);
+	pj.nest.from = from;
+	pj.nest.prefix = "if read with pickle.load instead of joblib.load: ";
+	err = mg_pickle_scan_all(o, &hooks, buf, len, member, 0, alt);
 	for (i = 0; err == MG_OK && i < alt->nfindings; i++) {
 		const struct mg_finding *f = &alt->findings[i];
 
@@ -443,14 +499,13 @@ mg_pickle_stream_scan(const struct mg_scan_opts *o, const char *name,
                       const char *member, const uint8_t *buf, size_t len,
                       unsigned depth, struct mg_report *rep)
 {
-	struct jctx j = { rep, member, 0, 0 };
-	struct mg_pickle_hooks hooks = { on_build, NULL, &j };
+	struct jctx j = { rep, member, 0, 0,
+	                  { o, name, member, depth, rep, 0, "" } };
+	struct mg_pickle_hooks hooks = { on_build, NULL, &j, on_nested };
 	enum mg_err err;
 
-	(void)name;
-	(void)depth; /* nested pickles stay in this buffer: no recursion */
 	err = mg_pickle_scan_all(o, &hooks, buf, len, member, 0, rep);
 	if (err == MG_OK && j.nbodies > 0)
-		err = plain_view(o, buf, len, member, j.first_body, rep);
+		err = plain_view(&j, o, buf, len, member, j.first_body, rep);
 	return err;
 }

@@ -564,17 +564,27 @@ read_header(const uint8_t *buf, size_t len, const char *member,
 	return err;
 }
 
-/* The pickle np.load(allow_pickle=True) runs right after the header. */
-static enum mg_err
-scan_objects(const struct mg_scan_opts *o, const char *member,
-             const uint8_t *buf, size_t len, const struct npyhdr *h,
-             struct mg_report *rep)
+static int
+on_nested(void *ctx, const uint8_t *data, size_t len, uint64_t pos)
 {
+	return mg_nested_scan(ctx, data, len, pos);
+}
+
+/* The pickle np.load(allow_pickle=True) runs right after the header.
+ * Why on_nested: an object array of torch tensors pickles each one as
+ * torch.storage._load_from_bytes(b); b is scanned instead of denied. */
+static enum mg_err
+scan_objects(const struct mg_scan_opts *o, const char *name,
+             const char *member, const uint8_t *buf, size_t len,
+             const struct npyhdr *h, unsigned depth, struct mg_report *rep)
+{
+	struct mg_nested n = { o, name, member, depth, rep, 0, "" };
+	struct mg_pickle_hooks hooks = { NULL, NULL, &n, on_nested };
 	size_t end = 0;
 	enum mg_err err;
 
-	err = mg_pickle_scan_one(o, NULL, buf + h->data, len - h->data, member,
-	                         h->data, rep, &end);
+	err = mg_pickle_scan_one(o, &hooks, buf + h->data, len - h->data,
+	                         member, h->data, rep, &end);
 	if (err == MG_OK && h->data + end < len)
 		err = mg_report_add(rep, MG_VERDICT_UNKNOWN, "npy.trailing", NULL,
 		                    member, h->data + end, "%zu bytes after the "
@@ -612,11 +622,10 @@ mg_npy_scan(const struct mg_scan_opts *o, const char *name,
 	struct npyhdr h;
 	enum mg_err err;
 
-	(void)name, (void)depth;
 	if ((err = read_header(buf, len, member, rep, &h)) != MG_OK)
 		return err;
 	if (h.obj && h.data > 0)
-		return scan_objects(o, member, buf, len, &h, rep);
+		return scan_objects(o, name, member, buf, len, &h, depth, rep);
 	if (!h.parsed)
 		return MG_OK;
 	return check_length(member, &h, len, rep);

@@ -97,6 +97,12 @@
 #define PF_TRUNC 0x2  /* container kept only its first MG_KEEP items */
 #define PF_RAW 0x4    /* decoded text too long: data NULL, len decoded */
 #define PF_BUILT 0x8  /* CALL: a BUILD has already been applied to it */
+#define PF_DEFER 0x10 /* GLOBAL: torch.storage _load_from_bytes, judgment
+                         deferred until its use is known (nested_load) */
+#define PF_NESTOK 0x20 /* GLOBAL: recorded clean after a nested scan */
+#define PF_BINBYTES 0x40 /* BYTES: a literal BINBYTES/SHORT_BINBYTES/
+                            BINBYTES8 (not bytearray, not a py2 string) */
+#define PF_NESTCALL 0x80 /* CALL: an accepted _load_from_bytes(b) */
 
 struct pval {
 	struct mg_pvalue v;     /* first member: struct mg_pvalue * casts back */
@@ -365,9 +371,11 @@ items_reserve(struct ps *s, struct pval *v, size_t want)
 	return 0;
 }
 
-/* Append @item to container @v, taking a new reference; -1 on no memory. */
+static int settle(struct ps *s, struct pval *v);
+
+/* pv_add() without the deferred-global check (nested_load's own call). */
 static int
-pv_add(struct ps *s, struct pval *v, struct pval *item)
+pv_add_raw(struct ps *s, struct pval *v, struct pval *item)
 {
 	size_t keep = (v->v.kind == MG_PV_LIST || v->v.kind == MG_PV_SET ||
 	               v->v.kind == MG_PV_FROZENSET) ? MG_KEEP_SEQ : MG_KEEP;
@@ -382,6 +390,20 @@ pv_add(struct ps *s, struct pval *v, struct pval *item)
 	v->v.items[v->v.nitems++] = &item->v;
 	item->refs++;
 	return 0;
+}
+
+/*
+ * Append @item to container @v, taking a new reference; -1 on no memory.
+ * Why settle here: a deferred _load_from_bytes that goes into a container,
+ * an argument tuple or a call's callable slot is used in a way the nested
+ * scan does not cover, so it is judged now, as any global would be.
+ */
+static int
+pv_add(struct ps *s, struct pval *v, struct pval *item)
+{
+	if (settle(s, item) != ST_OK)
+		return -1;
+	return pv_add_raw(s, v, item);
 }
 
 /* ---- stack and marks -------------------------------------------------- */
@@ -927,6 +949,53 @@ record:
 	return ST_OK;
 }
 
+/*
+ * 1 if (@mod, @name) is torch's nested loader and a hook can scan what it
+ * loads.  Only the exact normalised pair: a dotted spelling (torch,
+ * storage._load_from_bytes) is judged at once, as today.
+ */
+static int
+is_nested_loader(const struct ps *s, const char *mod, const char *name)
+{
+	return s->hooks != NULL && s->hooks->on_nested != NULL &&
+	       strcmp(mod, "torch.storage") == 0 &&
+	       strcmp(name, "_load_from_bytes") == 0;
+}
+
+/*
+ * Judge a deferred global now (a use nested_load does not cover).  No-op
+ * for any other value.  ST_OK, or ST_STOP when out of memory.
+ */
+static int
+settle(struct ps *s, struct pval *v)
+{
+	if (v == NULL || !(v->flags & PF_DEFER))
+		return ST_OK;
+	v->flags &= (uint8_t)~PF_DEFER;
+	return judge_global(s, v->v.module, v->v.name, s->op);
+}
+
+/* End of stream: a deferred global no accepted call used (it was only
+ * memoised, popped or left on the stack) is judged as the loader found it. */
+static int
+settle_unused(struct ps *s)
+{
+	struct pval *v;
+	size_t i;
+
+	for (i = 0; i < s->gcap; i++) {
+		v = s->gtab[i].val;
+		if (v == NULL || !(v->flags & PF_DEFER) ||
+		    (v->flags & PF_NESTOK))
+			continue;
+		v->flags &= (uint8_t)~PF_DEFER;
+		if (judge_global(s, v->v.module, v->v.name,
+		                 (size_t)v->v.i) != 0)
+			return ST_STOP;
+	}
+	return ST_OK;
+}
+
 static uint64_t
 ghash(const char *m, size_t ml, const char *n, size_t nl, int low)
 {
@@ -1054,8 +1123,12 @@ push_global(struct ps *s, const char *m, size_t ml, const char *n,
 	*e = (struct gent){ h, rm, rn, ml, nl, low, v };
 	v->refs++; /* the cache's reference */
 	s->gcount++;
-	if (judge_global(s, nm, nn, s->op) != 0)
+	if (is_nested_loader(s, nm, nn)) {
+		v->flags |= PF_DEFER;
+		v->v.i = (int64_t)s->op; /* where to report it if judged late */
+	} else if (judge_global(s, nm, nn, s->op) != 0) {
 		return ST_STOP;
+	}
 	return push(s, v);
 }
 
@@ -1130,6 +1203,8 @@ str_operand(struct ps *s, struct pval *v, const char *what)
 	if (v->flags & PF_RAW)
 		return FAIL(s, "pickle.limit", "STACK_GLOBAL: %s name longer "
 		            "than %d bytes", what, MG_NAME_MAX);
+	if (settle(s, v) != ST_OK)
+		return ST_STOP;
 	if (v->v.kind == MG_PV_CALL || v->v.kind == MG_PV_PERSID ||
 	    v->v.kind == MG_PV_EXT || v->v.kind == MG_PV_OTHER ||
 	    v->v.kind == MG_PV_GLOBAL) {
@@ -1192,15 +1267,68 @@ push_call(struct ps *s, struct pval *fn, struct pval *args)
 	return r != 0 ? r : push(s, c);
 }
 
+/*
+ * REDUCE(torch.storage _load_from_bytes, (b,)) with b literal bytes: what
+ * pickle.dumps(tensor) writes for every storage (TypedStorage.__reduce__),
+ * and what _load_from_bytes hands to torch.load.  Why not simply deny it
+ * (the classifier does, as a nested loader): that makes every pickled
+ * tensor, state_dict or joblib dump of tensors dangerous.  Why not allow
+ * it: torch.load on b runs whatever b holds.  So the hook scans b as the
+ * torch.save stream it is, with the reader's depth cap, and the call is
+ * recorded as clean; its findings are the nested stream's.  Only this
+ * exact shape: one literal bytes argument whose whole value is in the
+ * input.  Protocol 0-2 bytes (_codecs.encode(str, 'latin1'), a call),
+ * bytearray, and anything computed are settled by push_call as denied.
+ * 1 if taken over (@fn and @args consumed), 0 if not this shape.
+ */
+static int
+nested_load(struct ps *s, struct pval *fn, struct pval *args, int *r)
+{
+	const struct pval *b;
+	struct pval *c;
+
+	if (!(fn->flags & PF_DEFER) || args->v.kind != MG_PV_TUPLE ||
+	    args->v.nitems != 1 || (args->flags & PF_TRUNC))
+		return 0;
+	b = PV(args->v.items[0]);
+	if (b->v.kind != MG_PV_BYTES || !(b->flags & PF_BINBYTES) ||
+	    (b->flags & (PF_RAW | PF_PY2STR)) || b->v.data == NULL)
+		return 0;
+	*r = ST_OK;
+	if (s->hooks->on_nested(s->hooks->ctx, b->v.data, b->v.len,
+	                        s->base + s->op) != 0)
+		*r = nomem(s);
+	if (*r == ST_OK && !(fn->flags & PF_NESTOK)) {
+		fn->flags |= PF_NESTOK;
+		if (mg_report_add_global(s->rep, fn->v.module, fn->v.name,
+		                         MG_VERDICT_CLEAN) != MG_OK)
+			*r = nomem(s);
+	}
+	c = *r == ST_OK ? pv_new(s, MG_PV_CALL) : NULL;
+	if (*r == ST_OK && (c == NULL || pv_add_raw(s, c, fn) != 0 ||
+	                    pv_add_raw(s, c, args) != 0))
+		*r = nomem(s);
+	pv_unref(s, fn);
+	pv_unref(s, args);
+	if (*r == ST_OK) {
+		c->flags |= PF_NESTCALL;
+		*r = push(s, c);
+	}
+	return 1;
+}
+
 static int
 op_reduce(struct ps *s)
 {
 	struct pval *args, *fn;
+	int r;
 
 	if (need(s, 2) != 0)
 		return ST_STOP;
 	args = pop(s);
 	fn = pop(s);
+	if (nested_load(s, fn, args, &r))
+		return r;
 	return push_call(s, fn, args);
 }
 
@@ -1276,6 +1404,8 @@ static int
 build_hook(struct ps *s, struct pval *obj)
 {
 	size_t pos = s->in_frame ? s->frame_filepos : s->p, skip = 0, end;
+	struct mg_pickle_hooks nh = { NULL, NULL, s->hooks->ctx,
+	                              s->hooks->on_nested };
 	int r;
 
 	r = s->hooks->on_build(s->hooks->ctx, &obj->v, s->buf, s->len, pos,
@@ -1299,8 +1429,11 @@ build_hook(struct ps *s, struct pval *obj)
 		 * pickle.load() (joblib's read_array for object arrays), not
 		 * by the hooking loader, so nothing inside it skips bytes: a
 		 * wrapper BUILD in there is just an object, and the bytes
-		 * after it are opcodes the C loader runs. */
-		r = scan_stream(s->o, NULL, s->buf, s->len, pos, s->member,
+		 * after it are opcodes the C loader runs.  Only on_nested
+		 * stays: that pickle.load runs _load_from_bytes all the
+		 * same. */
+		r = scan_stream(s->o, nh.on_nested != NULL ? &nh : NULL,
+		                s->buf, s->len, pos, s->member,
 		                s->base, s->depth + 1, s->rep, &end);
 		if (r == -2)
 			return nomem(s);
@@ -1317,11 +1450,13 @@ build_hook(struct ps *s, struct pval *obj)
 
 /* A dangerous finding about an opcode applied to a global value @g. */
 static int
-on_global(struct ps *s, const struct pval *g, const char *rule,
+on_global(struct ps *s, struct pval *g, const char *rule,
           const char *what)
 {
 	char gl[2 * MG_NAME_MAX + 2];
 
+	if (settle(s, g) != ST_OK)
+		return ST_STOP;
 	if (g->v.kind != MG_PV_GLOBAL)
 		return note(s, MG_VERDICT_DANGEROUS, rule, NULL, s->op,
 		            "%s %s an extension-registry object", opname(s),
@@ -1417,6 +1552,14 @@ op_build(struct ps *s)
 		return ST_STOP;
 	state = pop(s);
 	inst = top(s);
+	/* Why settle: state on an object, or BUILD on what a nested load
+	 * returned, is not the shape nested_load accepts. */
+	if (settle(s, state) != ST_OK ||
+	    ((inst->flags & PF_NESTCALL) &&
+	     settle(s, PV(inst->v.items[0])) != ST_OK)) {
+		pv_unref(s, state);
+		return ST_STOP;
+	}
 	if (inst->v.kind == MG_PV_GLOBAL || inst->v.kind == MG_PV_EXT) {
 		pv_unref(s, state);
 		/* Why: __setstate__/setattr on a class or module rewrites
@@ -1498,7 +1641,12 @@ add_items(struct ps *s, struct pval *t, size_t from)
 				return nomem(s);
 		break;
 	default:
-		break; /* an instance's own method: the class was classified */
+		/* An instance's own method: the class was classified, but
+		 * what it is handed is a use of a deferred global too. */
+		for (i = from; i < s->nstack; i++)
+			if (settle(s, s->stack[i]) != ST_OK)
+				return ST_STOP;
+		break;
 	}
 	drop_to(s, from);
 	return ST_OK;
@@ -1863,7 +2011,7 @@ step(struct ps *s)
 	switch (c) {
 	case '(': return push_mark(s);
 	case '.':
-		if (need(s, 1) != 0)
+		if (need(s, 1) != 0 || settle(s, top(s)) != ST_OK)
 			return ST_STOP;
 		pv_unref(s, pop(s));
 		return 1;
@@ -1896,9 +2044,9 @@ step(struct ps *s)
 	case 'X': return op_counted(s, 4, MG_PV_STR, 0, 0);
 	case 0x8c: return op_counted(s, 1, MG_PV_STR, 0, 0);
 	case 0x8d: return op_counted(s, 8, MG_PV_STR, 0, 0);
-	case 'B': return op_counted(s, 4, MG_PV_BYTES, 0, 0);
-	case 'C': return op_counted(s, 1, MG_PV_BYTES, 0, 0);
-	case 0x8e: return op_counted(s, 8, MG_PV_BYTES, 0, 0);
+	case 'B': return op_counted(s, 4, MG_PV_BYTES, 0, PF_BINBYTES);
+	case 'C': return op_counted(s, 1, MG_PV_BYTES, 0, PF_BINBYTES);
+	case 0x8e: return op_counted(s, 8, MG_PV_BYTES, 0, PF_BINBYTES);
 	case 0x96: return op_counted(s, 8, MG_PV_BYTES, 0, 0);
 	case 0x97: return op_next_buffer(s);
 	case 0x98: return need(s, 1); /* a view of the top value, in place */
@@ -2023,6 +2171,8 @@ scan_stream(const struct mg_scan_opts *o, const struct mg_pickle_hooks *hooks,
 		r = finish_stream(&s, end);
 	else
 		*end = s.op;
+	if (!s.nomem && settle_unused(&s) != ST_OK)
+		s.nomem = 1;
 	ps_free(&s);
 	return s.nomem ? -2 : r;
 }

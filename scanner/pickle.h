@@ -83,6 +83,22 @@ struct mg_pvalue {
  *
  * on_persid: called for each persistent id the loader would pass to
  *   persistent_load (torch uses ('storage', type, key, location, numel)).
+ *
+ * on_nested: called for REDUCE(torch.storage _load_from_bytes, (b,)) where
+ *   b is one literal bytes value (BINBYTES, SHORT_BINBYTES or BINBYTES8):
+ *   the shape pickle.dumps of a tensor or storage writes, which runs
+ *   torch.load on b when loaded.  @data/@len are b (pointing into the
+ *   buffer being scanned), @pos the stream offset of the REDUCE opcode
+ *   (with the scan's base added).  The hook scans b as the nested
+ *   torch.save stream it is and adds its findings to the report; it
+ *   returns 0 when it did, -1 when out of memory (the analyser stops).
+ *   Because the nested stream is scanned, that call is not a denied
+ *   global: the analyser records the global as clean.  Every other use
+ *   of _load_from_bytes - other arguments, bytes from protocol 0-2
+ *   (_codecs.encode of a str), BUILD on it or its result, or a NULL
+ *   on_nested - is judged by the classifier as usual.  Last member, so
+ *   the positional initialisers { on_build, on_persid, ctx } of existing
+ *   readers leave it NULL.
  */
 struct mg_pickle_hooks {
 	int (*on_build)(void *ctx, const struct mg_pvalue *obj,
@@ -90,6 +106,8 @@ struct mg_pickle_hooks {
 	                size_t *skip);
 	void (*on_persid)(void *ctx, const struct mg_pvalue *pid);
 	void *ctx;
+	int (*on_nested)(void *ctx, const uint8_t *data, size_t len,
+	                 uint64_t pos);
 };
 
 /*

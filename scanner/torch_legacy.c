@@ -255,7 +255,7 @@ scan_object(const struct mg_scan_opts *o, struct legacy *lg,
             const uint8_t *buf, size_t len, const char *mname, size_t off,
             struct mg_report *rep, size_t *end)
 {
-	struct mg_pickle_hooks hooks = { NULL, on_persid, lg };
+	struct mg_pickle_hooks hooks = { NULL, on_persid, lg, NULL };
 	struct mg_report *tmp = mg_report_new();
 	enum mg_err err;
 

@@ -76,7 +76,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct mg_classifier cl = { fz_classify, NULL };
-	struct mg_pickle_hooks hooks = { fz_build, fz_persid, NULL };
+	struct mg_pickle_hooks hooks = { fz_build, fz_persid, NULL, NULL };
 	struct mg_scan_opts o;
 	struct mg_report *r;
 

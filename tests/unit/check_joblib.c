@@ -37,7 +37,9 @@ classify(void *ctx, const char *module, const char *name, const char **cat)
 
 	(void)ctx;
 	if ((strcmp(module, "posix") == 0 && strcmp(name, "system") == 0) ||
-	    (strcmp(module, "builtins") == 0 && strcmp(name, "exec") == 0)) {
+	    (strcmp(module, "builtins") == 0 && strcmp(name, "exec") == 0) ||
+	    (strcmp(module, "torch.storage") == 0 &&
+	     strcmp(name, "_load_from_bytes") == 0)) {
 		*cat = "code execution";
 		return MG_GLOBAL_DENIED;
 	}
@@ -703,6 +705,137 @@ START_TEST(test_joblib_payload_hidden_in_body_for_pickle_load)
 }
 END_TEST
 
+/* --- torch.storage._load_from_bytes(b): b is scanned, not denied -------- */
+
+/* _load_from_bytes(<inner>) as pickle.dumps(tensor) writes it. */
+static void
+nested_load(struct sb *s, const void *inner, size_t n)
+{
+	uint8_t len[4] = { (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16),
+	                   (uint8_t)(n >> 24) };
+
+	global(s, "torch.storage", "_load_from_bytes");
+	op(s, 'B');
+	put(s, len, 4);
+	put(s, inner, n);
+	op(s, 0x85);
+	op(s, 'R');
+}
+
+static int
+has_global(const struct mg_report *r, const char *m, const char *n)
+{
+	size_t i;
+
+	for (i = 0; i < r->nglobals; i++)
+		if (strcmp(r->globals[i].module, m) == 0 &&
+		    strcmp(r->globals[i].name, n) == 0)
+			return 1;
+	return 0;
+}
+
+START_TEST(test_joblib_nested_torch_load_is_scanned)
+{
+	static const char inner[] = "\x80\x02" "cnumpy\ndtype\n.";
+	static struct sb s;
+	struct mg_report *r;
+
+	begin(&s);
+	nested_load(&s, inner, sizeof(inner) - 1);
+	end(&s);
+	r = scan_stream(s.b, s.n);
+	expect(r, MG_VERDICT_CLEAN);
+	ck_assert_uint_eq(r->npickles, 2);
+	/* The file's globals are its own loader's; the nested stream's
+	 * (numpy dtype) speak through findings only. */
+	ck_assert(has_global(r, "torch.storage", "_load_from_bytes"));
+	ck_assert(!has_global(r, "numpy", "dtype"));
+	ck_assert_int_eq(r->globals[0].verdict, MG_VERDICT_CLEAN);
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_joblib_nested_torch_load_payload_is_dangerous)
+{
+	static const char inner[] = "\x80\x02" "cposix\nsystem\n.";
+	static struct sb s;
+	const struct mg_finding *f;
+	struct mg_report *r;
+	char member[64];
+	size_t at;
+
+	begin(&s);
+	at = s.n + strlen("ctorch.storage\n_load_from_bytes\n") + 5 +
+	     sizeof(inner) - 1 + 1;
+	nested_load(&s, inner, sizeof(inner) - 1);
+	end(&s);
+	r = scan_stream(s.b, s.n);
+	expect(r, MG_VERDICT_DANGEROUS);
+	f = rule_finding(r, "pickle.global.denied");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f->global, "posix system");
+	snprintf(member, sizeof(member), "_load_from_bytes@%zu", at);
+	ck_assert_str_eq(f->member, member);
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_joblib_nested_torch_load_after_body_is_clean)
+{
+	/* A tensor after a numpy array: the pickle.load view of the stream
+	 * (run because a body was stepped over) must not deny the call. */
+	static const char inner[] = "\x80\x02N.";
+	static const char evil[] = "\x80\x02" "cposix\nsystem\n.";
+	static struct sb s;
+	int shape[] = { 4 };
+	struct mg_report *r;
+
+	begin(&s);
+	wrapper(&s, shape, 1, "u1", -1, 0, "C", AL_ABSENT);
+	body(&s, -1, 4, 0x01);
+	nested_load(&s, inner, sizeof(inner) - 1);
+	end(&s);
+	r = scan_stream(s.b, s.n);
+	expect(r, MG_VERDICT_CLEAN);
+	mg_report_free(r);
+	/* And a payload there is found once per view that runs it. */
+	begin(&s);
+	wrapper(&s, shape, 1, "u1", -1, 0, "C", AL_ABSENT);
+	body(&s, -1, 4, 0x01);
+	nested_load(&s, evil, sizeof(evil) - 1);
+	end(&s);
+	r = scan_stream(s.b, s.n);
+	expect(r, MG_VERDICT_DANGEROUS);
+	ck_assert(rule_finding(r, "pickle.global.denied") != NULL);
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_joblib_nested_torch_load_nests_to_the_cap)
+{
+	/* _load_from_bytes(_load_from_bytes(...(N.))): each level is one
+	 * container level deeper; past max_depth it is an error finding. */
+	static struct sb a, b;
+	struct sb *in = &a, *out = &b, *t;
+	struct mg_report *r;
+	unsigned i;
+
+	in->n = 0;
+	put(in, "\x80\x02N.", 4);
+	for (i = 0; i < 12; i++) {
+		out->n = 0;
+		op(out, 0x80); op(out, 2);
+		nested_load(out, in->b, in->n);
+		op(out, '.');
+		t = in; in = out; out = t;
+	}
+	r = scan_stream(in->b, in->n);
+	expect(r, MG_VERDICT_ERROR);
+	ck_assert(rule_finding(r, "container.depth") != NULL);
+	mg_report_free(r);
+}
+END_TEST
+
 /* --- old formats -------------------------------------------------------- */
 
 static void
@@ -1062,6 +1195,10 @@ joblib_suite(void)
 
 	tc = tcase_create("two_loaders");
 	tcase_add_test(tc, test_joblib_payload_hidden_in_body_for_pickle_load);
+	tcase_add_test(tc, test_joblib_nested_torch_load_is_scanned);
+	tcase_add_test(tc, test_joblib_nested_torch_load_payload_is_dangerous);
+	tcase_add_test(tc, test_joblib_nested_torch_load_after_body_is_clean);
+	tcase_add_test(tc, test_joblib_nested_torch_load_nests_to_the_cap);
 	tcase_add_test(tc, test_joblib_ndarraywrapper_side_files);
 	suite_add_tcase(s, tc);
 

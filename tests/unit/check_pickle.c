@@ -176,7 +176,9 @@ test_classify(void *ctx, const char *m, const char *n, const char **cat)
 
 	(void)ctx;
 	if ((strcmp(m, "os") == 0 && strcmp(n, "system") == 0) ||
-	    (strcmp(m, "builtins") == 0 && strcmp(n, "eval") == 0)) {
+	    (strcmp(m, "builtins") == 0 && strcmp(n, "eval") == 0) ||
+	    (strcmp(m, "torch.storage") == 0 &&
+	     strcmp(n, "_load_from_bytes") == 0)) {
 		*cat = "code execution";
 		return MG_GLOBAL_DENIED;
 	}
@@ -937,10 +939,145 @@ static struct mg_report *
 scan_with(struct hookctx *h, const void *b, size_t n)
 {
 	struct mg_scan_opts o = opts();
-	struct mg_pickle_hooks hk = { on_build, on_persid, h };
+	struct mg_pickle_hooks hk = { on_build, on_persid, h, NULL };
 
 	return scan_hooks(&o, &hk, b, n);
 }
+
+/* ---- on_nested: torch.storage._load_from_bytes(b) ------------------------ */
+
+struct nestctx {
+	struct mg_scan_opts o;
+	struct mg_report *rep;
+	int calls;
+	size_t len;
+	uint64_t pos;
+};
+
+static int
+on_nested(void *ctx, const uint8_t *data, size_t len, uint64_t pos)
+{
+	struct nestctx *n = ctx;
+
+	n->calls++;
+	n->len = len;
+	n->pos = pos;
+	return mg_pickle_scan_all(&n->o, NULL, data, len, "nested", 0,
+	                          n->rep) == MG_OK ? 0 : -1;
+}
+
+static struct mg_report *
+scan_nested(struct nestctx *n, const void *b, size_t len)
+{
+	struct mg_pickle_hooks hk = { NULL, NULL, n, on_nested };
+
+	n->o = opts();
+	n->rep = mg_report_new();
+	ck_assert_ptr_nonnull(n->rep);
+	ck_assert_int_eq(mg_pickle_scan_all(&n->o, &hk, b, len, NULL, 0,
+	                                    n->rep), MG_OK);
+	return n->rep;
+}
+
+#define LFB "ctorch.storage\n_load_from_bytes\n"
+
+START_TEST(test_pickle_nested_load_exact_shape_is_scanned)
+{
+	/* Protocol 4 as pickle.dumps writes it: the global memoised and
+	 * fetched again for a second tensor (BINBYTES and SHORT_BINBYTES). */
+	static const char s[] = "\x80\x04" "(" LFB "\x94"
+	                        "B\x02\x00\x00\x00N.\x85R"
+	                        "h\x00" "C\x02N.\x85R" "l.";
+	struct nestctx n = { 0 };
+	struct mg_report *r = scan_nested(&n, s, sizeof(s) - 1);
+
+	ck_assert_msg(r->verdict == MG_VERDICT_CLEAN, "%s",
+	              r->nfindings ? r->findings[0].message : "");
+	ck_assert_int_eq(n.calls, 2);
+	ck_assert_uint_eq(n.len, 2);
+	ck_assert_uint_eq(n.pos, sizeof(s) - 1 - 3);
+	ck_assert(has_global(r, "torch.storage", "_load_from_bytes",
+	                     MG_VERDICT_CLEAN));
+	ck_assert_uint_eq(r->npickles, 3);
+	mg_report_free(r);
+	/* Without the hook, the same bytes stay denied. */
+	expect(s, sizeof(s) - 1, MG_VERDICT_DANGEROUS, "pickle.global.denied");
+}
+END_TEST
+
+START_TEST(test_pickle_nested_load_payload_is_dangerous)
+{
+	static const char s[] = "\x80\x04" LFB "C\x0c" "cos\nsystem\n."
+	                        "\x85R.";
+	struct nestctx n = { 0 };
+	struct mg_report *r = scan_nested(&n, s, sizeof(s) - 1);
+	size_t i;
+	int seen = 0;
+
+	ck_assert_int_eq(n.calls, 1);
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	for (i = 0; i < r->nfindings; i++)
+		if (r->findings[i].member != NULL &&
+		    strcmp(r->findings[i].member, "nested") == 0 &&
+		    strcmp(r->findings[i].global, "os system") == 0)
+			seen = 1;
+	ck_assert_msg(seen, "no finding for os system in the nested stream");
+	/* The call itself is not what is denied: the nested stream is. */
+	ck_assert(has_global(r, "torch.storage", "_load_from_bytes",
+	                     MG_VERDICT_CLEAN));
+	mg_report_free(r);
+}
+END_TEST
+
+/* Every other use of _load_from_bytes: judged (denied), hook not called. */
+static const struct { const char *s; size_t n; const char *why; }
+nested_other[] = {
+#define NO(lit, why) { lit, sizeof(lit) - 1, why }
+	NO("\x80\x04" LFB "X\x02\x00\x00\x00" "ab\x85R.", "str argument"),
+	NO("\x80\x04" LFB "C\x01" "aC\x01" "b\x86R.", "two arguments"),
+	NO("\x80\x04" LFB ")R.", "no argument"),
+	NO("\x80\x04" LFB "\x96\x01\x00\x00\x00\x00\x00\x00\x00" "a\x85R.",
+	   "bytearray argument"),
+	NO("\x80\x02" LFB "c_codecs\nencode\nX\x01\x00\x00\x00" "aX\x06\x00"
+	   "\x00\x00latin1\x86R\x85R.", "protocol-2 bytes (_codecs.encode)"),
+	NO("\x80\x02" LFB "U\x01" "a\x85R.", "protocol-1 string"),
+	NO("\x80\x04" LFB "cbuiltins\nbytes\n)R\x85R.", "computed bytes"),
+	NO("\x80\x04" LFB "C\x01" "a\x85R}b.", "BUILD on the result"),
+	NO("\x80\x04" LFB "}b.", "BUILD on the global"),
+	NO("\x80\x04" LFB "0N.", "popped, never called"),
+	NO("\x80\x04" LFB ".", "returned itself"),
+	NO("\x80\x04" LFB "\x85.", "inside a tuple"),
+	NO("\x80\x04" LFB ")\x81.", "NEWOBJ"),
+	NO("\x80\x04" LFB "\x94" "C\x01" "a\x85R0h\x00\x85.",
+	   "one exact call, then inside a tuple"),
+	NO("\x80\x04" "\x8c\x05torch\x8c\x18storage._load_from_bytes\x93"
+	   "C\x01" "a\x85R.", "dotted spelling"),
+	NO("\x80\x04" "ccollections\nOrderedDict\n)R" LFB "\x94"
+	   "C\x01" "a\x85R0" "N" "h\x00" "s.",
+	   "value handed to an instance's __setitem__"),
+	NO("\x80\x04" LFB "C\x01" "a\x85", "stream ends before REDUCE"),
+#undef NO
+};
+#define NESTED_OTHER_N \
+	((int)(sizeof(nested_other) / sizeof(nested_other[0])))
+
+START_TEST(test_pickle_nested_load_other_shapes_denied)
+{
+	struct nestctx n = { 0 };
+	struct mg_report *r = scan_nested(&n, nested_other[_i].s,
+	                                  nested_other[_i].n);
+
+	ck_assert_msg(r->verdict == MG_VERDICT_DANGEROUS, "%s: %s",
+	              nested_other[_i].why, mg_verdict_name(r->verdict));
+	ck_assert_msg(has_rule(r, "pickle.global.denied"), "%s: not denied",
+	              nested_other[_i].why);
+	/* Three shapes make one exact call before the other use. */
+	ck_assert_msg(n.calls == (_i == 7 || _i == 13 || _i == 15),
+	              "%s: hook called %d",
+	              nested_other[_i].why, n.calls);
+	mg_report_free(r);
+}
+END_TEST
 
 START_TEST(test_pickle_on_build_skip_steps_over_raw_bytes)
 {
@@ -1120,6 +1257,10 @@ pickle_suite(void)
 	tcase_add_test(t, test_pickle_on_build_nested_pickle_is_scanned);
 	tcase_add_test(t, test_pickle_on_build_rejects_skip_past_end);
 	tcase_add_test(t, test_pickle_on_persid_sees_every_pid);
+	tcase_add_test(t, test_pickle_nested_load_exact_shape_is_scanned);
+	tcase_add_test(t, test_pickle_nested_load_payload_is_dangerous);
+	tcase_add_loop_test(t, test_pickle_nested_load_other_shapes_denied, 0,
+	                    NESTED_OTHER_N);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("sniff");
