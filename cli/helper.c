@@ -299,6 +299,53 @@ start_workers(void)
 			return;
 }
 
+/* Close [lo, hi]; close_range where the kernel has it (5.9+). */
+static void
+close_span(unsigned lo, unsigned hi)
+{
+	long max = sysconf(_SC_OPEN_MAX);
+	unsigned fd;
+
+	if (lo > hi || close_range(lo, hi, 0) == 0)
+		return;
+	/* Why 65536: a bound for the fallback loop, far above any real
+	 * inherited descriptor table on kernels without close_range. */
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (fd = lo; fd <= hi && fd < (unsigned)max; fd++)
+		(void)close((int)fd);
+}
+
+/*
+ * Why: posix_spawn hands us every descriptor of the program that was not
+ * close-on-exec (sockets, pipes, lock files it inherited).  Kept here for
+ * the tree's lifetime, a pipe the program closes never reaches EOF, a
+ * socket never closes, a flock stays held -- and a hostile file that
+ * subverted the scanner could read them.  Keep 0-2, the listener and the
+ * lifeline only.
+ */
+static void
+close_inherited(int a, int b)
+{
+	int t;
+
+	if (a > b) {
+		t = a;
+		a = b;
+		b = t;
+	}
+	if (a < 3) /* b alone is ours (or neither, when both are < 3) */
+		a = b;
+	if (a < 3) {
+		close_span(3, ~0U);
+		return;
+	}
+	close_span(3, (unsigned)a - 1);
+	if (b > a)
+		close_span((unsigned)a + 1, (unsigned)b - 1);
+	close_span((unsigned)b + 1, ~0U);
+}
+
 static int
 parse_args(int argc, char **argv, struct helper *h, const char **policy,
            int *secure)
@@ -340,6 +387,7 @@ mg_cmd_helper(int argc, char **argv)
 		             "[--lifeline-fd=N] [--policy FILE] [--secure]");
 		return MG_EXIT_USAGE;
 	}
+	close_inherited(h.lst, h.life);
 	pid = fork();
 	if (pid < 0)
 		return MG_EXIT_USAGE;

@@ -101,7 +101,7 @@ mg_cmd_run(int argc, char **argv)
 {
 	char lib[PATH_MAX], pol[PATH_MAX];
 	const char *policy = NULL;
-	int i;
+	int i, err;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
@@ -144,6 +144,9 @@ mg_cmd_run(int argc, char **argv)
 	if (set_preload(lib) != 0)
 		return MG_EXIT_USAGE;
 	execvp(argv[i], argv + i);
-	mg_cli_error("run: cannot run %s: %s", argv[i], strerror(errno));
-	return errno == ENOENT ? 127 : 126;
+	/* Why saved: writing the message may fail (stderr closed) and change
+	 * errno, turning "not found" (127) into 126. */
+	err = errno;
+	mg_cli_error("run: cannot run %s: %s", argv[i], strerror(err));
+	return err == ENOENT ? 127 : 126;
 }

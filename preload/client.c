@@ -40,6 +40,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gate.h"
@@ -315,8 +316,37 @@ out:
 	return gen;
 }
 
+/*
+ * Why a deadline: a socket call with SO_RCVTIMEO/SO_SNDTIMEO that a signal
+ * interrupts fails with EINTR and is never resumed with the time left, so
+ * retrying with the full timeout never ends in a program with a periodic
+ * timer signal (profilers, watchdogs): a hung helper blocked it for ever.
+ * After EINTR: 0 with the timeouts set to what is left of @end, or -1
+ * (errno EAGAIN) once @end has passed.
+ */
+static int
+time_left(int s, const struct timespec *end)
+{
+	struct timespec now;
+	struct timeval tv;
+	long long us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (long long)(end->tv_sec - now.tv_sec) * 1000000 +
+	     (end->tv_nsec - now.tv_nsec) / 1000;
+	if (us <= 0) { /* and never 0 below: a zero timeout means none */
+		errno = EAGAIN;
+		return -1;
+	}
+	tv.tv_sec = (time_t)(us / 1000000);
+	tv.tv_usec = (suseconds_t)(us % 1000000);
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return 0;
+}
+
 static enum mg_err
-send_request(int s, int fd, const char *path)
+send_request(int s, int fd, const char *path, const struct timespec *end)
 {
 	struct mg_proto_req req = { MG_PROTO_MAGIC, 0 };
 	char cbuf[CMSG_SPACE(sizeof(int))];
@@ -346,19 +376,20 @@ send_request(int s, int fd, const char *path)
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	while (sendmsg(s, &msg, MSG_NOSIGNAL) < 0)
-		if (errno != EINTR)
+		if (errno != EINTR || time_left(s, end) != 0)
 			return MG_ERR_PROTO;
 	return MG_OK;
 }
 
 static enum mg_err
-recv_reply(int s, struct mg_proto_rep *rep, char *why, size_t whylen)
+recv_reply(int s, struct mg_proto_rep *rep, const struct timespec *end,
+           char *why, size_t whylen)
 {
 	ssize_t n;
 
 	do
 		n = recv(s, rep, sizeof(*rep), 0);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && errno == EINTR && time_left(s, end) == 0);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 		snprintf(why, whylen, "the helper did not answer within %d s",
 		         mg_state.timeout_s);
@@ -381,6 +412,7 @@ request(const struct sockaddr_un *sa, socklen_t salen, int fd,
         const char *path, struct mg_proto_rep *rep, char *why, size_t whylen)
 {
 	struct timeval tv = { mg_state.timeout_s, 0 };
+	struct timespec end;
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
 	enum mg_err err = MG_ERR_IO;
@@ -396,11 +428,13 @@ request(const struct sockaddr_un *sa, socklen_t salen, int fd,
 		         strerror(errno));
 		return MG_ERR_IO;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += mg_state.timeout_s;
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	/* A UNIX connect interrupted by a signal may complete anyway. */
 	rc = connect(s, (const struct sockaddr *)sa, salen);
-	while (rc != 0 && errno == EINTR)
+	while (rc != 0 && errno == EINTR && time_left(s, &end) == 0)
 		rc = connect(s, (const struct sockaddr *)sa, salen);
 	if (rc != 0 && errno == EISCONN)
 		rc = 0;
@@ -416,12 +450,12 @@ request(const struct sockaddr_un *sa, socklen_t salen, int fd,
 		err = MG_ERR_PERM;
 		goto out;
 	}
-	err = send_request(s, fd, path);
+	err = send_request(s, fd, path, &end);
 	if (err != MG_OK)
 		snprintf(why, whylen, "the helper went away: %s",
 		         strerror(errno));
 	else
-		err = recv_reply(s, rep, why, whylen);
+		err = recv_reply(s, rep, &end, why, whylen);
 out:
 	pthread_mutex_lock(&fork_lock);
 	inflight_drop(s, 1);

@@ -7,7 +7,8 @@
  *   0. a name with a known non-model extension (.py, .so, .json...) stops
  *      here, before any system call;
  *   1. fstat: only non-empty regular files (not directories, devices,
- *      FIFOs, /proc files, which report size 0);
+ *      FIFOs, /proc files, which report size 0); a FIFO or device under
+ *      a model's name is denied (it cannot be scanned unread);
  *   2. the name: a model extension (policy), or a compressed or
  *      tar-wrapped model name (x.pkl.gz, x.pth.tar), is a candidate; a
  *      known non-model extension (.py, .so, .json...) is not, nor is a
@@ -409,6 +410,37 @@ apply(const char *path, const struct stat *st, const struct centry *e,
 	return -1;
 }
 
+/*
+ * Why: a FIFO, socket or device under a model's name (an attacker's
+ * mkfifo feeding a pickle) cannot be scanned without consuming what the
+ * loader is about to read, and was let through unseen by the regular-file
+ * test.  Directories (checkpoint directories named x.ckpt) stay allowed.
+ */
+static int
+unscannable_model(const char *path, const struct stat *st)
+{
+	size_t n = strlen(path);
+
+	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))
+		return 0;
+	return model_ext_n(path, n) || wrapped_model_name(path, n);
+}
+
+static int
+deny_unscannable(const char *path, const struct stat *st,
+                 enum mg_gate_how how)
+{
+	struct centry e;
+
+	memset(&e, 0, sizeof(e));
+	e.verdict = MG_VERDICT_ERROR;
+	e.action = MG_ACTION_DENY;
+	snprintf(e.reason, sizeof(e.reason), "no verdict: not a regular file "
+	         "(a pipe, socket or device cannot be scanned before it is "
+	         "read)");
+	return apply(path, st, &e, 1, how);
+}
+
 int
 mg_gate_fd(int fd, const char *path, enum mg_gate_how how)
 {
@@ -428,7 +460,11 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how)
 		    !wrapped_model_name(path, len))
 			return 0;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 2)
+	if (fstat(fd, &st) != 0)
+		return 0;
+	if (path != NULL && unscannable_model(path, &st))
+		return deny_unscannable(path, &st, how);
+	if (!S_ISREG(st.st_mode) || st.st_size < 2)
 		return 0;
 	if (path == NULL) {
 		char link[32];

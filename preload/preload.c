@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -139,6 +140,25 @@ find_helper(void)
 		mg_state.helper[0] = '\0';
 }
 
+/*
+ * Why: with "processes = *" (or /etc/ld.so.preload and a pattern that
+ * matches it) the modelgate binary itself was gated: `modelgate scan
+ * evil.pt` read "unreadable, exit 2" instead of "dangerous, exit 1", and
+ * the helper, gating its own mmap of the file it was handed, could only
+ * deny (it may not start a helper under seccomp).  The same inode as the
+ * helper binary, not the name: a renamed python stays protected.
+ */
+static int
+is_helper_exe(void)
+{
+	struct stat self, helper;
+
+	return mg_state.helper[0] != '\0' &&
+	       stat(mg_state.helper, &helper) == 0 &&
+	       stat("/proc/self/exe", &self) == 0 &&
+	       self.st_dev == helper.st_dev && self.st_ino == helper.st_ino;
+}
+
 /* Python by default; used only when the policy could not be loaded. */
 static int
 default_acts_in(const char *exe)
@@ -217,6 +237,9 @@ mg_preload_init(void)
 		mg_state.active = default_acts_in(mg_state.exe);
 	if (mg_state.active) {
 		find_helper();
+		mg_state.active = !is_helper_exe();
+	}
+	if (mg_state.active) {
 		pthread_atfork(mg_client_atfork_prepare,
 		               mg_client_atfork_parent, atfork_child);
 	} else {
