@@ -212,6 +212,22 @@ struct centry {
 static struct centry cache[CACHE_SLOTS];
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Why prepare/parent too: a fork() in the middle of another thread's
+ * cache_put() would hand the child a half-copied entry (one file's key
+ * with another's decision); holding the lock across fork() prevents it.
+ * cache_lock is never held across another lock or a blocking call. */
+void
+mg_gate_atfork_prepare(void)
+{
+	pthread_mutex_lock(&cache_lock);
+}
+
+void
+mg_gate_atfork_parent(void)
+{
+	pthread_mutex_unlock(&cache_lock);
+}
+
 void
 mg_gate_atfork_child(void)
 {

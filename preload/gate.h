@@ -63,6 +63,8 @@ int mg_gate_fd(int fd, const char *path, enum mg_gate_how how);
 
 /* Reset the locks after fork() in the child (pthread_atfork). */
 void mg_gate_atfork_child(void);
+void mg_gate_atfork_prepare(void);
+void mg_gate_atfork_parent(void);
 void mg_client_atfork_child(void);
 
 /* pthread_atfork prepare/parent handlers: fork() waits while another

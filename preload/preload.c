@@ -211,6 +211,21 @@ load_policy(void)
 	}
 }
 
+/* fork_lock before cache_lock, released in reverse. */
+static void
+atfork_prepare(void)
+{
+	mg_client_atfork_prepare();
+	mg_gate_atfork_prepare();
+}
+
+static void
+atfork_parent(void)
+{
+	mg_gate_atfork_parent();
+	mg_client_atfork_parent();
+}
+
 static void
 atfork_child(void)
 {
@@ -240,8 +255,7 @@ mg_preload_init(void)
 		mg_state.active = !is_helper_exe();
 	}
 	if (mg_state.active) {
-		pthread_atfork(mg_client_atfork_prepare,
-		               mg_client_atfork_parent, atfork_child);
+		pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	} else {
 		mg_policy_free(mg_state.policy);
 		mg_state.policy = NULL;
