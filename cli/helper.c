@@ -292,6 +292,10 @@ start_workers(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	long i;
 
+	/* Why at least 2: with one worker, the first SHA-256 of a large
+	 * checkpoint would hold up every other first open in the tree. */
+	if (n < 2)
+		n = 2;
 	if (n > 4)
 		n = 4;
 	for (i = 1; i < n; i++)
