@@ -318,6 +318,10 @@ mg_pickle_sniff(const uint8_t *buf, size_t len)
 			depth++;
 			break;
 		case 'I': case 'L': case 'p': case 'g':
+			/* Why: a stream that starts with GET fails on the empty
+			 * memo before anything runs ("hi" in a zip's readme). */
+			if (c == 'g' && ops == 1)
+				return 0;
 			if (!sniff_digits(buf, n, &i))
 				return 0;
 			if (c == 'p' && depth == 0)
@@ -336,8 +340,12 @@ mg_pickle_sniff(const uint8_t *buf, size_t len)
 		case 'J': i += 4; depth++; break;
 		case 'q': i += 1; if (depth == 0) return 0; break;
 		case 'r': i += 4; if (depth == 0) return 0; break;
-		case 'h': i += 1; depth++; break;
-		case 'j': i += 4; depth++; break;
+		case 'h': case 'j':
+			if (ops == 1)
+				return 0; /* GET first: see 'g' above */
+			i += c == 'h' ? 1 : 4;
+			depth++;
+			break;
 		case 'G': i += 8; depth++; break;
 		case 'a': case 'R': case 'b':
 			if (depth < 2)

@@ -1183,6 +1183,14 @@ START_TEST(test_pickle_sniff_rejects_text)
 	ck_assert(!mg_pickle_sniff(S("\x80\x06N.")));
 	ck_assert(!mg_pickle_sniff(S("I am here\n")));
 	ck_assert(!mg_pickle_sniff(S("")));
+	/* A stream that starts with GET fails on the empty memo before
+	 * anything runs: "hi", "hello" and "g1\n" are text, not pickles. */
+	ck_assert(!mg_pickle_sniff(S("hi")));
+	ck_assert(!mg_pickle_sniff(S("hello")));
+	ck_assert(!mg_pickle_sniff(S("jolly good")));
+	ck_assert(!mg_pickle_sniff(S("g1\n.")));
+	/* ...but a GET after a PUT is a pickle. */
+	ck_assert(mg_pickle_sniff(S("Np0\ng0\n.")));
 }
 END_TEST
 
