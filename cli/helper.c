@@ -65,6 +65,8 @@ static const int allowed[] = {
 	/* memory; sysinfo: glibc's qsort sizes its buffer by physical RAM */
 	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
 	SCMP_SYS(madvise), SCMP_SYS(futex), SCMP_SYS(sysinfo),
+	/* the per-request watchdog (serve_one) */
+	SCMP_SYS(alarm),
 	/* the end, and signals' plumbing */
 	SCMP_SYS(clock_gettime), SCMP_SYS(rt_sigreturn),
 	SCMP_SYS(restart_syscall), SCMP_SYS(exit), SCMP_SYS(exit_group),
@@ -200,6 +202,17 @@ receive(int c, char *path, int *fd)
 	return 0;
 }
 
+/*
+ * Why a watchdog: a scanner bug that loops on some hostile file would pin
+ * this worker's CPU for ever (the lifeline is only checked between
+ * requests).  SIGALRM's default action ends the worker; the client, which
+ * gives up after 120 s and denies, has long stopped waiting by then, and
+ * the other workers (or a restarted helper) serve what comes next.  The
+ * limit is generous because hashing and scanning a very large checkpoint
+ * legitimately takes tens of seconds.
+ */
+#define MG_HELPER_SCAN_LIMIT_S 300
+
 static void
 serve_one(struct helper *h, int c)
 {
@@ -224,8 +237,11 @@ serve_one(struct helper *h, int c)
 		snprintf(rep.reason, sizeof(rep.reason), "malformed request");
 	else if (h->policy == NULL)
 		snprintf(rep.reason, sizeof(rep.reason), "%s", h->perr);
-	else
+	else {
+		alarm(MG_HELPER_SCAN_LIMIT_S);
 		decide(h, fd, path, &rep);
+		alarm(0);
+	}
 	(void)!send(c, &rep, sizeof(rep), MSG_NOSIGNAL);
 out:
 	if (fd >= 0)
