@@ -139,28 +139,6 @@ read_trusted(const struct mg_hashcache *c)
 	return text;
 }
 
-/* Next line of *@cur (with its newline) into @line; 0 at the end.  A
- * line too long for @line is skipped. */
-static int
-cache_line(const char **cur, char *line, size_t cap)
-{
-	const char *s = *cur, *nl;
-	size_t n;
-
-	while (*s != '\0') {
-		nl = strchr(s, '\n');
-		n = nl ? (size_t)(nl - s) + 1 : strlen(s);
-		*cur = s + n;
-		if (n < cap) {
-			memcpy(line, s, n);
-			line[n] = '\0';
-			return 1;
-		}
-		s = *cur;
-	}
-	return 0;
-}
-
 int
 mg_hashcache_lookup(const struct mg_hashcache *c, const struct stat *st,
                     char hex[65])
@@ -168,7 +146,7 @@ mg_hashcache_lookup(const struct mg_hashcache *c, const struct stat *st,
 	char key[160], line[256], *text;
 	const char *cur;
 	size_t kl;
-	int hit = 0;
+	int hit = 0, r;
 
 	if ((uint64_t)st->st_size < c->min_size)
 		return 0;
@@ -179,8 +157,9 @@ mg_hashcache_lookup(const struct mg_hashcache *c, const struct stat *st,
 		return 0;
 	kl = strlen(key);
 	cur = text;
-	while (cache_line(&cur, line, sizeof(line))) {
-		if (strncmp(line, key, kl) == 0 && strlen(line + kl) >= 64) {
+	while ((r = mg_next_line(&cur, line, sizeof(line))) != 0) {
+		if (r > 0 && strncmp(line, key, kl) == 0 &&
+		    strlen(line + kl) >= 64) {
 			memcpy(hex, line + kl, 64);
 			hex[64] = '\0';
 			hit = strspn(hex, "0123456789abcdef") == 64;
@@ -219,16 +198,18 @@ copy_old(const struct mg_hashcache *c, FILE *out, const char *skip,
 	char line[256], *text = read_trusted(c);
 	const char *cur = text;
 	size_t n = 0, i = 0;
+	int r;
 
 	if (text == NULL)
 		return;
-	while (cache_line(&cur, line, sizeof(line)))
-		n++;
+	while ((r = mg_next_line(&cur, line, sizeof(line))) != 0)
+		n += r > 0;
 	cur = text;
-	while (cache_line(&cur, line, sizeof(line))) {
-		if (i++ + keep < n || strncmp(line, skip, strlen(skip)) == 0)
+	while ((r = mg_next_line(&cur, line, sizeof(line))) != 0) {
+		if (r < 0 || i++ + keep < n ||
+		    strncmp(line, skip, strlen(skip)) == 0)
 			continue;
-		fputs(line, out);
+		fprintf(out, "%s\n", line);
 	}
 	free(text);
 }

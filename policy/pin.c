@@ -282,10 +282,9 @@ read_lockfile(const char *path, int require_root, enum mg_err *e, char *err,
 	return buf;
 }
 
-/* Copy the next line of *@cur into @line (no newline); 0 at the end,
- * -1 if the line does not fit. */
-static int
-next_line(const char **cur, char *line, size_t cap)
+/* policy_int.h */
+int
+mg_next_line(const char **cur, char *line, size_t cap)
 {
 	const char *s = *cur, *nl;
 	size_t n;
@@ -340,7 +339,7 @@ mg_pintab_load(struct mg_pintab *t, const char *path, int require_root,
 	}
 	t->files = nf;
 	t->nfiles++;
-	while ((got = next_line(&cur, line, sizeof(line))) != 0) {
+	while ((got = mg_next_line(&cur, line, sizeof(line))) != 0) {
 		lineno++;
 		if (got > 0 && skip_line(line))
 			continue;

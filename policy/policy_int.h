@@ -109,6 +109,13 @@ enum mg_err mg_registry_check(const struct mg_policy *p, const char *path,
  */
 char *mg_slurp_fd(int fd, size_t max, size_t *len);
 
+/*
+ * Copy the next line of the text at *@cur into @line (without its
+ * newline) and advance *@cur.  1 for a line, 0 at the end, -1 for a line
+ * that does not fit in @cap bytes (skipped; *@cur still advances).
+ */
+int mg_next_line(const char **cur, char *line, size_t cap);
+
 /* The key name of @k as written in a file ("unknown", "lockfile", ...). */
 const char *mg_conf_key_name(enum mg_key k);
 
