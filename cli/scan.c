@@ -199,15 +199,14 @@ out:
 
 /* --- directories ---------------------------------------------------------- */
 
+/* 1 if the first bytes of @path are a format modelgate reads. */
 static int
-looks_like_model(const char *path)
+content_is_model(const char *path)
 {
 	unsigned char head[1024];
 	ssize_t n;
 	int fd;
 
-	if (mg_policy_model_ext(the_run->policy, path))
-		return 1;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return 0;
@@ -236,7 +235,7 @@ walk_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
 		return 0;
 	}
 	if (mg_policy_model_ext(the_run->policy, path) ||
-	    (type == FTW_F && looks_like_model(path)))
+	    (type == FTW_F && content_is_model(path)))
 		scan_path(the_run, path);
 	return 0;
 }
