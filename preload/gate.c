@@ -52,13 +52,6 @@ static const char *const wrap_exts[] = {
 	".gz", ".bz2", ".xz", ".zst", ".lz4", ".z", ".lzma", ".tar", NULL
 };
 
-/* Fallback when the policy could not be loaded: still recognise models
- * (so they are denied with the policy error), never miss one. */
-static const char *const fallback_exts[] = {
-	".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle", ".joblib", ".npy",
-	".npz", ".h5", ".hdf5", ".keras", ".sav", ".model", ".mar", NULL
-};
-
 static int
 ends_with(const char *s, size_t n, const char *suffix)
 {
@@ -100,29 +93,28 @@ is_plain_ext(const char *path, size_t n)
 	return 0;
 }
 
-/* Model extension of @path[0..n): the policy's list, or the fallback.
- * Works on a length so "x.pkl.gz" can be tested as "x.pkl". */
+/* Model extension of @path[0..n): the policy's list, or the embedded
+ * default's when the policy could not be loaded (so models are still
+ * recognised, and denied with the policy error).  Works on a length so
+ * "x.pkl.gz" can be tested as "x.pkl". */
 static int
 model_ext_n(const char *path, size_t n)
 {
+	const struct mg_policy *p = mg_state.policy ? mg_state.policy :
+	                            mg_state.defaults;
 	char tmp[256];
-	size_t i;
 
-	if (mg_state.policy != NULL) {
-		/* Why a copy of at most 255 bytes: only the tail matters for
-		 * an extension test; the policy function wants a string. */
-		if (n >= sizeof(tmp)) {
-			path += n - (sizeof(tmp) - 1);
-			n = sizeof(tmp) - 1;
-		}
-		memcpy(tmp, path, n);
-		tmp[n] = '\0';
-		return mg_policy_model_ext(mg_state.policy, tmp);
+	if (p == NULL)
+		return 0; /* no memory at start-up: content sniffing remains */
+	/* Why a copy of at most 255 bytes: only the tail matters for an
+	 * extension test; the policy function wants a string. */
+	if (n >= sizeof(tmp)) {
+		path += n - (sizeof(tmp) - 1);
+		n = sizeof(tmp) - 1;
 	}
-	for (i = 0; fallback_exts[i] != NULL; i++)
-		if (ends_with(path, n, fallback_exts[i]))
-			return 1;
-	return 0;
+	memcpy(tmp, path, n);
+	tmp[n] = '\0';
+	return mg_policy_model_ext(p, tmp);
 }
 
 /* A ".pth" directly inside site-packages/dist-packages: site.py's path

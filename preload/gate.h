@@ -33,6 +33,10 @@ struct mg_state {
 	int secure;            /* AT_SECURE: no environment was read */
 	struct mg_policy *policy; /* NULL when it could not be loaded */
 	char policy_err[256];  /* why, when policy == NULL */
+	struct mg_policy *defaults; /* when policy == NULL: the embedded
+	                               default, for which processes and names
+	                               to watch (every model is then denied
+	                               with policy_err); NULL otherwise */
 	char policy_path[PATH_MAX]; /* user policy given to the helper, or "" */
 	char exe[PATH_MAX];    /* /proc/self/exe at start */
 	char helper[PATH_MAX]; /* the modelgate binary, or "" if not found */

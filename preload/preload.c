@@ -159,7 +159,8 @@ is_helper_exe(void)
 	       self.st_dev == helper.st_dev && self.st_ino == helper.st_ino;
 }
 
-/* Python by default; used only when the policy could not be loaded. */
+/* Python only: used when not even the embedded default could be built
+ * (no memory at start-up). */
 static int
 default_acts_in(const char *exe)
 {
@@ -204,6 +205,7 @@ load_policy(void)
 	                               sizeof(mg_state.policy_err));
 	if (err != MG_OK) {
 		mg_state.policy = NULL;
+		mg_state.defaults = mg_policy_new_default();
 		if (mg_state.policy_err[0] == '\0')
 			snprintf(mg_state.policy_err,
 			         sizeof(mg_state.policy_err), "%s",
@@ -245,8 +247,10 @@ mg_preload_init(void)
 	n = readlink("/proc/self/exe", mg_state.exe, sizeof(mg_state.exe) - 1);
 	mg_state.exe[n > 0 ? n : 0] = '\0';
 	load_policy();
-	if (mg_state.policy != NULL)
-		mg_state.active = mg_policy_acts_in(mg_state.policy,
+	if (mg_state.policy != NULL || mg_state.defaults != NULL)
+		mg_state.active = mg_policy_acts_in(mg_state.policy ?
+		                                    mg_state.policy :
+		                                    mg_state.defaults,
 		                                    mg_state.exe);
 	else
 		mg_state.active = default_acts_in(mg_state.exe);
@@ -258,7 +262,9 @@ mg_preload_init(void)
 		pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	} else {
 		mg_policy_free(mg_state.policy);
+		mg_policy_free(mg_state.defaults);
 		mg_state.policy = NULL;
+		mg_state.defaults = NULL;
 	}
 	mg_busy = 0;
 	errno = saved;
