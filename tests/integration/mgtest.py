@@ -13,7 +13,10 @@ ROOT = os.environ.get("MG_ROOT", os.path.abspath(os.path.join(os.path.dirname(__
 BUILD = os.environ.get("MG_BUILD", os.path.join(ROOT, "build"))
 MG = os.environ.get("MG_BIN", os.path.join(BUILD, "modelgate"))
 LIB = os.environ.get("MG_LIB", os.path.join(BUILD, "libmodelgate.so"))
-PYTHON = "/usr/bin/python3"
+# The interpreter of the stack under test (tests/integration/run sets it:
+# Debian's /usr/bin/python3, or .venv/bin/python for the modern stack).
+PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
+STACK = os.environ.get("MG_STACK", "debian")
 WORK = os.environ.get("MG_WORK", os.getcwd())
 
 _failed = 0
@@ -28,6 +31,11 @@ def check(name, ok, why=""):
         _failed += 1
         print(f"FAIL {name}: {why}", flush=True)
     return ok
+
+
+def skip(name, why):
+    """Say that a property was not tested here, and why (never a pass)."""
+    print(f"SKIP {name}: {why}", flush=True)
 
 
 def scan_json(*paths, policy=None):
