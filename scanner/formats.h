@@ -77,6 +77,19 @@ enum mg_err mg_keras_config_scan(const struct mg_scan_opts *o,
                                  size_t len, struct mg_report *rep) MG_WUR;
 
 /*
+ * The same, for a caller that knows @depth, the container depth of the
+ * file holding the config: files the config embeds (a TorchModuleWrapper's
+ * torch.save bytes) are scanned by content at @depth + 1.
+ * mg_keras_config_scan() is this at depth 0; either way keras.c also
+ * counts its own nesting per thread, so embedded files inside embedded
+ * files end at o->max_depth.
+ */
+enum mg_err mg_keras_config_scan_at(const struct mg_scan_opts *o,
+                                    const char *member, const uint8_t *json,
+                                    size_t len, unsigned depth,
+                                    struct mg_report *rep) MG_WUR;
+
+/*
  * joblib.c: the nested torch.load of pickle's on_nested hook (pickle.h).
  * A reader that passes on_nested keeps one of these in its hook context.
  * @from: loads at stream offsets below it are not scanned (joblib's

@@ -273,15 +273,22 @@ enum rec_kind {
 struct handler {
 	const struct mg_scan_opts *o;
 	const char *member;
+	unsigned depth;      /* of this file: a config's nested scans go deeper */
 	struct mg_report *rep;
 	int found, ended;
 	enum mg_err err;
 };
 
-/* Where records go: straight to @h, or down the pipe @fd. */
+/*
+ * Where records go: down the pipe @fd (the child), or into @mem (in-process)
+ * to be replayed once hdf5_lock is released.  Why not straight to the
+ * handler: a Keras config can carry nested files (TorchModuleWrapper), whose
+ * scan may reach this reader again and take hdf5_lock a second time.
+ */
 struct sink {
-	int fd;              /* -1: in-process */
-	struct handler *h;
+	int fd;              /* -1: in-process, into mem */
+	char *mem;
+	size_t mlen, mcap;
 	int failed;          /* out of memory or a write failed: stop */
 };
 
@@ -295,8 +302,8 @@ handle(struct handler *h, int kind, const char *where, const char *data,
 		return;
 	if (kind == REC_CONFIG) {
 		h->found = 1;
-		e = mg_keras_config_scan(h->o, where, (const uint8_t *)data,
-		                         len, h->rep);
+		e = mg_keras_config_scan_at(h->o, where, (const uint8_t *)data,
+		                            len, h->depth, h->rep);
 	} else if (kind == REC_BADATTR) {
 		h->found = 1;
 		e = mg_report_add(h->rep, MG_VERDICT_ERROR, "hdf5.attr.invalid",
@@ -337,6 +344,30 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/* Append @n bytes to the in-process record buffer; -1 out of memory. */
+static int
+mem_put(struct sink *s, const void *p, size_t n)
+{
+	size_t cap = s->mcap ? s->mcap : 4096;
+	char *nb;
+
+	/* Why the check: attribute texts come from the file; never wrap. */
+	if (n > SIZE_MAX / 2 - s->mlen)
+		return -1;
+	while (cap < s->mlen + n)
+		cap *= 2;
+	if (cap != s->mcap) {
+		if ((nb = realloc(s->mem, cap)) == NULL)
+			return -1;
+		s->mem = nb;
+		s->mcap = cap;
+	}
+	if (n > 0)
+		memcpy(s->mem + s->mlen, p, n);
+	s->mlen += n;
+	return 0;
+}
+
 static void
 emit(struct sink *s, int kind, const char *where, const char *data,
      size_t len)
@@ -347,13 +378,15 @@ emit(struct sink *s, int kind, const char *where, const char *data,
 
 	if (s->failed)
 		return;
-	if (s->fd < 0) {
-		handle(s->h, kind, where, data, len);
-		return;
-	}
 	hdr[0] = (uint8_t)kind;
 	memcpy(hdr + 1, &wl, 4);
 	memcpy(hdr + 5, &dl, 8);
+	if (s->fd < 0) {
+		if (mem_put(s, hdr, sizeof(hdr)) != 0 ||
+		    mem_put(s, where, wl) != 0 || mem_put(s, data, len) != 0)
+			s->failed = 1;
+		return;
+	}
 	if (write_all(s->fd, hdr, sizeof(hdr)) != 0 ||
 	    write_all(s->fd, where, wl) != 0 || write_all(s->fd, data, len) != 0)
 		s->failed = 1;
@@ -520,7 +553,7 @@ reap(pid_t pid, int timed_out, char *buf, size_t cap)
 static int
 scan_isolated(struct handler *h, const uint8_t *buf, size_t len)
 {
-	struct sink s = { -1, NULL, 0 };
+	struct sink s = { -1, NULL, 0, 0, 0 };
 	char *reply = NULL, why[96];
 	size_t n = 0;
 	int p[2], rc;
@@ -562,10 +595,10 @@ mg_hdf5_scan(const struct mg_scan_opts *o, const char *name,
              const char *member, const uint8_t *buf, size_t len,
              unsigned depth, struct mg_report *rep)
 {
-	struct handler h = { o, member, rep, 0, 0, MG_OK };
-	struct sink s = { -1, &h, 0 };
+	struct handler h = { o, member, depth, rep, 0, 0, MG_OK };
+	struct sink s = { -1, NULL, 0, 0, 0 };
 
-	(void)name; (void)depth;
+	(void)name;
 	if (rep == NULL || (buf == NULL && len != 0))
 		return MG_ERR_INVAL;
 	if (len == 0)
@@ -578,5 +611,8 @@ mg_hdf5_scan(const struct mg_scan_opts *o, const char *name,
 	pthread_mutex_unlock(&hdf5_lock);
 	if (s.failed && h.err == MG_OK)
 		h.err = MG_ERR_NOMEM;
+	if (h.err == MG_OK)
+		replay(&h, s.mem, s.mlen);
+	free(s.mem);
 	return h.err;
 }

@@ -6,10 +6,15 @@
  * field by field.  Each test states one property of one reader.
  */
 #include <check.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <seccomp.h>
 
 #include <hdf5.h>
 
@@ -290,6 +295,182 @@ START_TEST(test_keras_embedded_nul_does_not_hide_a_lambda)
 }
 END_TEST
 
+/* --- Keras 3 output and loader (keras 3.15 serialization_lib) -------------- */
+
+/* How keras 3 writes compile(loss=keras.losses.categorical_crossentropy). */
+#define K3_BUILTIN_LOSS \
+	"{\"module\": \"keras\", \"class_name\": \"Sequential\", \"config\": {}, " \
+	"\"compile_config\": {\"loss\": {\"module\": \"builtins\", " \
+	"\"class_name\": \"function\", \"config\": \"%s\", " \
+	"\"registered_name\": \"function\"}}}"
+
+static char fmt_buf[1024];
+
+/* keras() of the literal format @fmt with its one %s replaced by @arg. */
+#define keras_fmt(fmt, arg) \
+	((void)snprintf(fmt_buf, sizeof(fmt_buf), fmt, arg), keras(fmt_buf))
+
+START_TEST(test_keras3_builtins_ref_to_a_keras_function_is_clean)
+{
+	struct mg_report *r = keras_fmt(K3_BUILTIN_LOSS,
+	                                "categorical_crossentropy");
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_CLEAN);
+	ck_assert_uint_eq(r->nfindings, 0);
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_keras3_builtins_ref_to_a_denied_python_builtin_is_dangerous)
+{
+	/* Keras 3.0-3.8 fall back to vars(builtins)["eval"]. */
+	struct mg_report *r = keras_fmt(K3_BUILTIN_LOSS, "eval");
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	ck_assert(has_rule(r, "keras.gadget", MG_VERDICT_DANGEROUS));
+	mg_report_free(r);
+}
+END_TEST
+
+static enum mg_gclass
+classify_eval_only(void *ctx, const char *module, const char *name,
+                   const char **category)
+{
+	(void)ctx;
+	if (strcmp(module, "builtins") == 0 && strcmp(name, "eval") == 0) {
+		*category = "code execution";
+		return MG_GLOBAL_DENIED;
+	}
+	return MG_GLOBAL_UNKNOWN;
+}
+
+START_TEST(test_keras3_builtins_ref_to_another_name_is_unknown)
+{
+	static const struct mg_classifier c = { classify_eval_only, NULL };
+	struct mg_scan_opts o = opts();
+	struct mg_report *r = mg_report_new();
+	char buf[1024];
+
+	o.classifier = &c;
+	snprintf(buf, sizeof(buf), K3_BUILTIN_LOSS, "my_loss");
+	ck_assert_int_eq(mg_keras_config_scan(&o, "config.json",
+	                 (const uint8_t *)buf, strlen(buf), r), MG_OK);
+	ck_assert_int_eq(r->verdict, MG_VERDICT_UNKNOWN);
+	ck_assert(has_rule(r, "keras.custom_object", MG_VERDICT_UNKNOWN));
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_keras3_lambda_of_a_named_function_is_judged_as_a_reference)
+{
+	/* Lambda(keras.activations.relu): no bytecode, a Keras function. */
+	KERAS_VERDICT("{\"module\": \"keras.layers\", \"class_name\": \"Lambda\","
+	    " \"config\": {\"function\": {\"module\": \"keras.activations\", "
+	    "\"class_name\": \"function\", \"config\": \"relu\", "
+	    "\"registered_name\": \"relu\"}}}", MG_VERDICT_CLEAN);
+	/* Lambda(os.system): the reference itself is the finding. */
+	KERAS_VERDICT("{\"module\": \"keras.layers\", \"class_name\": \"Lambda\","
+	    " \"config\": {\"function\": {\"module\": \"os\", "
+	    "\"class_name\": \"function\", \"config\": \"system\", "
+	    "\"registered_name\": null}}}", MG_VERDICT_DANGEROUS);
+	/* A __lambda__ is bytecode wherever it sits. */
+	KERAS_VERDICT("{\"module\": \"keras.layers\", \"class_name\": \"Lambda\","
+	    " \"config\": {\"function\": {\"module\": \"keras.activations\", "
+	    "\"class_name\": \"function\", \"config\": \"relu\"}, "
+	    "\"output_shape\": {\"class_name\": \"__lambda__\", \"config\": "
+	    "{\"code\": \"4wEA\"}}}}", MG_VERDICT_DANGEROUS);
+}
+END_TEST
+
+START_TEST(test_keras3_non_modeling_apis_are_dangerous)
+{
+	static const char *const fns[][2] = {
+		{ "keras.utils", "save_img" }, { "keras.models", "save_model" },
+		{ "keras.backend", "clear_session" },
+		{ "keras.preprocessing.image", "load_img" },
+		{ "keras.utils", "image_dataset_from_directory" },
+	};
+	char buf[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		snprintf(buf, sizeof(buf), "{\"module\": \"%s\", \"class_name\": "
+		         "\"function\", \"config\": \"%s\"}", fns[i][0],
+		         fns[i][1]);
+		KERAS_VERDICT(buf, MG_VERDICT_DANGEROUS);
+	}
+}
+END_TEST
+
+/* TorchModuleWrapper config with config.module = @b64. */
+#define K3_TMW \
+	"{\"module\": \"keras.layers\", \"class_name\": \"TorchModuleWrapper\", " \
+	"\"config\": {\"name\": \"w\", \"module\": \"%s\"}}"
+
+START_TEST(test_keras3_torch_module_wrapper_bytes_are_scanned)
+{
+	/* base64 of the protocol-2 pickle os.system("true") */
+	struct mg_report *r = keras_fmt(K3_TMW,
+	    "gAJjb3MKc3lzdGVtCnEAWAQAAAB0cnVlcQGFcQJScQMu");
+	size_t i;
+	int named = 0;
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	ck_assert(has_rule(r, "pickle.global.denied", MG_VERDICT_DANGEROUS));
+	for (i = 0; i < r->nfindings; i++)
+		if (r->findings[i].member != NULL &&
+		    strcmp(r->findings[i].member, "config.json|w.module") == 0)
+			named = 1;
+	ck_assert_msg(named, "no finding names config.json|w.module");
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_keras3_torch_module_wrapper_base64_is_decoded_like_python)
+{
+	/* builtins.list(): clean.  A "\n" inside is skipped, as b64decode
+	 * does (non-strict). */
+	struct mg_report *r = keras_fmt(K3_TMW,
+	    "gAJjYnVpbHRp\\nbnMKbGlzdApxAClScQEu");
+
+	ck_assert_int_ne(r->verdict, MG_VERDICT_ERROR);
+	ck_assert(!has_rule(r, "keras.embedded_module", -1));
+	mg_report_free(r);
+	/* Padding cut short: binascii raises; data after "=": refused. */
+	r = keras_fmt(K3_TMW, "gAJjYnVpbHRpbnMKbGlzdApxAClScQE");
+	ck_assert(has_rule(r, "keras.embedded_module", MG_VERDICT_ERROR));
+	mg_report_free(r);
+	r = keras_fmt(K3_TMW, "gAJj=YnVpbHRpbnMKbGlzdApxAClScQEu");
+	ck_assert(has_rule(r, "keras.embedded_module", MG_VERDICT_ERROR));
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_keras3_module_value_that_is_no_name_is_scanned_as_bytes)
+{
+	/* Whatever the class: a config.module that is not a dotted name. */
+	KERAS_VERDICT("{\"module\": \"evil\", \"class_name\": \"MyWrapper\", "
+	    "\"registered_name\": \"x>MyWrapper\", \"config\": {\"module\": "
+	    "\"gAJjb3MKc3lzdGVtCnEAWAQAAAB0cnVlcQGFcQJScQMu\"}}",
+	    MG_VERDICT_DANGEROUS);
+	/* Keras 2 Lambda configs carry "module": "__main__": a name. */
+	KERAS_VERDICT("{\"class_name\": \"Dense\", \"config\": {\"module\": "
+	    "\"__main__\"}}", MG_VERDICT_CLEAN);
+}
+END_TEST
+
+START_TEST(test_keras3_tfsm_layer_is_dangerous)
+{
+	struct mg_report *r = keras("{\"module\": \"keras.layers\", "
+	    "\"class_name\": \"TFSMLayer\", \"config\": {\"filepath\": "
+	    "\"/tmp/sm\", \"call_endpoint\": \"serve\"}}");
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	ck_assert(has_rule(r, "keras.external_code", MG_VERDICT_DANGEROUS));
+	mg_report_free(r);
+}
+END_TEST
+
 /* --- HDF5 ------------------------------------------------------------------ */
 
 struct h5img {
@@ -522,6 +703,95 @@ START_TEST(test_hdf5_libhdf5_crash_is_an_error_finding)
 	ck_assert(has_rule(r, "hdf5.crashed", MG_VERDICT_ERROR));
 	mg_report_free(r);
 	free(im.buf);
+}
+END_TEST
+
+/* base64 of @p[0..@n), NUL-terminated; the caller frees. */
+static char *
+b64_encode(const uint8_t *p, size_t n)
+{
+	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                         "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = malloc((n + 2) / 3 * 4 + 1), *o = out;
+	size_t i;
+	uint32_t v;
+
+	ck_assert_ptr_nonnull(out);
+	for (i = 0; i < n; i += 3) {
+		v = (uint32_t)p[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		*o++ = al[v >> 18 & 63];
+		*o++ = al[v >> 12 & 63];
+		*o++ = i + 1 < n ? al[v >> 6 & 63] : '=';
+		*o++ = i + 2 < n ? al[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+static char *nested_cfg;
+static void build_nested(hid_t f) { h5_string_attr(f, "model_config", nested_cfg, 1); }
+
+/* In a child that cannot fork (the helper's filter refuses it too), so
+ * libhdf5 runs in-process: scan @im, exit 0 if a keras.lambda finding
+ * names @member.  A deadlock ends in SIGALRM. */
+static void
+scan_without_fork(const struct h5img *im, const char *member)
+{
+	struct mg_scan_opts o = opts();
+	struct mg_report *r;
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	size_t i;
+
+	alarm(3);
+	if (ctx == NULL ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 0) ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fork), 0) ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(vfork), 0))
+		_exit(2);
+	/* clone3 may be unknown to an old libseccomp; ENOSYS makes glibc
+	 * fall back to clone, which is refused above. */
+	(void)seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	if (seccomp_load(ctx) != 0)
+		_exit(2);
+	if ((r = mg_report_new()) == NULL ||
+	    mg_hdf5_scan(&o, "m.h5", NULL, im->buf, im->len, 0, r) != MG_OK)
+		_exit(3);
+	for (i = 0; i < r->nfindings; i++)
+		if (strcmp(r->findings[i].rule, "keras.lambda") == 0 &&
+		    r->findings[i].member != NULL &&
+		    strcmp(r->findings[i].member, member) == 0)
+			_exit(0);
+	_exit(4);
+}
+
+START_TEST(test_hdf5_config_embedding_hdf5_scans_in_process_without_deadlock)
+{
+	/* A legacy .h5 whose model_config holds a TorchModuleWrapper whose
+	 * module is another HDF5 file with a Lambda: the embedded file
+	 * reaches mg_hdf5_scan again from inside the first one. */
+	struct h5img inner = h5_build(build_lambda_fixed), outer;
+	char *enc = b64_encode(inner.buf, inner.len);
+	int st = 0;
+	pid_t pid;
+
+	ck_assert_int_gt(asprintf(&nested_cfg, K3_TMW, enc), 0);
+	outer = h5_build(build_nested);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		scan_without_fork(&outer, "model_config|w.module!model_config");
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	              "child: %s %d", WIFEXITED(st) ? "exit" : "signal",
+	              WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	free(nested_cfg);
+	free(enc);
+	free(inner.buf);
+	free(outer.buf);
 }
 END_TEST
 
@@ -960,6 +1230,15 @@ formats_suite(void)
 	tcase_add_test(k, test_keras_duplicate_keys_are_error);
 	tcase_add_test(k, test_keras_deep_nesting_is_bounded);
 	tcase_add_test(k, test_keras_embedded_nul_does_not_hide_a_lambda);
+	tcase_add_test(k, test_keras3_builtins_ref_to_a_keras_function_is_clean);
+	tcase_add_test(k, test_keras3_builtins_ref_to_a_denied_python_builtin_is_dangerous);
+	tcase_add_test(k, test_keras3_builtins_ref_to_another_name_is_unknown);
+	tcase_add_test(k, test_keras3_lambda_of_a_named_function_is_judged_as_a_reference);
+	tcase_add_test(k, test_keras3_non_modeling_apis_are_dangerous);
+	tcase_add_test(k, test_keras3_torch_module_wrapper_bytes_are_scanned);
+	tcase_add_test(k, test_keras3_torch_module_wrapper_base64_is_decoded_like_python);
+	tcase_add_test(k, test_keras3_module_value_that_is_no_name_is_scanned_as_bytes);
+	tcase_add_test(k, test_keras3_tfsm_layer_is_dangerous);
 	suite_add_tcase(s, k);
 
 	tcase_add_test(h, test_hdf5_benign_config_is_clean);
@@ -973,6 +1252,7 @@ formats_suite(void)
 	tcase_add_test(h, test_hdf5_truncated_is_error);
 	tcase_add_test(h, test_hdf5_garbage_is_error);
 	tcase_add_test(h, test_hdf5_libhdf5_crash_is_an_error_finding);
+	tcase_add_test(h, test_hdf5_config_embedding_hdf5_scans_in_process_without_deadlock);
 #ifndef __SANITIZE_ADDRESS__
 	/* Not in the ASan build: each scan forks a child for libhdf5, and
 	 * GCC 12's ASan runtime takes no allocator lock around fork(), so a
