@@ -147,7 +147,7 @@ decide(struct helper *h, int fd, const char *path, struct mg_proto_rep *rep)
 		goto out;
 	rep->status = MG_PROTO_DECIDED;
 	rep->verdict = (uint8_t)r->verdict;
-	rep->action = (uint8_t)mg_policy_action(h->policy, r->verdict);
+	rep->action = (uint8_t)mg_policy_report_action(h->policy, r);
 	snprintf(rep->format, sizeof(rep->format), "%s", r->format);
 	summarize(r, rep->reason, sizeof(rep->reason));
 out:

@@ -38,7 +38,8 @@ struct scan_run {
 	struct mg_scan_opts opts;
 	enum out_format format;
 	json_t *files;          /* array of file objects (json and sarif) */
-	size_t nverdict[4];     /* per enum mg_verdict */
+	size_t nverdict[MG_VERDICT_COUNT]; /* per contract verdict
+	                                     (mg_verdict_public) */
 	size_t naction[4];      /* per enum mg_action */
 	int unreadable;         /* some path could not be read */
 	int oom;                /* out of memory somewhere: exit 2 */
@@ -125,10 +126,10 @@ static void
 record(struct scan_run *run, const char *path, const struct mg_report *r,
        const char *sha)
 {
-	enum mg_action a = mg_policy_action(run->policy, r->verdict);
+	enum mg_action a = mg_policy_report_action(run->policy, r);
 	json_t *o;
 
-	run->nverdict[r->verdict]++;
+	run->nverdict[mg_verdict_public(r->verdict)]++;
 	run->naction[a]++;
 	if (run->format == OUT_TEXT) {
 		print_text(path, r, a);
@@ -270,7 +271,8 @@ summary_json(const struct scan_run *run)
 		return NULL;
 	json_object_set_new(s, "files", json_integer((json_int_t)json_array_size(run->files)));
 	for (v = MG_VERDICT_CLEAN; v <= MG_VERDICT_DANGEROUS; v++)
-		json_object_set_new(s, mg_verdict_name(v),
+		if (v == (int)mg_verdict_public((enum mg_verdict)v))
+			json_object_set_new(s, mg_verdict_name(v),
 		                    json_integer((json_int_t)run->nverdict[v]));
 	for (a = MG_ACTION_ALLOW; a <= MG_ACTION_DENY; a++)
 		json_object_set_new(s, mg_action_name(a),
@@ -338,7 +340,7 @@ emit(struct scan_run *run)
 	size_t nfiles = 0;
 	int v;
 
-	for (v = 0; v < 4; v++)
+	for (v = 0; v < MG_VERDICT_COUNT; v++)
 		nfiles += run->nverdict[v];
 	if (run->format == OUT_TEXT) {
 		printf("%zu file%s: %zu clean, %zu unknown, %zu dangerous, "

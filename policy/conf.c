@@ -47,6 +47,7 @@ static const struct keydef keys[] = {
 	{ "policy", "syslog", MG_K_SYSLOG, T_BOOL },
 	{ "actions", "clean", MG_K_CLEAN, T_ACTION },
 	{ "actions", "unknown", MG_K_UNKNOWN, T_ACTION },
+	{ "actions", "unknown_call", MG_K_UNKNOWN_CALL, T_ACTION },
 	{ "actions", "error", MG_K_ERROR, T_ACTION },
 	{ "actions", "dangerous", MG_K_DANGEROUS, T_ACTION },
 	{ "globals", "allow", MG_K_ALLOW, T_GLOBALS },

@@ -219,8 +219,8 @@ merge_key(struct merge_ctx *c, enum mg_key k)
 	switch (k) {
 	case MG_K_LOCKED:
 		return; /* only the system layer's counts; load_effective */
-	case MG_K_CLEAN: case MG_K_UNKNOWN: case MG_K_ERROR:
-	case MG_K_DANGEROUS:
+	case MG_K_CLEAN: case MG_K_UNKNOWN: case MG_K_UNKNOWN_CALL:
+	case MG_K_ERROR: case MG_K_DANGEROUS:
 		merge_action(c, k);
 		return;
 	case MG_K_SNIFF: merge_bool(c, k, &d->sniff, l->sniff, 1); return;
@@ -427,8 +427,10 @@ yn(int b)
 void
 mg_policy_write(const struct mg_policy *p, FILE *f)
 {
-	static const char *const vnames[] = { "clean", "unknown", "error",
-	                                      "dangerous" };
+	/* The [actions] keys, by enum mg_verdict (not mg_verdict_name():
+	 * an unknown call has a key of its own but prints as "unknown"). */
+	static const char *const vnames[MG_VERDICT_COUNT] = {
+		"clean", "unknown", "unknown_call", "error", "dangerous" };
 	int v;
 
 	fprintf(f, "[policy]\nlocked = %s\n", yn(p->locked));
@@ -437,7 +439,7 @@ mg_policy_write(const struct mg_policy *p, FILE *f)
 	fprintf(f, "sniff = %s\nlog_file =%s%s\nsyslog = %s\n\n[actions]\n",
 	        yn(p->sniff), p->log_file ? " " : "",
 	        p->log_file ? p->log_file : "", yn(p->syslog));
-	for (v = 0; v < 4; v++)
+	for (v = 0; v < MG_VERDICT_COUNT; v++)
 		fprintf(f, "%s = %s\n", vnames[v],
 		        mg_action_name(p->actions[v]));
 	fputs("\n[globals]\n", f);

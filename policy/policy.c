@@ -177,6 +177,10 @@ mg_policy_new_default(void)
 	 * denied because unparseable is never clean. */
 	p->actions[MG_VERDICT_CLEAN] = MG_ACTION_ALLOW;
 	p->actions[MG_VERDICT_UNKNOWN] = MG_ACTION_SANDBOX;
+	/* An unknown callable called with the file's arguments runs what
+	 * the file chooses, and the sandbox only stops new sockets: deny.
+	 * (scanner/pickle.c says exactly which opcodes count as a call.) */
+	p->actions[MG_VERDICT_UNKNOWN_CALL] = MG_ACTION_DENY;
 	p->actions[MG_VERDICT_ERROR] = MG_ACTION_DENY;
 	p->actions[MG_VERDICT_DANGEROUS] = MG_ACTION_DENY;
 	/* Sniffing by content is on: a pickle renamed .txt is still one. */
@@ -343,6 +347,31 @@ mg_policy_action(const struct mg_policy *p, enum mg_verdict v)
 	if (p == NULL || (unsigned)v > MG_VERDICT_DANGEROUS)
 		return MG_ACTION_DENY;
 	return p->actions[v];
+}
+
+/*
+ * Why every class and not just the verdict: the verdict is the worst
+ * class, but a site may give a worse class a milder action (error =
+ * sandbox, unknown_call = deny).  Were the verdict alone to decide, a
+ * file could trade its unknown call's deny for error's sandbox by
+ * appending a byte the analyser cannot parse - and the loader would run
+ * the call before it reached that byte.  So each class a file has counts,
+ * and the strictest action wins.  Clean findings never count once the
+ * file is worse than clean.
+ */
+enum mg_action
+mg_policy_report_action(const struct mg_policy *p, const struct mg_report *r)
+{
+	enum mg_action a;
+	unsigned v;
+
+	if (p == NULL || r == NULL || (unsigned)r->verdict > MG_VERDICT_DANGEROUS)
+		return MG_ACTION_DENY;
+	a = p->actions[r->verdict];
+	for (v = MG_VERDICT_UNKNOWN; v < (unsigned)r->verdict; v++)
+		if ((r->seen & (1u << v)) && p->actions[v] > a)
+			a = p->actions[v];
+	return a;
 }
 
 /* --- settings ------------------------------------------------------------------ */

@@ -35,8 +35,18 @@ struct mg_policy *mg_policy_new_default(void) MG_WUR;
 /* Free @p; NULL does nothing. */
 void mg_policy_free(struct mg_policy *p);
 
-/* The action @p takes for verdict @v. */
+/* The action @p takes for verdict @v (MG_ACTION_DENY for a bad @v or a
+ * NULL @p). */
 enum mg_action mg_policy_action(const struct mg_policy *p, enum mg_verdict v);
+
+/*
+ * The action @p takes for the file @r reports: the strictest of the
+ * actions for its verdict and for every other class of finding it has
+ * (r->seen), so a worse class with a milder action can never shield a
+ * milder class with a stricter one.  MG_ACTION_DENY for a NULL argument.
+ */
+enum mg_action mg_policy_report_action(const struct mg_policy *p,
+                                       const struct mg_report *r);
 
 /*
  * Classify the global (@module, @name) under @p: the policy's own extra

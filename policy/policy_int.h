@@ -49,7 +49,10 @@ int mg_pack_has(const struct mg_pack *pk, const char *module,
 enum mg_key {
 	MG_K_LOCKED, MG_K_PROCESSES, MG_K_EXTENSIONS, MG_K_SNIFF,
 	MG_K_LOG_FILE, MG_K_SYSLOG,
-	MG_K_CLEAN, MG_K_UNKNOWN, MG_K_ERROR, MG_K_DANGEROUS,
+	/* One per verdict, in enum mg_verdict's order (merge_action and
+	 * set_scalar index actions[] by k - MG_K_CLEAN). */
+	MG_K_CLEAN, MG_K_UNKNOWN, MG_K_UNKNOWN_CALL, MG_K_ERROR,
+	MG_K_DANGEROUS,
 	MG_K_ALLOW, MG_K_DENY, MG_K_PACKS,
 	MG_K_DENY_EXEC, MG_K_DRY_RUN, MG_K_READONLY,
 	MG_K_LOCKFILE, MG_K_REQUIRE_PIN,
@@ -58,7 +61,7 @@ enum mg_key {
 };
 
 struct mg_policy {
-	enum mg_action actions[4];   /* indexed by enum mg_verdict */
+	enum mg_action actions[MG_VERDICT_COUNT]; /* by enum mg_verdict */
 	int locked;                  /* the system policy said locked = yes */
 	int sniff, syslog, require_pin;
 	char *log_file;

@@ -21,7 +21,10 @@
 
 #include <stdint.h>
 
-#define MG_PROTO_MAGIC 0x4d47a001u /* "MG", protocol version 1 */
+/* Version 2: enum mg_verdict gained MG_VERDICT_UNKNOWN_CALL (values of
+ * error and dangerous moved up one), so a helper and a preload of different
+ * builds must not understand each other's replies. */
+#define MG_PROTO_MAGIC 0x4d47a002u /* "MG", protocol version 2 */
 /* Why 4096: PATH_MAX; the path is for messages and extension checks only. */
 #define MG_PROTO_PATH_MAX 4096
 #define MG_PROTO_REASON_MAX 256

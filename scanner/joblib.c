@@ -447,6 +447,7 @@ static int
 merge_rule(const struct mg_finding *f)
 {
 	if (f->verdict != MG_VERDICT_UNKNOWN &&
+	    f->verdict != MG_VERDICT_UNKNOWN_CALL &&
 	    f->verdict != MG_VERDICT_DANGEROUS)
 		return 0;
 	/* Why not frames/differentials: parsing array bytes as opcodes

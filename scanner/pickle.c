@@ -103,12 +103,14 @@
 #define PF_BINBYTES 0x40 /* BYTES: a literal BINBYTES/SHORT_BINBYTES/
                             BINBYTES8 (not bytearray, not a py2 string) */
 #define PF_NESTCALL 0x80 /* CALL: an accepted _load_from_bytes(b) */
+#define PF_UNKNOWN 0x100 /* GLOBAL: judged unknown (on neither list); a
+                            call of it is pickle.call.unknown (push_call) */
 
 struct pval {
 	struct mg_pvalue v;     /* first member: struct mg_pvalue * casts back */
 	struct pval *next;      /* free list / release worklist */
 	uint32_t refs;          /* stack slots, memo slots, containers, cache */
-	uint8_t flags;
+	uint16_t flags;
 	int8_t icls;            /* size class of v.items, -1 for none */
 };
 
@@ -210,7 +212,7 @@ note(struct ps *s, enum mg_verdict v, const char *rule, const char *global,
 	va_list ap;
 	enum mg_err e;
 
-	if (s->rep->nfindings >= MG_REPORT_MAX_FINDINGS) {
+	if (!mg_report_would_store(s->rep, v)) {
 		/* Why: skip the formatting once the report only counts. */
 		e = mg_report_add(s->rep, v, rule, NULL, NULL, 0, "%s", "");
 	} else {
@@ -803,7 +805,7 @@ op_counted(struct ps *s, unsigned lenbytes, enum mg_pkind k, int sgn,
 		return MALFORMED(s, "%s: invalid UTF-8", opname(s));
 	if ((v = mk_span(s, k, b, n)) == NULL)
 		return nomem(s);
-	v->flags = (uint8_t)flags;
+	v->flags = (uint16_t)flags;
 	return push(s, v);
 }
 
@@ -887,9 +889,11 @@ dotted_denied(struct ps *s, const char *mod, const char *name,
 	return 0;
 }
 
-/* Classify normalised (@mod, @name) and report it. */
+/* Classify normalised (@mod, @name) and report it; @gv, the value that
+ * stands for it (may be NULL), is marked PF_UNKNOWN when it is unknown. */
 static int
-judge_global(struct ps *s, const char *mod, const char *name, size_t off)
+judge_global(struct ps *s, struct pval *gv, const char *mod,
+             const char *name, size_t off)
 {
 	char g[2 * MG_NAME_MAX + 2], why[3 * MG_NAME_MAX + 8];
 	const char *cat = NULL;
@@ -935,6 +939,8 @@ judge_global(struct ps *s, const char *mod, const char *name, size_t off)
 	v = MG_VERDICT_UNKNOWN;
 	r = note(s, v, "pickle.global.unknown", g, off,
 	         "global %s is on neither list", g);
+	if (gv != NULL)
+		gv->flags |= PF_UNKNOWN;
 record:
 	if (r != 0)
 		return ST_STOP;
@@ -971,8 +977,8 @@ settle(struct ps *s, struct pval *v)
 {
 	if (v == NULL || !(v->flags & PF_DEFER))
 		return ST_OK;
-	v->flags &= (uint8_t)~PF_DEFER;
-	return judge_global(s, v->v.module, v->v.name, s->op);
+	v->flags &= (uint16_t)~PF_DEFER;
+	return judge_global(s, v, v->v.module, v->v.name, s->op);
 }
 
 /* End of stream: a deferred global no accepted call used (it was only
@@ -988,8 +994,8 @@ settle_unused(struct ps *s)
 		if (v == NULL || !(v->flags & PF_DEFER) ||
 		    (v->flags & PF_NESTOK))
 			continue;
-		v->flags &= (uint8_t)~PF_DEFER;
-		if (judge_global(s, v->v.module, v->v.name,
+		v->flags &= (uint16_t)~PF_DEFER;
+		if (judge_global(s, v, v->v.module, v->v.name,
 		                 (size_t)v->v.i) != 0)
 			return ST_STOP;
 	}
@@ -1126,7 +1132,7 @@ push_global(struct ps *s, const char *m, size_t ml, const char *n,
 	if (is_nested_loader(s, nm, nn)) {
 		v->flags |= PF_DEFER;
 		v->v.i = (int64_t)s->op; /* where to report it if judged late */
-	} else if (judge_global(s, nm, nn, s->op) != 0) {
+	} else if (judge_global(s, v, nm, nn, s->op) != 0) {
 		return ST_STOP;
 	}
 	return push(s, v);
@@ -1244,10 +1250,124 @@ op_stack_global(struct ps *s)
 
 /* ---- calls and structural rules --------------------------------------- */
 
-/* Push CALL(@fn, @args) for opcode at the current offset.  Takes over the
-   caller's references to @fn and @args. */
+/*
+ * Which opcodes run which code (CPython 3.11-3.14 Modules/_pickle.c, and
+ * pickle.py's _Unpickler, which does the same):
+ *
+ *   REDUCE      load_reduce: callable(*args), any callable, any args - also
+ *               an empty tuple: f() is a call, and cls() runs cls.__new__
+ *               and cls.__init__.
+ *   OBJ, INST   load_obj / load_inst -> instantiate(): with no arguments and
+ *               a class without __getinitargs__, cls.__new__(cls); with
+ *               arguments, or when the global is not a class (a function),
+ *               callable(*args).  Whether a global is a class is decided at
+ *               load time, so OBJ/INST of an unknown global is a call even
+ *               with no arguments (no Python 3 pickler writes OBJ or INST).
+ *   NEWOBJ(_EX) load_newobj: the class must be a type (else the loader
+ *               raises before calling anything); then cls.__new__(cls,
+ *               *args, **kwargs).  That runs code of the class only where
+ *               __new__ is overridden (C types too: mmap, FunctionType,
+ *               CodeType build things from their arguments), which
+ *               modelgate cannot know; so non-empty args or kwargs, or args
+ *               that are not a literal empty tuple/dict, make it a call.
+ *               Empty args is how every pickler rebuilds an object
+ *               (object.__reduce_ex__(2+) -> copyreg.__newobj__ -> NEWOBJ).
+ *   BUILD       load_build: inst.__setstate__(state) when the object has
+ *               one, else a __dict__ update and setattr() of slot state.
+ *               Part of rebuilding an object: code of its own class.
+ *   APPEND(S), SETITEM(S), ADDITEMS on an object: its own append/extend/
+ *               __setitem__/add.  Also part of rebuilding (list, dict and
+ *               set subclasses are written that way).
+ *   copyreg._reconstructor(cls, base, state) (what protocols 0 and 1
+ *               write for objects): object.__new__(cls) when base is
+ *               object; else base.__new__(cls, state) and base.__init__(obj,
+ *               state), i.e. a call of base.
+ *
+ * So: a global on neither list that is only pushed (a class used as a
+ * value, a dtype), rebuilt with NEWOBJ(_EX) and empty arguments, or passed
+ * as cls to copyreg._reconstructor, is "unknown" (pickle.global.unknown):
+ * the code that can run is that class's own __new__ without arguments,
+ * __setstate__ and container methods.  Called any other way it runs
+ * whatever the file chooses with arguments the file chooses:
+ * pickle.call.unknown, verdict MG_VERDICT_UNKNOWN_CALL (denied by the
+ * default policy).  Calls of allowed globals are not findings; calls of
+ * denied ones are already dangerous where the global was resolved.
+ */
+
+/* 1 if @v is a literal empty value of kind @k (a tuple or a dict). */
 static int
-push_call(struct ps *s, struct pval *fn, struct pval *args)
+is_empty(const struct pval *v, enum mg_pkind k)
+{
+	return v->v.kind == k && v->v.nitems == 0 && !(v->flags & PF_TRUNC);
+}
+
+/* How a call opcode calls (push_call's @how). */
+enum { CALL_ALWAYS = 0, CALL_NEWOBJ = 1, CALL_NEWOBJ_EX = 2 };
+
+/*
+ * The unknown global @fn calls when called by the current opcode with
+ * @args, or NULL: @fn itself, or the base that copyreg._reconstructor
+ * calls.  *@base is set when it is the latter.
+ */
+static const struct pval *
+unknown_callee(const struct pval *fn, const struct pval *args, int how,
+               int *base)
+{
+	const struct pval *b;
+
+	*base = 0;
+	if (fn->v.kind != MG_PV_GLOBAL)
+		return NULL;
+	if (fn->flags & PF_UNKNOWN) {
+		if (how == CALL_NEWOBJ && is_empty(args, MG_PV_TUPLE))
+			return NULL;
+		if (how == CALL_NEWOBJ_EX && args->v.kind == MG_PV_TUPLE &&
+		    args->v.nitems == 2 &&
+		    is_empty(PV(args->v.items[0]), MG_PV_TUPLE) &&
+		    is_empty(PV(args->v.items[1]), MG_PV_DICT))
+			return NULL;
+		return fn;
+	}
+	if (how != CALL_ALWAYS || strcmp(fn->v.module, "copyreg") != 0 ||
+	    strcmp(fn->v.name, "_reconstructor") != 0 ||
+	    args->v.kind != MG_PV_TUPLE || args->v.nitems < 2)
+		return NULL;
+	b = PV(args->v.items[1]);
+	if (b->v.kind != MG_PV_GLOBAL || !(b->flags & PF_UNKNOWN))
+		return NULL;
+	*base = 1;
+	return b;
+}
+
+/* pickle.call.unknown for the call the current opcode makes; 0 or -1. */
+static int
+note_unknown_call(struct ps *s, const struct pval *fn,
+                  const struct pval *args, int how)
+{
+	char g[2 * MG_NAME_MAX + 2];
+	const struct pval *callee;
+	int base;
+
+	if ((callee = unknown_callee(fn, args, how, &base)) == NULL)
+		return 0;
+	snprintf(g, sizeof(g), "%s %s", callee->v.module, callee->v.name);
+	/* Why this wording: the preload's one-line reason keeps ~250
+	 * bytes, so the callable and the way to allow it come first. */
+	return note(s, MG_VERDICT_UNKNOWN_CALL, "pickle.call.unknown", g,
+	            s->op, "%s calls %s (on neither list)%s: code the file "
+	            "chooses; if trusted, allow it ([globals] allow = %s:%s), "
+	            "enable a pack that lists it, or pin the file", opname(s),
+	            g, base ? " as copyreg._reconstructor's base, with the "
+	            "file's state" : is_empty(args, MG_PV_TUPLE) ? "" :
+	            " with arguments from the file", callee->v.module,
+	            callee->v.name);
+}
+
+/* Push CALL(@fn, @args) for opcode at the current offset, which calls as
+   @how says (CALL_*).  Takes over the caller's references to @fn and
+   @args. */
+static int
+push_call(struct ps *s, struct pval *fn, struct pval *args, int how)
 {
 	struct pval *c = pv_new(s, MG_PV_CALL);
 	int r = ST_OK;
@@ -1259,6 +1379,12 @@ push_call(struct ps *s, struct pval *fn, struct pval *args)
 		r = note(s, MG_VERDICT_DANGEROUS, "pickle.call.computed", NULL,
 		         s->op, "%s calls %s, not a global", opname(s),
 		         kind_desc(fn));
+	/* Why settle first: a deferred global is judged (and flagged) only
+	 * once its use is known, and this is its use. */
+	else if (settle(s, fn) != ST_OK)
+		r = -1;
+	else
+		r = note_unknown_call(s, fn, args, how);
 	if (c == NULL || r != 0 || pv_add(s, c, fn) != 0 ||
 	    pv_add(s, c, args) != 0)
 		r = nomem(s);
@@ -1329,7 +1455,7 @@ op_reduce(struct ps *s)
 	fn = pop(s);
 	if (nested_load(s, fn, args, &r))
 		return r;
-	return push_call(s, fn, args);
+	return push_call(s, fn, args, CALL_ALWAYS);
 }
 
 static int
@@ -1356,7 +1482,7 @@ op_newobj(struct ps *s, int ex)
 		args = t;
 		args->refs++;
 	}
-	r = push_call(s, cls, args);
+	r = push_call(s, cls, args, ex ? CALL_NEWOBJ_EX : CALL_NEWOBJ);
 	return r;
 }
 
@@ -1375,7 +1501,7 @@ op_obj(struct ps *s)
 		return nomem(s);
 	args->refs++;
 	cls = pop(s);
-	return push_call(s, cls, args);
+	return push_call(s, cls, args, CALL_ALWAYS);
 }
 
 static int
@@ -1396,7 +1522,7 @@ op_inst(struct ps *s)
 		return ST_STOP;
 	}
 	cls = pop(s);
-	return push_call(s, cls, args);
+	return push_call(s, cls, args, CALL_ALWAYS);
 }
 
 /* After BUILD: let a format reader step over raw bytes (see pickle.h). */

@@ -35,10 +35,17 @@ mg_verdict_name(enum mg_verdict v)
 	switch (v) {
 	case MG_VERDICT_CLEAN: return "clean";
 	case MG_VERDICT_UNKNOWN: return "unknown";
+	case MG_VERDICT_UNKNOWN_CALL: return "unknown"; /* scanner.h: internal */
 	case MG_VERDICT_ERROR: return "error";
 	case MG_VERDICT_DANGEROUS: return "dangerous";
 	}
 	return "error";
+}
+
+enum mg_verdict
+mg_verdict_public(enum mg_verdict v)
+{
+	return v == MG_VERDICT_UNKNOWN_CALL ? MG_VERDICT_UNKNOWN : v;
 }
 
 const char *
@@ -47,6 +54,8 @@ mg_severity_name(enum mg_verdict v)
 	switch (v) {
 	case MG_VERDICT_CLEAN: return "info";
 	case MG_VERDICT_UNKNOWN: return "medium";
+	/* Why high: the file chooses code that runs (denied by default). */
+	case MG_VERDICT_UNKNOWN_CALL: return "high";
 	case MG_VERDICT_ERROR: return "high";
 	case MG_VERDICT_DANGEROUS: return "critical";
 	}
@@ -89,6 +98,19 @@ raise_verdict(struct mg_report *r, enum mg_verdict v)
 {
 	if (v > r->verdict)
 		r->verdict = v;
+	if ((unsigned)v < MG_VERDICT_COUNT)
+		r->seen |= 1u << v;
+}
+
+int
+mg_report_would_store(const struct mg_report *r, enum mg_verdict v)
+{
+	/* Why one per verdict past the cap: a reader merging a nested report
+	 * copies what is stored, and the policy acts on every class a file
+	 * has (mg_policy_report_action), so no class may exist only as a
+	 * count.  At most MG_VERDICT_COUNT extra findings. */
+	return r->nfindings < MG_REPORT_MAX_FINDINGS ||
+	       ((unsigned)v < MG_VERDICT_COUNT && !(r->kept & (1u << v)));
 }
 
 /* strdup that maps NULL to NULL and reports failure through *failed. */
@@ -136,7 +158,7 @@ mg_report_add(struct mg_report *r, enum mg_verdict v, const char *rule,
 	if (r == NULL || rule == NULL || fmt == NULL)
 		return MG_ERR_INVAL;
 	raise_verdict(r, v);
-	if (r->nfindings >= MG_REPORT_MAX_FINDINGS) {
+	if (!mg_report_would_store(r, v)) {
 		/* Why a cap: a hostile file can produce a finding per opcode. */
 		r->dropped++;
 		return MG_OK;
@@ -161,6 +183,8 @@ mg_report_add(struct mg_report *r, enum mg_verdict v, const char *rule,
 		return MG_ERR_NOMEM;
 	}
 	r->findings[r->nfindings++] = f;
+	if ((unsigned)v < MG_VERDICT_COUNT)
+		r->kept |= 1u << v;
 	return MG_OK;
 }
 

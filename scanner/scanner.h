@@ -52,16 +52,44 @@ const char *mg_strerror(enum mg_err err);
  * Verdicts, ordered so that the verdict of a file is the maximum of the
  * verdicts of its findings: a parse error after a denied global keeps the
  * file dangerous, and an error is never better than unknown.
+ *
+ * MG_VERDICT_UNKNOWN_CALL is internal: the JSON contract (DESIGN.md) has
+ * four verdicts, and an unknown call is one kind of "unknown" there
+ * (mg_verdict_name() says "unknown"; its rule, pickle.call.unknown, and
+ * its action tell it apart).  Why a verdict level and not a flag on the
+ * report: every container reader already carries findings and verdicts
+ * from nested reports into the file's (zip members, joblib's nested
+ * loads, TorchScript, torch's legacy format), and the helper sends the
+ * preload a verdict.  A level of its own travels all those paths without
+ * one more thing for each of them to forget.  Why between unknown and
+ * error: it is worse than rebuilding an object (the file chooses what
+ * runs), and an error still hides what the analyser could not follow.
+ * The action a policy takes does not depend on that order alone: see
+ * mg_policy_report_action() (every class a file has counts).
+ *
+ * Values are not part of any file format; the helper protocol carries
+ * them (preload/proto.h names its version).
  */
 enum mg_verdict {
 	MG_VERDICT_CLEAN = 0,     /* every global allowed; nothing can run code */
-	MG_VERDICT_UNKNOWN = 1,   /* some global on neither list */
-	MG_VERDICT_ERROR = 2,     /* not parseable the way the loader parses it */
-	MG_VERDICT_DANGEROUS = 3, /* denied global, structural trick, code */
+	MG_VERDICT_UNKNOWN = 1,   /* some global on neither list, at most
+	                             rebuilt as an object (cls.__new__(cls),
+	                             then its state) or used as a value */
+	MG_VERDICT_UNKNOWN_CALL = 2, /* a global on neither list is called
+	                             with arguments from the file (REDUCE,
+	                             OBJ, INST, NEWOBJ/NEWOBJ_EX with args) */
+	MG_VERDICT_ERROR = 3,     /* not parseable the way the loader parses it */
+	MG_VERDICT_DANGEROUS = 4, /* denied global, structural trick, code */
 };
+#define MG_VERDICT_COUNT 5
 
-/* "clean", "unknown", "error", "dangerous"; never NULL. */
+/* "clean", "unknown", "error", "dangerous" (MG_VERDICT_UNKNOWN_CALL is
+ * "unknown"); never NULL. */
 const char *mg_verdict_name(enum mg_verdict v);
+
+/* The contract's verdict of @v: MG_VERDICT_UNKNOWN_CALL is
+ * MG_VERDICT_UNKNOWN, every other value is itself. */
+enum mg_verdict mg_verdict_public(enum mg_verdict v);
 
 /* Severity shown to a reviewer; derived from the finding's verdict. */
 const char *mg_severity_name(enum mg_verdict v);
@@ -93,6 +121,11 @@ struct mg_global {
 #define MG_REPORT_MAX_GLOBALS 4096
 struct mg_report {
 	enum mg_verdict verdict;
+	unsigned seen;             /* bit (1u << v) for every verdict v a
+	                              finding or global brought in, stored or
+	                              dropped: which classes the file has */
+	unsigned kept;             /* bit (1u << v) for every verdict v of a
+	                              stored finding */
 	const char *format;        /* static name of the outer format, e.g.
 	                              "pickle", "torch-zip"; "unknown" if none */
 	struct mg_finding *findings;
@@ -113,11 +146,17 @@ void mg_report_free(struct mg_report *r);
  * Add a finding.  @global and @member may be NULL.  The report's verdict is
  * raised to @v.  Strings are copied.  Returns MG_OK or MG_ERR_NOMEM (in which
  * case the verdict has still been raised, so nothing is lost to fail-open).
+ * Past MG_REPORT_MAX_FINDINGS a finding is stored anyway when none of its
+ * verdict is stored yet (at most one per verdict): readers that merge a
+ * nested report copy its stored findings, so every class survives.
  */
 enum mg_err mg_report_add(struct mg_report *r, enum mg_verdict v,
                           const char *rule, const char *global,
                           const char *member, uint64_t offset,
                           const char *fmt, ...) MG_PRINTF(7, 8);
+
+/* 1 if a finding of verdict @v would be stored (not only counted). */
+int mg_report_would_store(const struct mg_report *r, enum mg_verdict v);
 
 /* Record a resolved global (deduplicated).  MG_OK or MG_ERR_NOMEM. */
 enum mg_err mg_report_add_global(struct mg_report *r, const char *module,

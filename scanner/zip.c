@@ -552,7 +552,9 @@ entry_bytes(struct zscan *z, size_t i, const uint8_t **data, size_t *dlen,
 static enum mg_verdict
 ts_cap(enum mg_verdict v)
 {
-	return v == MG_VERDICT_DANGEROUS ? MG_VERDICT_UNKNOWN : v;
+	/* An unknown call too: the C++ unpickler calls no Python callable. */
+	return v == MG_VERDICT_DANGEROUS || v == MG_VERDICT_UNKNOWN_CALL ?
+	       MG_VERDICT_UNKNOWN : v;
 }
 
 /* Copy @src into @dst, global findings capped (see the top comment). */

@@ -174,7 +174,12 @@ test_classify(void *ctx, const char *m, const char *n, const char **cat)
 	};
 	size_t i;
 
-	(void)ctx;
+	/* ctx non-NULL: also what protocols 0/1 rebuild objects with. */
+	if (ctx != NULL && ((strcmp(m, "copyreg") == 0 &&
+	                     strcmp(n, "_reconstructor") == 0) ||
+	                    (strcmp(m, "builtins") == 0 &&
+	                     strcmp(n, "object") == 0)))
+		return MG_GLOBAL_ALLOWED;
 	if ((strcmp(m, "os") == 0 && strcmp(n, "system") == 0) ||
 	    (strcmp(m, "builtins") == 0 && strcmp(n, "eval") == 0) ||
 	    (strcmp(m, "torch.storage") == 0 &&
@@ -189,6 +194,8 @@ test_classify(void *ctx, const char *m, const char *n, const char **cat)
 }
 
 static const struct mg_classifier test_classifier = { test_classify, NULL };
+static const struct mg_classifier rebuild_classifier = { test_classify,
+                                                         (void *)1 };
 
 static struct mg_scan_opts
 opts(void)
@@ -579,7 +586,8 @@ START_TEST(test_pickle_classifies_allowed_unknown_denied)
 
 	expect(S("\x80\x02" "ccollections\nOrderedDict\n)R."),
 	       MG_VERDICT_CLEAN, NULL);
-	r = scan(S("\x80\x02" "cfoo\nBar\n)R."));
+	/* Pushed, never called: unknown.  (Called: see the "calls" case.) */
+	r = scan(S("\x80\x02" "cfoo\nBar\n."));
 	ck_assert_int_eq(r->verdict, MG_VERDICT_UNKNOWN);
 	ck_assert(has_rule(r, "pickle.global.unknown"));
 	ck_assert(has_global(r, "foo", "Bar", MG_VERDICT_UNKNOWN));
@@ -1194,6 +1202,194 @@ START_TEST(test_pickle_sniff_rejects_text)
 }
 END_TEST
 
+/* ---- calls of unknown globals (pickle.c, "Which opcodes run which code") */
+
+/* Scan with protocols 0/1's object helpers allowed (rebuild_classifier). */
+static struct mg_report *
+scan_rebuild(const void *b, size_t n)
+{
+	struct mg_scan_opts o = opts();
+
+	o.classifier = &rebuild_classifier;
+	return scan_hooks(&o, NULL, b, n);
+}
+
+/* @r is an unknown call of "@g" (and nothing worse), named in a message
+ * that says how to allow it. */
+static void
+assert_unknown_call(struct mg_report *r, const char *g, const char *allow)
+{
+	size_t i;
+	int found = 0;
+
+	ck_assert_msg(r->verdict == MG_VERDICT_UNKNOWN_CALL, "verdict %d",
+	              (int)r->verdict);
+	ck_assert_str_eq(mg_verdict_name(r->verdict), "unknown");
+	for (i = 0; i < r->nfindings; i++) {
+		const struct mg_finding *f = &r->findings[i];
+
+		if (strcmp(f->rule, "pickle.call.unknown") != 0)
+			continue;
+		found = 1;
+		ck_assert_int_eq(f->verdict, MG_VERDICT_UNKNOWN_CALL);
+		ck_assert_str_eq(f->global, g);
+		ck_assert_msg(strstr(f->message, allow) != NULL, "%s",
+		              f->message);
+		ck_assert_ptr_nonnull(strstr(f->message, "pack"));
+		ck_assert_ptr_nonnull(strstr(f->message, "pin"));
+	}
+	ck_assert_msg(found, "no pickle.call.unknown finding");
+	mg_report_free(r);
+}
+
+/* @r rebuilt an object of an unknown class: unknown, no call finding. */
+static void
+assert_unknown_object(struct mg_report *r)
+{
+	ck_assert_msg(r->verdict == MG_VERDICT_UNKNOWN, "verdict %d: %s",
+	              (int)r->verdict, r->nfindings ?
+	              r->findings[r->nfindings - 1].message : "");
+	ck_assert(has_rule(r, "pickle.global.unknown"));
+	ck_assert(!has_rule(r, "pickle.call.unknown"));
+	mg_report_free(r);
+}
+
+START_TEST(test_pickle_reduce_of_unknown_with_args_is_an_unknown_call)
+{
+	struct mg_report *r = scan(S("clogging\nFileHandler\n(S'/tmp/m'\ntR."));
+
+	ck_assert(has_global(r, "logging", "FileHandler", MG_VERDICT_UNKNOWN));
+	assert_unknown_call(r, "logging FileHandler",
+	                    "allow = logging:FileHandler");
+}
+END_TEST
+
+START_TEST(test_pickle_reduce_of_unknown_with_no_args_is_still_a_call)
+{
+	/* f() runs f; cls() runs cls.__new__ and cls.__init__. */
+	assert_unknown_call(scan(S("cfoo\nbar\n(tR.")), "foo bar",
+	                    "allow = foo:bar");
+	assert_unknown_call(scan(S("\x80\x02" "cfoo\nbar\n)R.")), "foo bar",
+	                    "foo:bar");
+}
+END_TEST
+
+START_TEST(test_pickle_newobj_empty_args_and_build_is_an_unknown_object)
+{
+	assert_unknown_object(scan(S("\x80\x02" "cfoo\nBar\n)\x81.")));
+	assert_unknown_object(scan(S("\x80\x02" "cfoo\nBar\n)\x81}X\x01\x00"
+	                             "\x00\x00" "aK\x01sb.")));
+	/* the empty tuple through the memo is the same empty tuple */
+	assert_unknown_object(scan(S("\x80\x02)q\x00" "cfoo\nBar\nh\x00\x81"
+	                             "h\x00" "b.")));
+}
+END_TEST
+
+START_TEST(test_pickle_newobj_with_args_is_an_unknown_call)
+{
+	assert_unknown_call(scan(S("\x80\x02" "cfoo\nBar\nK\x01\x85\x81.")),
+	                    "foo Bar", "foo:Bar");
+	/* args that are not a literal tuple: not known to be empty */
+	assert_unknown_call(scan(S("\x80\x02" "cfoo\nBar\n]\x81.")),
+	                    "foo Bar", "foo:Bar");
+}
+END_TEST
+
+START_TEST(test_pickle_newobj_ex_with_args_or_kwargs_is_an_unknown_call)
+{
+	assert_unknown_object(scan(S("\x80\x04\x8c\x03" "foo\x8c\x03" "Bar"
+	                             "\x93)}\x92.")));
+	assert_unknown_call(scan(S("\x80\x04\x8c\x03" "foo\x8c\x03" "Bar\x93)"
+	                           "}\x8c\x01kK\x01s\x92.")), "foo Bar",
+	                    "foo:Bar");
+	assert_unknown_call(scan(S("\x80\x04\x8c\x03" "foo\x8c\x03" "Bar\x93"
+	                           "K\x01\x85}\x92.")), "foo Bar", "foo:Bar");
+}
+END_TEST
+
+START_TEST(test_pickle_obj_and_inst_of_unknown_are_calls_even_without_args)
+{
+	/* instantiate(): with no arguments a function is still called. */
+	assert_unknown_call(scan(S("(cfoo\nBar\nS'x'\no.")), "foo Bar",
+	                    "foo:Bar");
+	assert_unknown_call(scan(S("(cfoo\nBar\no.")), "foo Bar", "foo:Bar");
+	assert_unknown_call(scan(S("(S'x'\nifoo\nBar\n.")), "foo Bar",
+	                    "foo:Bar");
+	assert_unknown_call(scan(S("(ifoo\nBar\n.")), "foo Bar", "foo:Bar");
+}
+END_TEST
+
+START_TEST(test_pickle_copyreg_reconstructor_rebuilds_an_unknown_object)
+{
+	/* _reconstructor(cls, object, None): object.__new__(cls) */
+	assert_unknown_object(scan_rebuild(S("ccopy_reg\n_reconstructor\n"
+	    "(cfoo\nBar\nc__builtin__\nobject\nNtR(dS'a'\nI1\nsb.")));
+	/* ...but a base other than object is called with the state */
+	assert_unknown_call(scan_rebuild(S("ccopy_reg\n_reconstructor\n"
+	    "(cfoo\nBar\ncfoo\nBase\nS'st'\ntR.")), "foo Base", "foo:Base");
+}
+END_TEST
+
+START_TEST(test_pickle_calls_of_allowed_or_denied_globals_are_not_unknown_calls)
+{
+	expect(S("\x80\x02" "ccollections\nOrderedDict\nK\x01\x85R."),
+	       MG_VERDICT_CLEAN, NULL);
+	struct mg_report *r = scan(S("cos\nsystem\n(S'x'\ntR."));
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	ck_assert(!has_rule(r, "pickle.call.unknown"));
+	mg_report_free(r);
+}
+END_TEST
+
+/* pickle.dumps(X, protocol=p) for a class whose __reduce__ is
+ * (logging.getLogger, ("x",)) - a call - and of argparse.Namespace(a=1) -
+ * an object (copyreg._reconstructor below protocol 2, NEWOBJ from 2). */
+static const struct {
+	int proto;
+	const uint8_t *call;
+	size_t calln;
+	const uint8_t *obj;
+	size_t objn;
+} call_variants[] = {
+	{ 0, S("clogging\ngetLogger\np0\n(Vx\np1\ntp2\nRp3\n."),
+	  S("ccopy_reg\n_reconstructor\np0\n(cargparse\nNamespace\np1\nc__builtin__\nobject\np2\nNtp3\nRp4\n(dp5\nVa\np6\nI1\nsb.") },
+	{ 1, S("clogging\ngetLogger\nq\x00(X\x01\x00\x00\x00xq\x01tq\x02Rq\x03."),
+	  S("ccopy_reg\n_reconstructor\nq\x00(cargparse\nNamespace\nq\x01" "c__builtin__\nobject\nq\x02Ntq\x03Rq\x04}q\x05X\x01\x00\x00\x00" "aq\x06K\x01sb.") },
+	{ 2, S("\x80\x02" "clogging\ngetLogger\nq\x00X\x01\x00\x00\x00xq\x01\x85q\x02Rq\x03."),
+	  S("\x80\x02" "cargparse\nNamespace\nq\x00)\x81q\x01}q\x02X\x01\x00\x00\x00" "aq\x03K\x01sb.") },
+	{ 4, S("\x80\x04\x95!\x00\x00\x00\x00\x00\x00\x00\x8c\x07logging\x94\x8c\x09getLogger\x94\x93\x94\x8c\x01x\x94\x85\x94R\x94."),
+	  S("\x80\x04\x95'\x00\x00\x00\x00\x00\x00\x00\x8c\x08" "argparse\x94\x8c\x09Namespace\x94\x93\x94)\x81\x94}\x94\x8c\x01" "a\x94K\x01sb.") },
+	{ 5, S("\x80\x05\x95!\x00\x00\x00\x00\x00\x00\x00\x8c\x07logging\x94\x8c\x09getLogger\x94\x93\x94\x8c\x01x\x94\x85\x94R\x94."),
+	  S("\x80\x05\x95'\x00\x00\x00\x00\x00\x00\x00\x8c\x08" "argparse\x94\x8c\x09Namespace\x94\x93\x94)\x81\x94}\x94\x8c\x01" "a\x94K\x01sb.") },
+};
+
+START_TEST(test_pickle_call_and_object_in_every_protocol)
+{
+	struct mg_report *r;
+
+	r = scan_rebuild(call_variants[_i].call, call_variants[_i].calln);
+	ck_assert(has_global(r, "logging", "getLogger", MG_VERDICT_UNKNOWN));
+	assert_unknown_call(r, "logging getLogger", "logging:getLogger");
+	r = scan_rebuild(call_variants[_i].obj, call_variants[_i].objn);
+	ck_assert(has_global(r, "argparse", "Namespace", MG_VERDICT_UNKNOWN));
+	assert_unknown_object(r);
+}
+END_TEST
+
+START_TEST(test_pickle_unknown_call_outranks_unknown_and_yields_to_error)
+{
+	struct mg_report *r = scan(S("cfoo\nbar\n(tR\x01"));
+
+	/* the call, then an opcode the loader rejects: error is the
+	 * verdict, and the call is still a class the report has */
+	ck_assert_int_eq(r->verdict, MG_VERDICT_ERROR);
+	ck_assert(r->seen & (1u << MG_VERDICT_UNKNOWN_CALL));
+	ck_assert(has_rule(r, "pickle.call.unknown"));
+	mg_report_free(r);
+}
+END_TEST
+
 static Suite *
 pickle_suite(void)
 {
@@ -1241,6 +1437,20 @@ pickle_suite(void)
 	tcase_add_test(t, test_pickle_frame_overrun_is_dangerous);
 	tcase_add_test(t, test_pickle_persid_is_not_dangerous_by_itself);
 	tcase_add_test(t, test_pickle_next_buffer_is_an_error);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("calls");
+	tcase_add_test(t, test_pickle_reduce_of_unknown_with_args_is_an_unknown_call);
+	tcase_add_test(t, test_pickle_reduce_of_unknown_with_no_args_is_still_a_call);
+	tcase_add_test(t, test_pickle_newobj_empty_args_and_build_is_an_unknown_object);
+	tcase_add_test(t, test_pickle_newobj_with_args_is_an_unknown_call);
+	tcase_add_test(t, test_pickle_newobj_ex_with_args_or_kwargs_is_an_unknown_call);
+	tcase_add_test(t, test_pickle_obj_and_inst_of_unknown_are_calls_even_without_args);
+	tcase_add_test(t, test_pickle_copyreg_reconstructor_rebuilds_an_unknown_object);
+	tcase_add_test(t, test_pickle_calls_of_allowed_or_denied_globals_are_not_unknown_calls);
+	tcase_add_loop_test(t, test_pickle_call_and_object_in_every_protocol, 0,
+	                    (int)(sizeof(call_variants) / sizeof(call_variants[0])));
+	tcase_add_test(t, test_pickle_unknown_call_outranks_unknown_and_yields_to_error);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("fail_closed");

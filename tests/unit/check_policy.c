@@ -511,6 +511,117 @@ START_TEST(test_policy_file_sets_every_preload_setting)
 }
 END_TEST
 
+/* --- unknown calls: their own action ---------------------------------------- */
+
+START_TEST(test_policy_unknown_call_is_denied_by_default_and_settable)
+{
+	struct mg_policy *d = mg_policy_new_default(), *p = NULL;
+	char *a = NULL, err[512];
+	size_t al = 0;
+	FILE *f;
+
+	ck_assert_int_eq(mg_policy_action(d, MG_VERDICT_UNKNOWN_CALL),
+	                 MG_ACTION_DENY);
+	ck_assert_int_eq(mg_policy_action(d, MG_VERDICT_UNKNOWN),
+	                 MG_ACTION_SANDBOX);
+	f = open_memstream(&a, &al);
+	mg_policy_write(d, f);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(a, "\nunknown_call = deny\n"));
+	free(a);
+	ck_assert_int_eq(load_text("[actions]\nunknown_call = sandbox\n", &p,
+	                           err, sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_UNKNOWN_CALL),
+	                 MG_ACTION_SANDBOX);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_ERROR), MG_ACTION_DENY);
+	mg_policy_free(p);
+	mg_policy_free(d);
+	expect_error("[actions]\nunknown_call = maybe\n", 2,
+	             "bad value 'maybe' for 'unknown_call'");
+	expect_error("[actions]\nunknown_call = deny\nunknown_call = deny\n", 3,
+	             "duplicate key 'unknown_call'");
+}
+END_TEST
+
+START_TEST(test_policy_locked_system_keeps_unknown_call_from_weakening)
+{
+	struct mg_policy *p = NULL;
+	char err[512];
+
+	put_system("[policy]\nlocked = yes\n[actions]\nunknown_call = "
+	           "sandbox\n", 0644);
+	ck_assert_int_eq(load_text("[actions]\nunknown_call = audit\n", &p,
+	                           err, sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_UNKNOWN_CALL),
+	                 MG_ACTION_SANDBOX);
+	mg_policy_free(p);
+	ck_assert_int_eq(load_text("[actions]\nunknown_call = deny\n", &p,
+	                           err, sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_UNKNOWN_CALL),
+	                 MG_ACTION_DENY);
+	mg_policy_free(p);
+	/* the embedded default's deny cannot be lowered under a lock */
+	put_system("[policy]\nlocked = yes\n", 0644);
+	ck_assert_int_eq(load_text("[actions]\nunknown_call = allow\n", &p,
+	                           err, sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_UNKNOWN_CALL),
+	                 MG_ACTION_DENY);
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_report_action_counts_every_class_of_finding)
+{
+	struct mg_policy *p = NULL;
+	struct mg_report *r = mg_report_new();
+	char err[512];
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(load_text("[actions]\nerror = sandbox\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_report_add(r, MG_VERDICT_UNKNOWN,
+	                               "pickle.global.unknown", "a b", NULL, 0,
+	                               "x"), MG_OK);
+	ck_assert_int_eq(mg_policy_report_action(p, r), MG_ACTION_SANDBOX);
+	ck_assert_int_eq(mg_report_add(r, MG_VERDICT_UNKNOWN_CALL,
+	                               "pickle.call.unknown", "a b", NULL, 0,
+	                               "x"), MG_OK);
+	ck_assert_int_eq(mg_policy_report_action(p, r), MG_ACTION_DENY);
+	/* bytes the analyser cannot parse after the call: verdict error
+	 * (sandbox here), but the call's deny still counts */
+	ck_assert_int_eq(mg_report_add(r, MG_VERDICT_ERROR, "pickle.malformed",
+	                               NULL, NULL, 0, "x"), MG_OK);
+	ck_assert_int_eq(r->verdict, MG_VERDICT_ERROR);
+	ck_assert_int_eq(mg_policy_action(p, r->verdict), MG_ACTION_SANDBOX);
+	ck_assert_int_eq(mg_policy_report_action(p, r), MG_ACTION_DENY);
+	ck_assert_int_eq(mg_policy_report_action(NULL, r), MG_ACTION_DENY);
+	mg_report_free(r);
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_every_class_survives_the_findings_cap)
+{
+	struct mg_report *r = mg_report_new();
+	size_t i, calls = 0;
+
+	ck_assert_ptr_nonnull(r);
+	for (i = 0; i < MG_REPORT_MAX_FINDINGS + 10; i++)
+		ck_assert_int_eq(mg_report_add(r, MG_VERDICT_UNKNOWN, "u", NULL,
+		                               NULL, 0, "x"), MG_OK);
+	ck_assert_int_eq(mg_report_add(r, MG_VERDICT_UNKNOWN_CALL, "c", NULL,
+	                               NULL, 0, "x"), MG_OK);
+	ck_assert_int_eq(mg_report_add(r, MG_VERDICT_UNKNOWN_CALL, "c", NULL,
+	                               NULL, 0, "x"), MG_OK);
+	for (i = 0; i < r->nfindings; i++)
+		calls += r->findings[i].verdict == MG_VERDICT_UNKNOWN_CALL;
+	/* one stored (a merge into another report copies it), one counted */
+	ck_assert_uint_eq(calls, 1);
+	ck_assert_uint_eq(r->dropped, 11);
+	mg_report_free(r);
+}
+END_TEST
+
 static Suite *
 policy_suite(void)
 {
@@ -542,6 +653,14 @@ policy_suite(void)
 	tcase_add_test(tc, test_policy_broken_system_file_locks_default);
 	tcase_add_test(tc, test_policy_secure_ignores_user_path);
 	tcase_add_test(tc, test_policy_lock_attempt_is_logged);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("unknown_call");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_policy_unknown_call_is_denied_by_default_and_settable);
+	tcase_add_test(tc, test_policy_locked_system_keeps_unknown_call_from_weakening);
+	tcase_add_test(tc, test_policy_report_action_counts_every_class_of_finding);
+	tcase_add_test(tc, test_policy_every_class_survives_the_findings_cap);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("packs");
