@@ -243,6 +243,29 @@ static const struct gpair allow_tab[] = {
 	{ "datetime", "timezone", NULL },
 	{ "decimal", "Decimal", NULL },
 	{ "fractions", "Fraction", NULL },
+
+	/* --- torch.distributed.checkpoint .metadata (added by the readers
+	 * work on .distcp; kept apart from the generated torch entries).
+	 * FileSystemWriter.finish() pickles one Metadata with pickle.dump
+	 * (torch/distributed/checkpoint/filesystem.py) and
+	 * FileSystemReader.read_metadata() pickle.loads it.  Every class is
+	 * a dataclass of plain fields, rebuilt by NEWOBJ + BUILD; the only
+	 * __setstate__ (TensorProperties) assigns the tuple and compares an
+	 * enum; MetadataIndex.__init__ builds a torch.Size; _MEM_FORMAT_ENCODING
+	 * is an Enum (value lookup only).  Checked against the .metadata of a
+	 * real torch 2.13 dcp.save. */
+	/* torch/distributed/checkpoint/metadata.py */
+	{ "torch.distributed.checkpoint.metadata", "BytesStorageMetadata", NULL },
+	{ "torch.distributed.checkpoint.metadata", "ChunkStorageMetadata", NULL },
+	{ "torch.distributed.checkpoint.metadata", "Metadata", NULL },
+	{ "torch.distributed.checkpoint.metadata", "MetadataIndex", NULL },
+	{ "torch.distributed.checkpoint.metadata", "StorageMeta", NULL },
+	{ "torch.distributed.checkpoint.metadata", "TensorProperties", NULL },
+	{ "torch.distributed.checkpoint.metadata", "TensorStorageMetadata", NULL },
+	{ "torch.distributed.checkpoint.metadata", "_MEM_FORMAT_ENCODING", NULL },
+	/* torch/distributed/checkpoint/filesystem.py */
+	{ "torch.distributed.checkpoint.filesystem", "_StorageInfo", NULL },
+	/* --- end of the torch.distributed.checkpoint block */
 };
 
 /* Deny categories: static strings, part of the report's messages. */

@@ -36,10 +36,48 @@
  * still analysed, but their global findings are capped at "unknown" and
  * say why; structural findings keep their verdict.
  *
+ * CRC-32: torch's reader never checks it.  PyTorch builds miniz with
+ * MINIZ_DISABLE_ZIP_READER_CRC32_CHECKS (pytorch cmake/Dependencies.cmake),
+ * so PyTorchStreamReader::getRecord (caffe2/serialize/inline_container.cc,
+ * mz_zip_reader_extract_to_mem) hands over a record whatever its CRC, on
+ * torch 1.13 and 2.x alike; and torch.save with
+ * torch.serialization.set_crc32_options(False) (torch >= 2.4) writes CRC 0
+ * for every record.  Python's zipfile does check, but only once a member
+ * is read to its end (pickle.load stops at STOP, before that).  A mismatch
+ * never changes which bytes a loader reads -- stored data is read in place,
+ * deflated data is inflated the same way by every loader -- so it is an
+ * info finding, never a reason to deny; what decides is the content, which
+ * is scanned as stored.  What stays fail-closed is a deflated member that
+ * does not inflate to exactly the size the directory records: miniz then
+ * refuses it, zipfile stops at that size, and the bytes we scanned would
+ * not be the bytes a loader reads.
+ *
+ * Several archives back to back in one file: torch.distributed.checkpoint's
+ * FileSystemWriter (torch/distributed/checkpoint/filesystem.py, _write_item)
+ * appends one torch.save archive per tensor and per pickled object to a
+ * .distcp file and records (offset, length) of each in the .metadata
+ * pickle; FileSystemReader.read_data hands torch.load exactly that byte
+ * range (tensors with weights_only=True; objects through
+ * DefaultLoadPlanner.load_bytes, weights_only=False).  Each archive's
+ * offsets count from its own start.  So the archives are found from the
+ * back: the last end record names its archive's start (zipfile's rule),
+ * the bytes before that start end with the previous archive's end record,
+ * and so on to offset 0; each one is scanned as its own archive, in file
+ * order.  Bytes between two archives are scanned as whatever they are
+ * (torch.load of a range starting there would unpickle a pickle); after the
+ * last archive of such a file, likewise.  Not seen: a .metadata range that
+ * starts inside an archive (say in a tensor's bytes) -- the scanner reads
+ * one file and cannot know the ranges another file names.
+ *
  * Rejected: libzip's own view of the archive alone.  It refuses archives
  * with prepended data (zipfile accepts them), does not show local headers,
  * and reports a CRC mismatch only after the bytes were handed over.
+ * Rejected for stacked archives: searching the whole file for "PK\5\6"
+ * (linear in tensor bytes, and a signature inside tensor data would
+ * count); walking local headers forward (torch writes data descriptors:
+ * the local header holds no sizes).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,7 +112,10 @@ struct zscan {
 	struct mg_report *rep;
 	unsigned npkl, nnpy, ncode, nconfig, nconst;
 	int torchscript;       /* <prefix>/constants.pkl: torch.jit.load */
-	uint64_t inflated;     /* bytes inflated so far, all members */
+	uint64_t inflated;     /* bytes inflated so far, all members of every
+	                          archive of the file */
+	size_t ncrc;           /* members whose CRC-32 does not match */
+	const char *crc_first; /* the first of them */
 };
 
 /* Last EOCD signature in the tail zipfile searches, or -1. */
@@ -398,6 +439,41 @@ open_libzip(struct zscan *z, size_t i, enum mg_err *err)
 	return 0;
 }
 
+/* Count a CRC-32 mismatch of entry @i; crc_summary() reports them. */
+static void
+crc_mismatch(struct zscan *z, size_t i)
+{
+	if (z->ncrc++ == 0)
+		z->crc_first = z->e[i].name;
+}
+
+/*
+ * One info finding per archive, never a verdict: torch's reader does not
+ * check CRCs (torch.save with set_crc32_options(False) writes 0), and the
+ * bytes scanned are the bytes it reads.
+ */
+static enum mg_err
+crc_summary(struct zscan *z)
+{
+	static const char why[] = " (torch.save with CRC checks off writes "
+	                          "0): torch reads such members unchecked, "
+	                          "Python's zipfile refuses them once read to "
+	                          "the end; scanned as stored";
+	char msg[320];
+
+	if (z->ncrc == 0)
+		return MG_OK;
+	/* Why one finding per archive: with CRC checks off every record
+	 * mismatches, and one line says it. */
+	if (z->ncrc == 1)
+		snprintf(msg, sizeof(msg), "CRC-32 does not match this "
+		         "member's data%s", why);
+	else
+		snprintf(msg, sizeof(msg), "CRC-32 does not match the data of "
+		         "%zu members, this one first%s", z->ncrc, why);
+	return zfind(z, MG_VERDICT_CLEAN, "zip.crc", z->crc_first, 0, msg);
+}
+
 /*
  * Read @f into a buffer grown to at most @cap bytes.  Returns 0 at the
  * member's end, 1 when bytes remain past @cap, -1 on a read error (*@crc
@@ -470,10 +546,13 @@ inflate_entry(struct zscan *z, size_t i, uint64_t limit, uint8_t **out,
 		err = zfind(z, MG_VERDICT_ERROR, "zip.limit", z->e[i].name, 0,
 		            "decompressing the archive's members goes beyond the "
 		            "size cap; this member was not scanned past it");
+	else if ((r == 0 || crc) && *outlen != z->e[i].usize)
+		err = zfind(z, MG_VERDICT_ERROR, "zip.size", z->e[i].name, 0,
+		            "member inflates to another size than the directory "
+		            "records; loaders stop at that size or refuse it, so "
+		            "they would not read the bytes scanned");
 	else if (r == -1 && crc)
-		err = zfind(z, MG_VERDICT_ERROR, "zip.crc", z->e[i].name, 0,
-		            "CRC-32 mismatch: the member was altered after "
-		            "writing (torch reads it anyway; scanned as read)");
+		crc_mismatch(z, i);
 	else if (r == -1)
 		err = zfind(z, MG_VERDICT_ERROR, "zip.unreadable", z->e[i].name,
 		            *outlen, "member data is corrupt; the loader may "
@@ -540,12 +619,12 @@ entry_bytes(struct zscan *z, size_t i, const uint8_t **data, size_t *dlen,
 		             e->lho, "member data lies outside the archive");
 	*data = z->ar + e->data;
 	*dlen = (size_t)e->csize;
-	/* Why check the CRC of what we scan: a mismatch is how archives are
-	 * made to look different to zipfile-based tools than to torch. */
+	/* Why still compute it: a mismatch is how archives are made to look
+	 * different to zipfile-based tools (which refuse the member) than to
+	 * torch (which reads it); the reviewer should know, but the bytes
+	 * scanned are the ones torch reads (see the top comment). */
 	if (crc32_z(0, *data, *dlen) != e->crc)
-		return zfind(z, MG_VERDICT_ERROR, "zip.crc", e->name, 0,
-		             "CRC-32 mismatch: the member was altered after "
-		             "writing (torch reads it anyway; scanned as read)");
+		crc_mismatch(z, i);
 	return MG_OK;
 }
 
@@ -716,6 +795,186 @@ scan_members(struct zscan *z)
 		err = zfind(z, MG_VERDICT_UNKNOWN, "torchscript.code", NULL, 0,
 		            "TorchScript code: torch.jit.load compiles it and "
 		            "it runs when the module is called");
+	if (err == MG_OK)
+		err = crc_summary(z);
+	return err;
+}
+
+/*
+ * The archive @zd of @buf, ending at @end (its end record, comment
+ * included), members named under @parent.  @inflated carries the
+ * decompression budget from one archive of the file to the next: a file of
+ * many archives gets one budget, not one each.  *@fmt: what it is.
+ */
+static enum mg_err
+scan_archive(const struct mg_scan_opts *o, const char *name,
+             const char *parent, const uint8_t *buf,
+             const struct mg_zipdir *zd, size_t end, unsigned depth,
+             struct mg_report *rep, uint64_t *inflated, const char **fmt)
+{
+	struct zscan z;
+	enum mg_err err;
+	size_t i;
+
+	memset(&z, 0, sizeof(z));
+	z.o = o, z.name = name, z.parent = parent, z.depth = depth;
+	z.rep = rep, z.zd = *zd, z.inflated = *inflated;
+	z.ar = buf + zd->start;
+	z.arlen = end - zd->start;
+	err = read_directory(&z);
+	if (err == MG_OK)
+		err = check_duplicates(&z);
+	classify(&z);
+	*fmt = zip_format_name(&z);
+	if (err == MG_OK)
+		err = scan_members(&z);
+	for (i = 0; i < z.n; i++)
+		free((char *)z.e[i].name);
+	free(z.e);
+	if (z.lz != NULL)
+		zip_discard(z.lz);
+	*inflated = z.inflated;
+	return err;
+}
+
+/* One archive of a file, or the bytes between two of them. */
+struct span {
+	struct mg_zipdir zd;
+	size_t start, end;  /* [start, end) of the file */
+	int gap;            /* 1: not an archive */
+};
+
+struct chain {
+	struct span *v;
+	size_t n, cap;
+	size_t front;       /* bytes before the first archive found */
+	size_t narchives;
+};
+
+static int
+chain_push(struct chain *c, const struct mg_zipdir *zd, size_t start,
+           size_t end, int gap)
+{
+	struct span *nv;
+
+	if (start >= end)
+		return 0;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 8;
+		if ((nv = realloc(c->v, c->cap * sizeof(*nv))) == NULL)
+			return -1;
+		c->v = nv;
+	}
+	memset(&c->v[c->n], 0, sizeof(c->v[0]));
+	if (zd != NULL)
+		c->v[c->n].zd = *zd;
+	c->v[c->n].start = start, c->v[c->n].end = end, c->v[c->n].gap = gap;
+	c->n++;
+	c->narchives += !gap;
+	return 0;
+}
+
+/* Where the archive of end record @zd ends: after its comment, at most
+ * @lim (a comment may claim more bytes than are left). */
+static size_t
+archive_end(const uint8_t *buf, const struct mg_zipdir *zd, size_t lim)
+{
+	size_t e = zd->eocd + 22 + mg_le16(buf + zd->eocd + 20);
+
+	return e < lim ? e : lim;
+}
+
+/*
+ * Find the archives of @buf from the back (see the top comment): the last
+ * one, then the one whose end record ends the bytes before it, and so on,
+ * with whatever lies between two of them as a gap.  Stops at offset 0, or
+ * where the bytes before an archive are not one (c->front then says how
+ * many), or at the member cap (*@capped).  Spans come out last first.
+ * 0, or -1 out of memory.
+ */
+static int
+find_chain(const struct mg_scan_opts *o, const uint8_t *buf, size_t len,
+           const struct mg_zipdir *last, struct chain *c, int *capped)
+{
+	struct mg_zipdir zd = *last;
+	size_t end = len, front;
+
+	*capped = 0;
+	for (;;) {
+		front = zd.start;
+		/* Why trailing bytes only with two archives or more: after
+		 * a lone archive they are what torch's reader ignores; in a
+		 * checkpoint of many, a recorded range may start there. */
+		/* Why the last archive keeps the file's end: torch's reader
+		 * of a whole file reads members wherever they lie in it. */
+		if (chain_push(c, NULL, archive_end(buf, &zd, end), end, 1) ||
+		    chain_push(c, &zd, zd.start, end == len ? len :
+		               archive_end(buf, &zd, end), 0))
+			return -1;
+		c->front = front;
+		if (front == 0)
+			return 0;
+		if (c->narchives >= o->max_members) {
+			*capped = 1;
+			return 0;
+		}
+		end = front;
+		/* Why these conditions: torch.load opens a range as an
+		 * archive only if it starts with a local header, and an
+		 * archive without entries holds nothing to find. */
+		if (mg_zipdir_find(buf, end, &zd) != 0 || zd.start >= end ||
+		    zd.entries == 0 || end - zd.start < 4 ||
+		    memcmp(buf + zd.start, "PK\x03\x04", 4) != 0)
+			return 0;
+	}
+}
+
+/* "parent!@offset": the archive or gap at @off of a file of several. */
+static char *
+span_name(const char *parent, size_t off)
+{
+	char at[32];
+
+	snprintf(at, sizeof(at), "@%zu", off);
+	return member_path(parent, at);
+}
+
+/* Scan the spans of @c in file order. */
+static enum mg_err
+scan_chain(const struct mg_scan_opts *o, const char *name,
+           const char *member, const uint8_t *buf, const struct chain *c,
+           unsigned depth, struct mg_report *rep, const char **fmt)
+{
+	enum mg_err err = MG_OK;
+	uint64_t inflated = 0;
+	const struct span *sp;
+	const char *f = NULL;
+	char *m;
+	size_t i;
+	int torch_only = 1;
+
+	*fmt = NULL;
+	for (i = c->n; i-- > 0 && err == MG_OK;) {
+		sp = &c->v[i];
+		if (sp->gap && c->narchives < 2)
+			continue;
+		m = c->narchives > 1 ? span_name(member, sp->start) : NULL;
+		if (c->narchives > 1 && m == NULL)
+			return MG_ERR_NOMEM;
+		if (sp->gap)
+			err = mg_scan_any(o, name, m, buf + sp->start,
+			                  sp->end - sp->start, depth + 1, rep);
+		else
+			err = scan_archive(o, name, m ? m : member, buf, &sp->zd,
+			                   sp->end, depth, rep, &inflated, &f);
+		if (!sp->gap && *fmt == NULL)
+			*fmt = f;
+		if (!sp->gap && (f == NULL || strcmp(f, "torch-zip") != 0))
+			torch_only = 0;
+		free(m);
+	}
+	if (c->narchives > 1 && torch_only)
+		*fmt = "torch-dcp";
 	return err;
 }
 
@@ -724,39 +983,44 @@ mg_zip_scan(const struct mg_scan_opts *o, const char *name,
             const char *member, const uint8_t *buf, size_t len,
             unsigned depth, struct mg_report *rep)
 {
-	struct zscan z;
-	enum mg_err err;
-	size_t i;
+	struct mg_zipdir zd;
+	struct chain c;
+	const char *fmt = NULL;
+	enum mg_err err = MG_OK;
+	int capped;
 
-	memset(&z, 0, sizeof(z));
-	z.o = o, z.name = name, z.parent = member, z.depth = depth;
-	z.rep = rep;
-	if (mg_zipdir_find(buf, len, &z.zd) != 0)
-		return zfind(&z, MG_VERDICT_ERROR, "zip.directory", NULL, 0,
-		             "zip archive without a valid central directory "
-		             "(truncated or damaged); its members cannot be "
-		             "checked");
-	z.ar = buf + z.zd.start;
-	z.arlen = len - z.zd.start;
-	/* Why not only start > 0: `zip -A` rewrites offsets to count from
+	if (mg_zipdir_find(buf, len, &zd) != 0)
+		return mg_report_add(rep, MG_VERDICT_ERROR, "zip.directory", NULL,
+		                     member, 0, "zip archive without a valid "
+		                     "central directory (truncated or damaged); "
+		                     "its members cannot be checked");
+	memset(&c, 0, sizeof(c));
+	if (find_chain(o, buf, len, &zd, &c, &capped) != 0) {
+		free(c.v);
+		return MG_ERR_NOMEM;
+	}
+	if (capped)
+		err = mg_report_add(rep, MG_VERDICT_ERROR, "zip.limit", NULL,
+		                    member, 0, "more archives in one file than "
+		                    "the member cap; those before byte %zu were "
+		                    "not examined", c.front);
+	/* Why not only front > 0: `zip -A` rewrites offsets to count from
 	 * the file start, leaving the leading bytes in place. */
-	if ((z.zd.start > 0 || (len >= 4 && memcmp(buf, "PK\x03\x04", 4) &&
-	    memcmp(buf, "PK\x05\x06", 4))) && (err = zfind(&z, MG_VERDICT_UNKNOWN,
-	    "zip.prepended", NULL, 0, "bytes precede the zip archive; "
-	    "Python's zipfile opens it anyway")) != MG_OK)
-		return err;
-	err = read_directory(&z);
+	else if (c.front > 0 || (len >= 4 && memcmp(buf, "PK\x03\x04", 4) &&
+	         memcmp(buf, "PK\x05\x06", 4)))
+		err = mg_report_add(rep, MG_VERDICT_UNKNOWN, "zip.prepended",
+		                    NULL, member, 0, "bytes precede the zip "
+		                    "archive; Python's zipfile opens it anyway");
+	/* Why scan them when the file starts like an archive: no one else
+	 * does (the sniffer said zip), and a range of them is what
+	 * torch.load would be handed in a checkpoint of several. */
+	if (err == MG_OK && !capped && c.front > 0 && c.narchives > 1 &&
+	    memcmp(buf, "PK\x03\x04", 4) == 0)
+		err = chain_push(&c, NULL, 0, c.front, 1) ? MG_ERR_NOMEM : MG_OK;
 	if (err == MG_OK)
-		err = check_duplicates(&z);
-	classify(&z);
-	if (depth == 0)
-		rep->format = zip_format_name(&z);
-	if (err == MG_OK)
-		err = scan_members(&z);
-	for (i = 0; i < z.n; i++)
-		free((char *)z.e[i].name);
-	free(z.e);
-	if (z.lz != NULL)
-		zip_discard(z.lz);
+		err = scan_chain(o, name, member, buf, &c, depth, rep, &fmt);
+	if (depth == 0 && fmt != NULL)
+		rep->format = fmt;
+	free(c.v);
 	return err;
 }

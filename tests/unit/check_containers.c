@@ -122,6 +122,8 @@ struct zopt {
 	int deflate;        /* compress the member */
 	uint16_t flags;     /* general purpose flags (both headers) */
 	int bad_crc;        /* record a wrong CRC */
+	int crc_zero;       /* record CRC 0 (torch.save, CRC checks off) */
+	unsigned usize_delta; /* record this many bytes more uncompressed */
 	const char *local_name; /* a different name in the local header */
 };
 
@@ -153,10 +155,13 @@ zb_add(struct zb *z, const char *name, const void *data, size_t dlen,
 	}
 	if (zo->bad_crc)
 		crc ^= 0x12345678u;
+	if (zo->crc_zero)
+		crc = 0;
 	memset(h, 0, sizeof(h));
 	le(h, 0x04034b50, 4), le(h + 4, 20, 2), le(h + 6, zo->flags, 2);
 	le(h + 8, zo->deflate ? 8 : 0, 2), le(h + 14, crc, 4);
-	le(h + 18, zo->deflate ? clen : dlen, 4), le(h + 22, dlen, 4);
+	le(h + 18, zo->deflate ? clen : dlen, 4);
+	le(h + 22, dlen + zo->usize_delta, 4);
 	le(h + 26, strlen(lname), 2);
 	put(z, h, 30);
 	put(z, lname, strlen(lname));
@@ -403,16 +408,22 @@ START_TEST(test_zip_duplicate_names_are_dangerous_and_both_scanned)
 }
 END_TEST
 
-START_TEST(test_zip_crc_mismatch_reported_and_member_still_scanned)
+/* torch never checks a CRC (miniz built with
+ * MINIZ_DISABLE_ZIP_READER_CRC32_CHECKS): a mismatch is an info finding,
+ * and the member is scanned as stored -- a payload is still found. */
+START_TEST(test_zip_crc_mismatch_is_info_and_member_still_scanned)
 {
 	struct zb z = { 0 };
 	struct zopt bad = { .bad_crc = 1 };
 	struct mg_report *r;
+	const struct mg_finding *f;
 
 	zb_add(&z, "archive/data.pkl", evil_pickle, EVIL_LEN, &bad);
 	zb_finish(&z);
 	r = scan("m.pt", z.buf, z.len);
-	ck_assert_ptr_nonnull(find(r, "zip.crc", "archive/data.pkl"));
+	f = find(r, "zip.crc", "archive/data.pkl");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->verdict, MG_VERDICT_CLEAN);
 	/* the analyser saw the bytes torch would unpickle */
 	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
 	mg_report_free(r);
@@ -433,6 +444,216 @@ START_TEST(test_zip_crc_mismatch_in_deflated_member)
 	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
 	mg_report_free(r);
 	free(z.buf);
+}
+END_TEST
+
+/* A clean pickle: a protocol-2 dict {"a": 1}. */
+static const uint8_t plain_pickle[] =
+	"\x80\x02" "}q\x00" "X\x01\x00\x00\x00" "a" "K\x01" "s.";
+#define PLAIN_LEN (sizeof(plain_pickle) - 1)
+
+/* A torch-like archive named @prefix holding data.pkl = @pkl and one
+ * storage, every CRC as @zo says (zero: set_crc32_options(False)). */
+static void
+torch_archive(struct zb *z, const char *prefix, const uint8_t *pkl,
+              size_t plen, const struct zopt *zo)
+{
+	char n[64];
+
+	snprintf(n, sizeof(n), "%s/data.pkl", prefix);
+	zb_add(z, n, pkl, plen, zo);
+	snprintf(n, sizeof(n), "%s/data/0", prefix);
+	zb_add(z, n, "\0\0\x80?", 4, zo);
+	snprintf(n, sizeof(n), "%s/version", prefix);
+	zb_add(z, n, "3\n", 2, zo);
+	zb_finish(z);
+}
+
+/* torch.save with CRC checks off writes CRC 0 into every header; the
+ * file is clean, so nothing but an info finding may come of it. */
+START_TEST(test_zip_crc_zero_from_torch_save_is_clean)
+{
+	struct zb z = { 0 };
+	struct zopt zero = { .crc_zero = 1 };
+	struct mg_report *r;
+	const struct mg_finding *f;
+
+	torch_archive(&z, "archive", plain_pickle, PLAIN_LEN, &zero);
+	r = scan("m.pt", z.buf, z.len);
+	ck_assert_int_eq(r->verdict, MG_VERDICT_CLEAN);
+	ck_assert_str_eq(r->format, "torch-zip");
+	f = find(r, "zip.crc", NULL);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->verdict, MG_VERDICT_CLEAN);
+	ck_assert_ptr_nonnull(strstr(f->message, "2 members"));
+	mg_report_free(r);
+	free(z.buf);
+}
+END_TEST
+
+/* What stays fail-closed: a deflated member that inflates to another size
+ * than the directory says (miniz refuses it, zipfile stops short). */
+START_TEST(test_zip_deflated_size_disagreeing_is_error)
+{
+	struct zb z = { 0 };
+	struct zopt d = { .deflate = 1, .usize_delta = 3 };
+	struct mg_report *r;
+
+	zb_add(&z, "archive/data.pkl", plain_pickle, PLAIN_LEN, &d);
+	zb_finish(&z);
+	r = scan("m.pt", z.buf, z.len);
+	ck_assert_ptr_nonnull(find(r, "zip.size", "archive/data.pkl"));
+	ck_assert_int_ge(r->verdict, MG_VERDICT_ERROR);
+	mg_report_free(r);
+	free(z.buf);
+}
+END_TEST
+
+/* --- several archives in one file (torch.distributed.checkpoint) -------- */
+
+/* A .distcp: @n torch.save archives back to back, the one at @evil (or
+ * none if @evil >= n) carrying the payload. */
+static struct zb
+distcp(unsigned n, unsigned evil)
+{
+	struct zb all = { 0 };
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		struct zb one = { 0 };
+
+		torch_archive(&one, "archive", i == evil ? evil_pickle :
+		              plain_pickle, i == evil ? EVIL_LEN : PLAIN_LEN,
+		              NULL);
+		put(&all, one.buf, one.len);
+		free(one.buf);
+	}
+	return all;
+}
+
+static int
+count_rule(const struct mg_report *r, const char *rule)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < r->nfindings; i++)
+		n += strcmp(r->findings[i].rule, rule) == 0;
+	return n;
+}
+
+START_TEST(test_distcp_every_archive_is_scanned_clean)
+{
+	struct zb z = distcp(4, 99);
+	struct mg_report *r = scan("__0_0.distcp", z.buf, z.len);
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_CLEAN);
+	ck_assert_str_eq(r->format, "torch-dcp");
+	ck_assert(!find(r, "zip.prepended", NULL));
+	ck_assert_uint_eq(r->npickles, 4);
+	mg_report_free(r);
+	free(z.buf);
+}
+END_TEST
+
+/* The payload in the first, a middle and the last archive: each found,
+ * and named by the archive's offset. */
+START_TEST(test_distcp_payload_found_in_any_archive)
+{
+	unsigned pos[3] = { 0, 2, 4 }, i;
+	char want[64];
+
+	for (i = 0; i < 3; i++) {
+		struct zb z = distcp(5, pos[i]), one = { 0 };
+		struct mg_report *r;
+		const struct mg_finding *f;
+
+		torch_archive(&one, "archive", plain_pickle, PLAIN_LEN, NULL);
+		r = scan("__0_0.distcp", z.buf, z.len);
+		ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+		ck_assert_uint_eq(r->npickles, 5);
+		f = find(r, "pickle.global.denied", NULL);
+		ck_assert_ptr_nonnull(f);
+		snprintf(want, sizeof(want), "@%zu!archive/data.pkl",
+		         (size_t)pos[i] * one.len);
+		ck_assert_str_eq(f->member, want);
+		mg_report_free(r);
+		free(z.buf);
+		free(one.buf);
+	}
+}
+END_TEST
+
+/* A raw pickle between two archives: torch.load of that byte range
+ * would unpickle it, so it is scanned; junk there is an error. */
+START_TEST(test_distcp_bytes_between_archives_are_scanned)
+{
+	struct zb a = distcp(1, 99), b = distcp(1, 99), z = { 0 };
+	struct mg_report *r;
+	const struct mg_finding *f;
+	char gap[32];
+
+	put(&z, a.buf, a.len);
+	put(&z, evil_pickle, EVIL_LEN);
+	put(&z, b.buf, b.len);
+	r = scan("__0_0.distcp", z.buf, z.len);
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	ck_assert_uint_eq(r->npickles, 3);
+	f = find(r, "pickle.global.denied", NULL);
+	ck_assert_ptr_nonnull(f);
+	snprintf(gap, sizeof(gap), "@%zu", a.len);
+	ck_assert_str_eq(f->member, gap);
+	mg_report_free(r);
+	z.len = 0;
+	put(&z, a.buf, a.len);
+	put(&z, "garbage!", 8);
+	put(&z, b.buf, b.len);
+	r = scan("__0_0.distcp", z.buf, z.len);
+	ck_assert_int_ge(r->verdict, MG_VERDICT_ERROR);
+	mg_report_free(r);
+	free(a.buf), free(b.buf), free(z.buf);
+}
+END_TEST
+
+/* A payload after the last archive of a file of several. */
+START_TEST(test_distcp_bytes_after_the_last_archive_are_scanned)
+{
+	struct zb z = distcp(2, 99);
+	struct mg_report *r;
+
+	put(&z, evil_pickle, EVIL_LEN);
+	r = scan("__0_0.distcp", z.buf, z.len);
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	mg_report_free(r);
+	free(z.buf);
+}
+END_TEST
+
+/* A decompression budget for the file, not one per archive. */
+START_TEST(test_distcp_archives_share_the_decompression_cap)
+{
+	struct zb all = { 0 };
+	struct zopt d = { .deflate = 1 };
+	struct mg_scan_opts o = opts();
+	struct mg_report *r = mg_report_new();
+	static uint8_t big[200000];
+	unsigned i;
+
+	for (i = 0; i < 3; i++) {
+		struct zb one = { 0 };
+
+		zb_add(&one, "archive/blob.bin", big, sizeof(big), &d);
+		zb_finish(&one);
+		put(&all, one.buf, one.len);
+		free(one.buf);
+	}
+	o.max_decompressed = 500000;    /* two fit, the third does not */
+	ck_assert_int_eq(mg_scan_buffer(&o, "x.distcp", all.buf, all.len, r),
+	                 MG_OK);
+	ck_assert_ptr_nonnull(find(r, "zip.limit", NULL));
+	ck_assert_int_eq(count_rule(r, "zip.limit"), 1);
+	mg_report_free(r);
+	free(all.buf);
 }
 END_TEST
 
@@ -952,8 +1173,10 @@ suite(void)
 	t = tcase_create("zip");
 	tcase_set_timeout(t, 30);
 	tcase_add_test(t, test_zip_duplicate_names_are_dangerous_and_both_scanned);
-	tcase_add_test(t, test_zip_crc_mismatch_reported_and_member_still_scanned);
+	tcase_add_test(t, test_zip_crc_mismatch_is_info_and_member_still_scanned);
 	tcase_add_test(t, test_zip_crc_mismatch_in_deflated_member);
+	tcase_add_test(t, test_zip_crc_zero_from_torch_save_is_clean);
+	tcase_add_test(t, test_zip_deflated_size_disagreeing_is_error);
 	tcase_add_test(t, test_zip_local_header_name_disagreeing_is_dangerous);
 	tcase_add_test(t, test_zip_encrypted_member_is_error);
 	tcase_add_test(t, test_zip_odd_flags_are_reported_and_member_read);
@@ -967,6 +1190,13 @@ suite(void)
 	tcase_add_test(t, test_zip_large_deflated_pickle_is_scanned_whole);
 	tcase_add_test(t, test_npz_members_go_through_npy);
 	tcase_add_test(t, test_npz_large_deflated_member_checked_from_its_header);
+	suite_add_tcase(s, t);
+	t = tcase_create("distcp");
+	tcase_add_test(t, test_distcp_every_archive_is_scanned_clean);
+	tcase_add_test(t, test_distcp_payload_found_in_any_archive);
+	tcase_add_test(t, test_distcp_bytes_between_archives_are_scanned);
+	tcase_add_test(t, test_distcp_bytes_after_the_last_archive_are_scanned);
+	tcase_add_test(t, test_distcp_archives_share_the_decompression_cap);
 	suite_add_tcase(s, t);
 	t = tcase_create("npy");
 	tcase_add_test(t, test_npy_numeric_exact_length_is_clean);
