@@ -19,6 +19,21 @@ PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
 STACK = os.environ.get("MG_STACK", "debian")
 WORK = os.environ.get("MG_WORK", os.getcwd())
 
+# Child-side source for tests that run `PYTHON -c CODE`: torch.load the
+# way users load a whole checkpoint (an nn.Module, a legacy .tar, any object
+# beyond tensors), i.e. with the full unpickler, weights_only=False.
+# torch >= 2.6 defaults weights_only to True, whose own restricted unpickler
+# refuses such files (and their payloads) by itself, so a test about what
+# the full unpickler would run must ask for it; torch 1.13 has the argument
+# too (default False).  Passed only where this torch's torch.load takes it.
+TORCH_LOAD_FULL = r'''
+def torch_load_full(f, **kw):
+    import inspect, torch
+    if "weights_only" in inspect.signature(torch.load).parameters:
+        kw.setdefault("weights_only", False)
+    return torch.load(f, **kw)
+'''
+
 _failed = 0
 
 

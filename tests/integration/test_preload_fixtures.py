@@ -3,7 +3,7 @@
 Not a test itself (not executable).  Every malicious fixture carries a
 harmless, observable payload: it creates a marker file in the test's work
 directory.  Fixtures are made here, at test time, with the real libraries
-(Debian's torch, numpy, joblib, h5py) run by /usr/bin/python3.
+(torch, numpy, joblib, h5py) of the stack under test (mgtest.PYTHON).
 """
 import json
 import os
@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mgtest import BUILD, LIB, MG, PYTHON, WORK  # noqa: E402
+from mgtest import BUILD, LIB, MG, PYTHON, TORCH_LOAD_FULL, WORK  # noqa: E402
 
 
 def marker(tag):
@@ -40,7 +40,7 @@ def preload_env(extra=None, log=None):
 
 
 def run_py(code, env=None, timeout=300, args=()):
-    """Run /usr/bin/python3 -c CODE under the preload; returns
+    """Run PYTHON -c CODE (the stack's Python) under the preload; returns
     (returncode, stdout, stderr).  A hang is a failure, not a wait."""
     try:
         p = subprocess.run([PYTHON, "-c", code, *args], capture_output=True,
@@ -71,8 +71,9 @@ def denied_line(stderr, path):
     return m.group(1) if m else None
 
 
-# Child-side snippet: run a loader, report errno or a summary of success.
-CHILD_PRELUDE = r'''
+# Child-side snippet: run a loader, report errno or a summary of success;
+# torch_load_full() is torch.load(weights_only=False) where torch has it.
+CHILD_PRELUDE = TORCH_LOAD_FULL + r'''
 import json, os, sys, errno
 def attempt(name, fn):
     try:
