@@ -1377,6 +1377,24 @@ START_TEST(test_pickle_call_and_object_in_every_protocol)
 }
 END_TEST
 
+/* Issue 10, section 4: a callable that came out of a call stays a call
+ * result wherever it flows - the memo holds the same value, BUILD returns
+ * its object, an allowed helper that returns its argument returns a call
+ * result - so calling it is pickle.call.computed (dangerous).  (No opcode
+ * takes an item back out of a container or reads an attribute BUILD set.) */
+START_TEST(test_pickle_call_results_stay_computed_through_memo_build_helpers)
+{
+	expect(S("\x80\x02" "ccollections\nOrderedDict\n)Rq\x00" "0h\x00)R."),
+	       MG_VERDICT_DANGEROUS, "pickle.call.computed");
+	expect(S("\x80\x02" "ccollections\nOrderedDict\n)R}b)R."),
+	       MG_VERDICT_DANGEROUS, "pickle.call.computed");
+	/* _codecs.encode(foo.bar) is allowed and foo.bar only passed: what
+	 * it returns, called, is not a global any list judged */
+	expect(S("c_codecs\nencode\n(cfoo\nbar\ntR(tR."),
+	       MG_VERDICT_DANGEROUS, "pickle.call.computed");
+}
+END_TEST
+
 START_TEST(test_pickle_unknown_call_outranks_unknown_and_yields_to_error)
 {
 	struct mg_report *r = scan(S("cfoo\nbar\n(tR\x01"));
@@ -1451,6 +1469,7 @@ pickle_suite(void)
 	tcase_add_loop_test(t, test_pickle_call_and_object_in_every_protocol, 0,
 	                    (int)(sizeof(call_variants) / sizeof(call_variants[0])));
 	tcase_add_test(t, test_pickle_unknown_call_outranks_unknown_and_yields_to_error);
+	tcase_add_test(t, test_pickle_call_results_stay_computed_through_memo_build_helpers);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("fail_closed");
