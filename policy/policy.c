@@ -190,10 +190,18 @@ mg_policy_new_default(void)
 	bad |= mg_strv_add(&p->processes, "python*");
 	for (i = 0; default_exts[i] != NULL; i++)
 		bad |= mg_strv_add(&p->exts, default_exts[i]);
-	/* torch and numpy on: what plain checkpoints and arrays need.
-	 * sklearn is opt-in (it allows many classes). */
+	/* Every shipped pack on: what a default user loads is torch
+	 * checkpoints and arrays, scikit-learn joblib models, pandas
+	 * pickles, HF Trainer and Lightning/OmegaConf checkpoints, and with
+	 * a pack off those ordinary files are "unknown" and lose the
+	 * network.  Each pack holds only reviewed data constructors
+	 * (policy/packs/README.md); a site can still narrow the list. */
 	bad |= mg_strv_add(&p->packs, "torch");
 	bad |= mg_strv_add(&p->packs, "numpy");
+	bad |= mg_strv_add(&p->packs, "sklearn");
+	bad |= mg_strv_add(&p->packs, "pandas");
+	bad |= mg_strv_add(&p->packs, "transformers");
+	bad |= mg_strv_add(&p->packs, "omegaconf");
 	if (bad) {
 		mg_policy_free(p);
 		return NULL;

@@ -111,6 +111,21 @@ class Recorder:
             jnp.NumpyUnpickler.find_class = orig
 
 
+def normalise(seen):
+    """Python 2 names as the loader maps them (fix_imports, what protocol
+    < 3 streams such as torch.save's get): __builtin__:long is builtins:int."""
+    import _compat_pickle as cp
+    out = {}
+    for key, src in seen.items():
+        mod, name = key.split(":", 1)
+        if (mod, name) in cp.NAME_MAPPING:
+            mod, name = cp.NAME_MAPPING[(mod, name)]
+        elif mod in cp.IMPORT_MAPPING:
+            mod = cp.IMPORT_MAPPING[mod]
+        out.setdefault(f"{mod}:{name}", set()).update(src)
+    return out
+
+
 def classify(seen, owner=None, reject=None):
     """Sort recorded keys: returns (entries, comments) where entries is a
     sorted list and comments a list of '# ...' lines.  owner(key) returns
@@ -118,6 +133,7 @@ def classify(seen, owner=None, reject=None):
     reject maps key -> reason."""
     allow, deny = embedded_tables()
     reject = reject or {}
+    seen = normalise(seen)
     entries, core, other, rejected = [], [], [], []
     for key in sorted(seen, key=lambda s: s.encode()):
         mod = key.split(":", 1)[0]
@@ -147,7 +163,7 @@ def classify(seen, owner=None, reject=None):
     if rejected:
         comments += ["# Recorded and deliberately NOT allowed (a file that "
                      "needs one stays unknown or is denied):"] + rejected
-    return entries, comments
+    return entries, comments, seen
 
 
 def emit(out, pack, version, what, header, entries, comments, review, seen):
@@ -168,3 +184,24 @@ def emit(out, pack, version, what, header, entries, comments, review, seen):
         if src:
             w(f"# seen in: {src}\n")
         w(key + "\n")
+
+
+def enum_members(seen):
+    """Add 'module:Class.MEMBER' for every member of each recorded Enum
+    class.  Python 3.11's Enum.__reduce_ex__ writes a member as
+    getattr(Class, 'MEMBER'); the dotted pair is what that getattr reads,
+    the way a protocol-4 STACK_GLOBAL of 'Class.MEMBER' spells it."""
+    import enum
+    import importlib
+    for key in list(seen):
+        mod, name = key.split(":", 1)
+        try:
+            obj = importlib.import_module(mod)
+            for part in name.split("."):
+                obj = getattr(obj, part)
+        except (ImportError, AttributeError):
+            continue
+        if isinstance(obj, type) and issubclass(obj, enum.Enum):
+            for member in obj.__members__:
+                seen.setdefault(f"{key}.{member}", set()).add(
+                    f"member of {name} (Enum, pickled by name)")

@@ -383,19 +383,28 @@ END_TEST
 
 /* --- packs and classification ---------------------------------------------- */
 
-START_TEST(test_policy_sklearn_pack_off_by_default_on_by_name)
+START_TEST(test_policy_sklearn_pack_on_by_default_off_by_name)
 {
 	struct mg_policy *p = NULL;
 	char err[512];
 
+	/* On by default since the packs were checked against scikit-learn
+	 * 1.2 and 1.9 output (policy/packs/README.md); a policy that names
+	 * its packs without it leaves estimators unknown. */
 	ck_assert_int_eq(mg_policy_load_effective(NULL, 0, &p, err,
 	                                          sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_classify(p, "sklearn.linear_model._logistic",
+	                                    "LogisticRegression", NULL),
+	                 MG_GLOBAL_ALLOWED);
+	mg_policy_free(p);
+	ck_assert_int_eq(load_text("[globals]\npacks = torch, numpy\n", &p, err,
+	                           sizeof(err)), MG_OK);
 	ck_assert_int_eq(mg_policy_classify(p, "sklearn.linear_model._logistic",
 	                                    "LogisticRegression", NULL),
 	                 MG_GLOBAL_UNKNOWN);
 	mg_policy_free(p);
 	ck_assert_int_eq(load_text("[globals]\npacks = torch, numpy, "
-	                           "sklearn@1.2.1\n", &p, err, sizeof(err)),
+	                           "sklearn@1.2.1+1.9.1\n", &p, err, sizeof(err)),
 	                 MG_OK);
 	ck_assert_int_eq(mg_policy_classify(p, "sklearn.linear_model._logistic",
 	                                    "LogisticRegression", NULL),
@@ -665,7 +674,7 @@ policy_suite(void)
 
 	tc = tcase_create("packs");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_policy_sklearn_pack_off_by_default_on_by_name);
+	tcase_add_test(tc, test_policy_sklearn_pack_on_by_default_off_by_name);
 	tcase_add_test(tc, test_policy_packs_off_leaves_torch_extras_unknown);
 	tcase_add_test(tc, test_policy_deny_beats_allow_and_packs);
 	tcase_add_test(tc, test_policy_wildcard_allow_is_exact_module_never_dunder);
