@@ -142,7 +142,10 @@ mg_policy_alloc(void)
 static const char *const default_exts[] = {
 	".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle", ".joblib", ".npy",
 	".npz", ".h5", ".hdf5", ".keras", ".safetensors", ".gguf", ".sav",
-	".dat", ".model", ".mar", ".pt2", ".ptl", NULL
+	".dat", ".model", ".mar", ".pt2", ".ptl",
+	/* torch.distributed.checkpoint: archives back to back (scanned
+	 * whole, scanner/zip.c); its .metadata pickle is sniffed. */
+	".distcp", NULL
 };
 
 /* Resolve pack names to tables and point the sandbox at its paths. */
