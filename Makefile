@@ -31,7 +31,7 @@ CLI_OBJ     := $(CLI_SRC:%.c=$(B)/obj/%.o)
 # The preload carries hidden copies of the policy code it needs in-process
 # (no OpenSSL, no libzip: those live in the helper).
 PRELOAD_POLICY_SRC ?= policy/policy.c policy/globals.c policy/conf.c policy/layer.c \
-                      policy/packs.c policy/packs_data.c
+                      policy/packs.c policy/packs_data.c policy/deny_data.c
 PRELOAD_SRC := $(sort $(wildcard preload/*.c))
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/pobj/%.o) $(PRELOAD_POLICY_SRC:%.c=$(B)/pobj/%.o) $(B)/pobj/scanner/report.o
 PRELOAD_STATIC ?= $(wildcard /usr/lib/x86_64-linux-gnu/libseccomp.a /usr/lib/x86_64-linux-gnu/libinih.a)
@@ -44,7 +44,7 @@ FUZZ_SECONDS ?= 60
 CHECK_FUZZ_SECONDS ?= 30
 
 .PHONY: all check check-unit check-asan check-integration fuzz fuzz-build \
-        check-fuzz bench install uninstall clean help check-syntax
+        check-fuzz bench install uninstall clean help check-syntax check-deny
 
 all: $(B)/modelgate $(B)/libmodelgate.so
 
@@ -58,6 +58,7 @@ help:
 	@echo "make fuzz            libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each"
 	@echo "make bench           benchmarks, printed as ratios against a baseline"
 	@echo "make check-syntax    cppcheck, mandoc -Tlint and the banned-function grep"
+	@echo "make check-deny      policy/deny_data.c is what scripts/gen-deny derives now (part of check)"
 	@echo "make install         install to DESTDIR PREFIX=$(PREFIX)"
 	@echo "make uninstall       remove what install put there"
 	@echo "make clean           remove build/"
@@ -116,7 +117,12 @@ check-asan: $(ASAN_BIN)
 check-integration: all
 	@MG_BUILD=$(abspath $(B)) bash tests/integration/run
 
-check: check-syntax check-unit check-asan check-fuzz check-integration
+check: check-syntax check-deny check-unit check-asan check-fuzz check-integration
+
+# The generated deny-list (policy/deny_data.c) must be what scripts/gen-deny
+# derives from both installed stacks today: regenerate, compare, fail on drift.
+check-deny:
+	/usr/bin/python3 scripts/gen-deny --check
 
 # --- fuzzing ---------------------------------------------------------------
 FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined

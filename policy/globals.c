@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deny_data.h"
 #include "policy.h"
 
 struct gpair {
@@ -558,6 +559,75 @@ static const struct gpair deny_tab[] = {
 	{ "ensurepip", "*", C_PKG },
 	{ "venv", "*", C_PKG },
 	{ "numpy.distutils", "*", C_PKG },
+
+	/*
+	 * Module families no model file needs, hand-written because what
+	 * makes them dangerous is what they are, not one call the generator
+	 * (scripts/gen-deny) can follow.  Test suites of installed packages
+	 * ("x.tests", "x.testing") are generated.
+	 */
+	/* The stdlib's own test suite: test.support helpers run interpreters
+	 * (script_helper.assert_python_ok) and write files. */
+	{ "test", "*", C_DEBUG },
+	/* Interpreters and sub-interpreters: each runs source it is given
+	 * (_interpreters.run_string) in this process. */
+	{ "_interpreters", "*", C_CODE },
+	{ "_xxsubinterpreters", "*", C_CODE },
+	{ "_interpqueues", "*", C_CODE },
+	{ "_interpchannels", "*", C_CODE },
+	{ "_xxinterpchannels", "*", C_CODE },
+	{ "_pyrepl", "*", C_CODE },        /* 3.13 REPL: pager runs commands */
+	{ "rlcompleter", "*", C_CODE },    /* evals the text it completes */
+	/* CPython's test extension modules: raw memory and interpreter
+	 * internals by design. */
+	{ "_testcapi", "*", C_NATIVE },
+	{ "_testinternalcapi", "*", C_NATIVE },
+	{ "_testbuffer", "*", C_NATIVE },
+	{ "_testmultiphase", "*", C_NATIVE },
+	{ "_testimportmultiple", "*", C_NATIVE },
+	{ "_xxtestfuzz", "*", C_NATIVE },
+	/* Profilers and tracers: they call what they are given. */
+	{ "_lsprof", "*", C_DEBUG },
+	{ "pstats", "*", C_DEBUG },        /* marshal-loads a stats file */
+	{ "tracemalloc", "*", C_DEBUG },
+	{ "_tracemalloc", "*", C_DEBUG },
+	{ "torch.profiler", "*", C_DEBUG },
+	{ "torch.autograd.profiler", "*", C_DEBUG },
+	{ "torch.utils.benchmark", "*", C_CODE }, /* Timer execs stmt */
+	{ "torch.utils.bottleneck", "*", C_DEBUG },
+	/* Compilers and code caches: they generate, build and load code
+	 * (torch._inductor.codecache.compile_file runs the C compiler). */
+	{ "torch._inductor", "*", C_CODE },
+	{ "torch.compiler", "*", C_CODE },
+	{ "torch.compile", "*", C_CODE },  /* no such module; peers test it */
+	{ "torch", "compile", C_CODE },    /* torch.compile(): Dynamo + Inductor */
+	{ "torch._export", "*", C_CODE },
+	{ "torch.export", "*", C_CODE },   /* load() runs a compiled package */
+	{ "torch._higher_order_ops", "*", C_CODE },
+	{ "torch._functorch", "*", C_CODE }, /* aot_autograd compiles */
+	{ "torch.utils._config_module", "*", C_CODE }, /* load_config unpickles */
+	{ "torch.utils.hipify", "*", C_FILE }, /* rewrites source trees */
+	{ "numba", "*", C_CODE },
+	{ "triton", "*", C_CODE },
+	{ "py_compile", "*", C_CODE },
+	{ "compileall", "*", C_CODE },
+	/* Kernels and notebooks: they run code sent to them. */
+	{ "ipykernel", "*", C_CODE },
+	{ "jupyter_client", "*", C_CMD },  /* launches kernels */
+	/* Package installers. */
+	{ "zipapp", "*", C_PKG },
+	{ "pip._internal", "*", C_PKG },
+	{ "pipx", "*", C_PKG },
+	{ "conda", "*", C_PKG },
+	/* The other scanners' own modules: a payload imports them to switch
+	 * them off (fickling.hook.remove_hook, picklescan's scanner state). */
+	{ "picklescan", "*", C_PROC },
+	{ "modelscan", "*", C_PROC },
+	{ "fickling", "*", C_PROC },
+	{ "modelaudit", "*", C_PROC },
+	{ "saferpickle", "*", C_PROC },
+	{ "model_unpickler", "*", C_PROC },
+	{ "modelgate", "*", C_PROC },
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -603,29 +673,55 @@ tab_find(const struct gpair *const *idx, size_t n, const char *module,
 	return hit != NULL ? *hit : NULL;
 }
 
+/* Order a generated entry against a (module, name) key. */
+static int
+gen_cmp(const void *k, const void *e)
+{
+	const struct gpair *x = k;
+	const struct mg_deny_entry *y = e;
+	int c = strcmp(x->module, y->module);
+
+	return c != 0 ? c : strcmp(x->name, y->name);
+}
+
+/* The category of (@module, @name) in the hand table or in the generated
+ * one (policy/deny_data.c, already sorted), or NULL. */
+static const char *
+deny_exact(const char *module, const char *name)
+{
+	struct gpair key = { module, name, NULL };
+	const struct gpair *h;
+	const struct mg_deny_entry *g;
+
+	if ((h = tab_find(deny_idx, NELEM(deny_idx), module, name)) != NULL)
+		return h->category;
+	g = bsearch(&key, mg_deny_generated, mg_deny_generated_n,
+	    sizeof(mg_deny_generated[0]), gen_cmp);
+	return g != NULL ? g->category : NULL;
+}
+
 /*
- * The deny entry for @mlen bytes of @module (not NUL-terminated there) and
- * @name: an exact pair on exactly that module, or a whole-module entry on
- * that module or any of its parent packages.  @buf is scratch space of at
- * least @mlen + 1 bytes.
+ * The deny category for @mlen bytes of @module (not NUL-terminated there)
+ * and @name: an exact pair on exactly that module, or a whole-module entry
+ * on that module or any of its parent packages; NULL if none.  @buf is
+ * scratch space of at least @mlen + 1 bytes.
  */
-static const struct gpair *
+static const char *
 deny_find(const char *module, size_t mlen, const char *name, char *buf)
 {
-	const struct gpair *e;
-	size_t n = NELEM(deny_idx);
+	const char *c;
 
 	memcpy(buf, module, mlen);
 	buf[mlen] = '\0';
-	if ((e = tab_find(deny_idx, n, buf, name)) != NULL)
-		return e;
+	if ((c = deny_exact(buf, name)) != NULL)
+		return c;
 	/* Why every prefix at a dot: "os" "*" must cover "os.path", while
 	 * "os" must not cover "ossaudiodev" (no dot at the boundary). */
 	for (;;) {
 		char *dot;
 
-		if ((e = tab_find(deny_idx, n, buf, "*")) != NULL)
-			return e;
+		if ((c = deny_exact(buf, "*")) != NULL)
+			return c;
 		if ((dot = strrchr(buf, '.')) == NULL)
 			return NULL;
 		*dot = '\0';
@@ -665,7 +761,6 @@ has_dunder(const char *name)
  * can end anywhere; nothing legitimate is that long. */
 #define MAX_PATH_LEN 1024
 #define MAX_COMPONENTS 64
-static const struct gpair oversized = { "", "", C_LONG };
 
 /*
  * Deny check of a dotted attribute chain: every (path[i..j), path[j])
@@ -673,18 +768,18 @@ static const struct gpair oversized = { "", "", C_LONG };
  * component of @name.  Splits starting inside the name model the chain
  * reaching another module through an attribute ("torch" "os.system").
  */
-static const struct gpair *
+static const char *
 deny_dotted(const char *module, const char *name)
 {
 	char path[MAX_PATH_LEN], scratch[MAX_PATH_LEN], comp[MAX_PATH_LEN];
 	size_t start[MAX_COMPONENTS], len[MAX_COMPONENTS];
 	size_t ncomp = 0, nmod, i, j, mlen = strlen(module);
 	size_t total = mlen + 1 + strlen(name);
-	const struct gpair *e;
+	const char *e;
 	char *p;
 
 	if (total >= sizeof(path))
-		return &oversized;
+		return C_LONG;
 	memcpy(path, module, mlen);
 	path[mlen] = '.';
 	memcpy(path + mlen + 1, name, strlen(name) + 1);
@@ -692,7 +787,7 @@ deny_dotted(const char *module, const char *name)
 		char *dot = strchr(p, '.');
 
 		if (ncomp == MAX_COMPONENTS)
-			return &oversized;
+			return C_LONG;
 		start[ncomp] = (size_t)(p - path);
 		len[ncomp] = dot != NULL ? (size_t)(dot - p) : strlen(p);
 		if (start[ncomp] + len[ncomp] <= mlen)
@@ -721,7 +816,7 @@ deny_dotted(const char *module, const char *name)
  * module is): its parent packages that fit are still checked, so
  * "os.<2000 bytes>" stays denied.
  */
-static const struct gpair *
+static const char *
 deny_long_module(const char *module, char *buf, size_t buflen)
 {
 	size_t cut = buflen - 1;
@@ -731,12 +826,104 @@ deny_long_module(const char *module, char *buf, size_t buflen)
 	return cut > 0 ? deny_find(module, cut, "*", buf) : NULL;
 }
 
+/* The target of the alias "@len bytes at @s" (policy/deny_data.c), or NULL. */
+static const char *
+alias_find(const char *s, size_t len)
+{
+	size_t lo = 0, hi = mg_deny_aliases_n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *f = mg_deny_aliases[mid].from;
+		int c = strncmp(s, f, len);
+
+		if (c == 0 && f[len] != '\0')
+			c = -1; /* @s is a proper prefix of f: sorts before it */
+		if (c == 0)
+			return mg_deny_aliases[mid].to;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/*
+ * Deny check of what the attribute chain @module.@name really reaches,
+ * through module aliases: walking the chain from its first component, a
+ * path that is an alias ("somemodule._os", "torch.os") is replaced by the
+ * module it names ("os"), and every attribute of the name part is checked
+ * on its canonical owner, alone and as "Class.method" with the next one.
+ * CPython (Modules/_pickle.c find_class) imports @module itself and, under
+ * protocol >= 4, getattr()s each component of @name in turn; so an alias in
+ * @module only matters if sys.modules holds it, and is resolved anyway.
+ */
+static const char *
+deny_aliased(const char *module, const char *name)
+{
+	char cur[MAX_PATH_LEN], key[MAX_PATH_LEN], scratch[MAX_PATH_LEN];
+	const char *p = module, *c;
+	size_t clen = 0;
+	int in_name = 0;
+
+	for (;;) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		const char *t;
+
+		if (clen > 0 && in_name) {
+			/* The attribute alone, then "attr.next" (Class.method). */
+			const char *end = dot != NULL ? strchr(dot + 1, '.') : NULL;
+			size_t n2 = dot == NULL ? n :
+			    (end != NULL ? (size_t)(end - p) : strlen(p));
+
+			if (n2 >= sizeof(key))
+				return NULL;
+			memcpy(key, p, n);
+			key[n] = '\0';
+			if ((c = deny_find(cur, clen, key, scratch)) != NULL)
+				return c;
+			if (n2 > n) {
+				memcpy(key, p, n2);
+				key[n2] = '\0';
+				if ((c = deny_find(cur, clen, key, scratch)) != NULL)
+					return c;
+			}
+		}
+		/* Why the bound: cur is a stack buffer; nothing real is long,
+		 * and over-long names are judged by deny_dotted (C_LONG) and
+		 * deny_long_module before this runs. */
+		if (clen + 1 + n >= sizeof(cur))
+			return NULL;
+		if (clen > 0)
+			cur[clen++] = '.';
+		memcpy(cur + clen, p, n);
+		clen += n;
+		cur[clen] = '\0';
+		if ((t = alias_find(cur, clen)) != NULL) {
+			clen = strlen(t);
+			if (clen >= sizeof(cur))
+				return NULL;
+			memcpy(cur, t, clen + 1);
+		}
+		if (dot != NULL) {
+			p = dot + 1;
+		} else if (!in_name) {
+			p = name;
+			in_name = 1;
+		} else {
+			return NULL;
+		}
+	}
+}
+
 enum mg_gclass
 mg_globals_classify(const char *module, const char *name,
                     const char **category)
 {
 	char scratch[MAX_PATH_LEN];
-	const struct gpair *e = NULL;
+	const char *e = NULL;
 	size_t mlen;
 
 	if (module == NULL || name == NULL)
@@ -755,9 +942,11 @@ mg_globals_classify(const char *module, const char *name,
 		e = deny_long_module(module, scratch, sizeof(scratch));
 	if (e == NULL && strchr(name, '.') != NULL)
 		e = deny_dotted(module, name);
+	if (e == NULL)
+		e = deny_aliased(module, name);
 	if (e != NULL) {
 		if (category != NULL)
-			*category = e->category;
+			*category = e;
 		return MG_GLOBAL_DENIED;
 	}
 	/* Why no dotted names here: the allow-list is exact pairs, and a
