@@ -58,6 +58,7 @@ help:
 	@echo "make fuzz            libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each"
 	@echo "make bench           benchmarks, printed as ratios against a baseline"
 	@echo "make check-syntax    cppcheck, mandoc -Tlint and the banned-function grep"
+	@echo "make check-tables    regenerate the generated allow tables, fail on drift (part of check)"
 	@echo "make check-deny      policy/deny_data.c is what scripts/gen-deny derives now (part of check)"
 	@echo "make install         install to DESTDIR PREFIX=$(PREFIX)"
 	@echo "make uninstall       remove what install put there"
@@ -207,3 +208,11 @@ $(B)/tests/libmgsandbox_test.so: tests/sandbox/shim.c $(SANDBOX_SRC) preload/san
 	$(CC) $(CPPFLAGS) $(CFLAGS) -shared -o $@ $< $(SANDBOX_SRC) $(SECCOMP_A) \
 	    -Wl,--exclude-libs,ALL
 check-integration: $(B)/tests/libmgsandbox_test.so
+
+# --- generated tables: regenerate from the installed libraries, fail on
+# drift (policy/allow_torch.inc from torch 1.13 and the .venv's torch 2.x;
+# a stack that is not installed keeps its checked-in entries, said so).
+.PHONY: check-tables
+check-tables:
+	scripts/gen-allow-torch --check
+check: check-tables

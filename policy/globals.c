@@ -24,6 +24,12 @@
  *    "os.path"; it does not cover "ossaudiodev").  Exact pairs match only
  *    their own module.  A pair on both lists is denied (deny wins), though
  *    the tables are kept disjoint.
+ *  - The EXCEPTIONS table is the one way past a whole-module deny: an
+ *    exact pair whose object is data (torch._C Generator), allowed while
+ *    the rest of its module stays denied.  An exact-pair deny still wins.
+ *  - The torch entries of ALLOW and EXCEPTIONS are generated
+ *    (policy/allow_torch.inc, by scripts/gen-allow-torch from the
+ *    installed torch 1.13 and 2.x; `make check-tables` fails on drift).
  *  - Dotted names (protocol >= 4 resolves "a.b" as getattr(getattr(m,
  *    "a"), "b")) are classified by every (module path, attribute) split
  *    the attribute chain passes through, including splits that start
@@ -59,130 +65,17 @@ struct gpair {
  * ALLOW: exact pairs.
  */
 static const struct gpair allow_tab[] = {
-	/* torch/_weights_only_unpickler.py, _get_allowed_globals(): the fixed
-	 * entries, the dtypes it lists, the rebuild functions. */
-	{ "collections", "OrderedDict", NULL },
-	{ "torch.nn.parameter", "Parameter", NULL },
-	{ "torch.serialization", "_get_layout", NULL },
-	{ "torch", "Size", NULL },
-	{ "torch", "Tensor", NULL },
-	{ "torch", "complex32", NULL },
-	{ "torch", "complex64", NULL },
-	{ "torch", "complex128", NULL },
-	{ "torch", "float16", NULL },
-	{ "torch", "float32", NULL },
-	{ "torch", "float64", NULL },
-	{ "torch", "int8", NULL },
-	{ "torch", "int16", NULL },
-	{ "torch", "int32", NULL },
-	{ "torch", "int64", NULL },
-	{ "torch._utils", "_rebuild_parameter", NULL },
-	{ "torch._utils", "_rebuild_tensor", NULL },
-	{ "torch._utils", "_rebuild_tensor_v2", NULL },
-	{ "torch._utils", "_rebuild_sparse_tensor", NULL },
-	{ "torch._utils", "_rebuild_meta_tensor_no_storage", NULL },
-	{ "torch._utils", "_rebuild_sparse_csr_tensor", NULL },
+	/* torch: GENERATED from the installed torch of each stack by
+	 * scripts/gen-allow-torch (its weights-only unpickler's allowed
+	 * globals and what torch.save really writes), each entry with its
+	 * source and each decision with its reason. */
+#include "allow_torch.inc"
 
-	/* torch/_weights_only_unpickler.py: torch._storage_classes, as
-	 * enumerated from torch 1.13 (torch.save writes the storage type of
-	 * every tensor in its persistent id; torch.load's find_class maps any
-	 * name containing "Storage" to a StorageType without importing). */
-	{ "torch", "BFloat16Storage", NULL },
-	{ "torch", "BoolStorage", NULL },
-	{ "torch", "ByteStorage", NULL },
-	{ "torch", "CharStorage", NULL },
-	{ "torch", "ComplexDoubleStorage", NULL },
-	{ "torch", "ComplexFloatStorage", NULL },
-	{ "torch", "DoubleStorage", NULL },
-	{ "torch", "FloatStorage", NULL },
-	{ "torch", "HalfStorage", NULL },
-	{ "torch", "IntStorage", NULL },
-	{ "torch", "LongStorage", NULL },
-	{ "torch", "QInt32Storage", NULL },
-	{ "torch", "QInt8Storage", NULL },
-	{ "torch", "QUInt2x4Storage", NULL },
-	{ "torch", "QUInt4x2Storage", NULL },
-	{ "torch", "QUInt8Storage", NULL },
-	{ "torch", "ShortStorage", NULL },
-	{ "torch.cuda", "BFloat16Storage", NULL },
-	{ "torch.cuda", "BoolStorage", NULL },
-	{ "torch.cuda", "ByteStorage", NULL },
-	{ "torch.cuda", "CharStorage", NULL },
-	{ "torch.cuda", "ComplexDoubleStorage", NULL },
-	{ "torch.cuda", "ComplexFloatStorage", NULL },
-	{ "torch.cuda", "DoubleStorage", NULL },
-	{ "torch.cuda", "FloatStorage", NULL },
-	{ "torch.cuda", "HalfStorage", NULL },
-	{ "torch.cuda", "IntStorage", NULL },
-	{ "torch.cuda", "LongStorage", NULL },
-	{ "torch.cuda", "ShortStorage", NULL },
-	{ "torch.storage", "TypedStorage", NULL },
-	{ "torch.storage", "UntypedStorage", NULL },
-
-	/* torch/_weights_only_unpickler.py: torch._tensor_classes (legacy
-	 * typed tensor classes; constructing one allocates a tensor). */
-	{ "torch", "BFloat16Tensor", NULL },
-	{ "torch", "BoolTensor", NULL },
-	{ "torch", "ByteTensor", NULL },
-	{ "torch", "CharTensor", NULL },
-	{ "torch", "DoubleTensor", NULL },
-	{ "torch", "FloatTensor", NULL },
-	{ "torch", "HalfTensor", NULL },
-	{ "torch", "IntTensor", NULL },
-	{ "torch", "LongTensor", NULL },
-	{ "torch", "ShortTensor", NULL },
-	{ "torch.cuda", "BFloat16Tensor", NULL },
-	{ "torch.cuda", "BoolTensor", NULL },
-	{ "torch.cuda", "ByteTensor", NULL },
-	{ "torch.cuda", "CharTensor", NULL },
-	{ "torch.cuda", "DoubleTensor", NULL },
-	{ "torch.cuda", "FloatTensor", NULL },
-	{ "torch.cuda", "HalfTensor", NULL },
-	{ "torch.cuda", "IntTensor", NULL },
-	{ "torch.cuda", "LongTensor", NULL },
-	{ "torch.cuda", "ShortTensor", NULL },
-	{ "torch.sparse", "BFloat16Tensor", NULL },
-	{ "torch.sparse", "ByteTensor", NULL },
-	{ "torch.sparse", "CharTensor", NULL },
-	{ "torch.sparse", "DoubleTensor", NULL },
-	{ "torch.sparse", "FloatTensor", NULL },
-	{ "torch.sparse", "HalfTensor", NULL },
-	{ "torch.sparse", "IntTensor", NULL },
-	{ "torch.sparse", "LongTensor", NULL },
-	{ "torch.sparse", "ShortTensor", NULL },
-	{ "torch.cuda.sparse", "BFloat16Tensor", NULL },
-	{ "torch.cuda.sparse", "ByteTensor", NULL },
-	{ "torch.cuda.sparse", "CharTensor", NULL },
-	{ "torch.cuda.sparse", "DoubleTensor", NULL },
-	{ "torch.cuda.sparse", "FloatTensor", NULL },
-	{ "torch.cuda.sparse", "HalfTensor", NULL },
-	{ "torch.cuda.sparse", "IntTensor", NULL },
-	{ "torch.cuda.sparse", "LongTensor", NULL },
-	{ "torch.cuda.sparse", "ShortTensor", NULL },
-
-	/* torch/_tensor.py Tensor._reduce_ex_internal and torch/_utils.py:
-	 * what torch.save writes beyond the weights-only list.  The other
-	 * dtypes (each pickles as its name: dtype.__reduce_ex__), quantized
-	 * tensors (_rebuild_qtensor with a qscheme), device tensors
-	 * (_rebuild_device_tensor_from_numpy, kept under its old alias
-	 * _rebuild_xla_tensor for old files), torch.device (reduces to
-	 * torch.device("cuda", 1)).  Seen in real torch.save output. */
-	{ "torch", "bfloat16", NULL },
-	{ "torch", "bool", NULL },
-	{ "torch", "uint8", NULL },
-	{ "torch", "qint8", NULL },
-	{ "torch", "quint8", NULL },
-	{ "torch", "qint32", NULL },
-	{ "torch", "quint4x2", NULL },
-	{ "torch", "quint2x4", NULL },
-	{ "torch", "per_tensor_affine", NULL },
-	{ "torch", "per_channel_affine", NULL },
-	{ "torch", "per_channel_affine_float_qparams", NULL },
-	{ "torch", "per_tensor_symmetric", NULL },
-	{ "torch", "per_channel_symmetric", NULL },
-	{ "torch", "device", NULL },
-	{ "torch._utils", "_rebuild_qtensor", NULL },
-	{ "torch._utils", "_rebuild_device_tensor_from_numpy", NULL },
+	/* torch, hand-written (what the generator cannot derive):
+	 * torch/_utils.py keeps _rebuild_xla_tensor as an alias of
+	 * _rebuild_device_tensor_from_numpy for files older torch releases
+	 * wrote for XLA tensors; no installed torch writes it any more, so
+	 * no recorded case can see it. */
 	{ "torch._utils", "_rebuild_xla_tensor", NULL },
 
 	/* numpy 1.24 numpy/core/multiarray.py (_reconstruct and scalar carry
@@ -194,6 +87,13 @@ static const struct gpair allow_tab[] = {
 	{ "numpy.core.multiarray", "_reconstruct", NULL },
 	{ "numpy.core.multiarray", "scalar", NULL },
 	{ "numpy.core.numeric", "_frombuffer", NULL },
+	/* numpy 2 numpy/_core/multiarray.py and numpy/_core/numeric.py: the
+	 * same three, now under numpy._core (numpy 2.4's pickle.dumps of
+	 * arrays and scalars, protocols 0-5, names only these; numpy.core is
+	 * a deprecated alias package that old pickles still load through). */
+	{ "numpy._core.multiarray", "_reconstruct", NULL },
+	{ "numpy._core.multiarray", "scalar", NULL },
+	{ "numpy._core.numeric", "_frombuffer", NULL },
 
 	/* joblib 1.2 joblib/numpy_pickle.py: NumpyArrayWrapper, the record
 	 * joblib.dump writes before each raw array body (its state is plain
@@ -267,6 +167,20 @@ static const struct gpair allow_tab[] = {
 	/* torch/distributed/checkpoint/filesystem.py */
 	{ "torch.distributed.checkpoint.filesystem", "_StorageInfo", NULL },
 	/* --- end of the torch.distributed.checkpoint block */
+};
+
+/* ------------------------------------------------------------------------
+ * EXCEPTIONS: exact pairs allowed although a whole-module ("*") deny entry
+ * covers their module, because the object is data (torch._C.Generator: a
+ * pickled torch.Generator is Generator(device) plus its state).  Only the
+ * exact, undotted pair: an exact-pair deny entry still wins, every other
+ * name of the module stays denied, and a dotted name never matches.
+ * Generated with the torch table (scripts/gen-allow-torch DECISIONS).
+ */
+static const struct gpair except_tab[] = {
+#define MG_ALLOW_TORCH_EXCEPTIONS
+#include "allow_torch.inc"
+#undef MG_ALLOW_TORCH_EXCEPTIONS
 };
 
 /* Deny categories: static strings, part of the report's messages. */
@@ -633,6 +547,7 @@ static const struct gpair deny_tab[] = {
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct gpair *allow_idx[NELEM(allow_tab)];
+static const struct gpair *except_idx[NELEM(except_tab)];
 static const struct gpair *deny_idx[NELEM(deny_tab)];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
@@ -656,7 +571,10 @@ tables_sort(void)
 		allow_idx[i] = &allow_tab[i];
 	for (i = 0; i < NELEM(deny_tab); i++)
 		deny_idx[i] = &deny_tab[i];
+	for (i = 0; i < NELEM(except_tab); i++)
+		except_idx[i] = &except_tab[i];
 	qsort(allow_idx, NELEM(allow_idx), sizeof(allow_idx[0]), pair_cmp);
+	qsort(except_idx, NELEM(except_idx), sizeof(except_idx[0]), pair_cmp);
 	qsort(deny_idx, NELEM(deny_idx), sizeof(deny_idx[0]), pair_cmp);
 }
 
@@ -935,6 +853,12 @@ mg_globals_classify(const char *module, const char *name,
 			*category = C_DUNDER;
 		return MG_GLOBAL_DENIED;
 	}
+	/* Exceptions before the deny-list: an exact, undotted pair of a
+	 * module denied as a whole, unless that very pair is denied. */
+	if (strchr(name, '.') == NULL &&
+	    tab_find(except_idx, NELEM(except_idx), module, name) != NULL &&
+	    deny_exact(module, name) == NULL)
+		return MG_GLOBAL_ALLOWED;
 	/* Deny first: a pair on both lists is denied. */
 	if (mlen < sizeof(scratch))
 		e = deny_find(module, mlen, name, scratch);

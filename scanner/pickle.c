@@ -1305,9 +1305,68 @@ is_empty(const struct pval *v, enum mg_pkind k)
 enum { CALL_ALWAYS = 0, CALL_NEWOBJ = 1, CALL_NEWOBJ_EX = 2 };
 
 /*
+ * Globals that call one of their own arguments, a call no opcode shows:
+ * torch._tensor._rebuild_from_type_v2(func, new_type, args, state) runs
+ * func(*args) (torch/_tensor.py); numpy 1.24 pickles a RandomState or
+ * Generator as __randomstate_ctor/__generator_ctor(name, ctor), and those
+ * call ctor(name) (numpy/random/_pickle.py).  The argument at @arg is a
+ * callee as if the opcode had called it: an unknown global there is an
+ * unknown call, a value that is not a global a computed call
+ * (call_through_computed).  Allowing these pairs is safe only with this
+ * rule; the policy's allow-list relies on it (policy/allow_torch.inc).
+ */
+static const struct {
+	const char *module, *name;
+	size_t arg;
+} call_through[] = {
+	{ "torch._tensor", "_rebuild_from_type_v2", 0 },
+	{ "numpy.random._pickle", "__generator_ctor", 1 },
+	{ "numpy.random._pickle", "__randomstate_ctor", 1 },
+};
+
+/* The argument of @args that global @fn calls itself, or NULL. */
+static const struct pval *
+through_arg(const struct pval *fn, const struct pval *args)
+{
+	size_t i;
+
+	if (fn->v.kind != MG_PV_GLOBAL || args->v.kind != MG_PV_TUPLE)
+		return NULL;
+	for (i = 0; i < sizeof(call_through) / sizeof(call_through[0]); i++)
+		if (strcmp(fn->v.module, call_through[i].module) == 0 &&
+		    strcmp(fn->v.name, call_through[i].name) == 0)
+			return call_through[i].arg < args->v.nitems ?
+			    PV(args->v.items[call_through[i].arg]) : NULL;
+	return NULL;
+}
+
+/* pickle.call.computed when @fn calls an argument that is no global. */
+static int
+call_through_computed(struct ps *s, const struct pval *fn,
+                      const struct pval *args)
+{
+	const struct pval *a = through_arg(fn, args);
+
+	if (a != NULL && a->v.kind == MG_PV_GLOBAL &&
+	    (a->flags & (PF_DEFER | PF_NESTOK)))
+		/* Why: torch's nested loader called this way gets bytes the
+		 * nested scan never saw (nested_load takes only REDUCE). */
+		return note(s, MG_VERDICT_DANGEROUS, "pickle.global.denied",
+		            NULL, s->op, "%s %s calls %s %s, a nested loader, "
+		            "on bytes that are not scanned", fn->v.module,
+		            fn->v.name, a->v.module, a->v.name);
+	if (a == NULL || a->v.kind == MG_PV_GLOBAL)
+		return 0;
+	return note(s, MG_VERDICT_DANGEROUS, "pickle.call.computed", NULL,
+	            s->op, "%s %s calls its argument, which is %s, not a "
+	            "global", fn->v.module, fn->v.name, kind_desc(a));
+}
+
+/*
  * The unknown global @fn calls when called by the current opcode with
- * @args, or NULL: @fn itself, or the base that copyreg._reconstructor
- * calls.  *@base is set when it is the latter.
+ * @args, or NULL: @fn itself, the base that copyreg._reconstructor
+ * calls, or the argument a call_through global calls.  *@base is 1 for
+ * the base, 2 for such an argument.
  */
 static const struct pval *
 unknown_callee(const struct pval *fn, const struct pval *args, int how,
@@ -1327,6 +1386,11 @@ unknown_callee(const struct pval *fn, const struct pval *args, int how,
 		    is_empty(PV(args->v.items[1]), MG_PV_DICT))
 			return NULL;
 		return fn;
+	}
+	b = through_arg(fn, args);
+	if (b != NULL && b->v.kind == MG_PV_GLOBAL && (b->flags & PF_UNKNOWN)) {
+		*base = 2;
+		return b;
 	}
 	if (how != CALL_ALWAYS || strcmp(fn->v.module, "copyreg") != 0 ||
 	    strcmp(fn->v.name, "_reconstructor") != 0 ||
@@ -1357,8 +1421,9 @@ note_unknown_call(struct ps *s, const struct pval *fn,
 	            s->op, "%s calls %s (on neither list)%s: code the file "
 	            "chooses; if trusted, allow it ([globals] allow = %s:%s), "
 	            "enable a pack that lists it, or pin the file", opname(s),
-	            g, base ? " as copyreg._reconstructor's base, with the "
-	            "file's state" : is_empty(args, MG_PV_TUPLE) ? "" :
+	            g, base == 2 ? " through an allowed helper that calls its "
+	            "argument" : base ? " as copyreg._reconstructor's base, "
+	            "with the file's state" : is_empty(args, MG_PV_TUPLE) ? "" :
 	            " with arguments from the file", callee->v.module,
 	            callee->v.name);
 }
@@ -1383,7 +1448,7 @@ push_call(struct ps *s, struct pval *fn, struct pval *args, int how)
 	 * once its use is known, and this is its use. */
 	else if (settle(s, fn) != ST_OK)
 		r = -1;
-	else
+	else if ((r = call_through_computed(s, fn, args)) == 0)
 		r = note_unknown_call(s, fn, args, how);
 	if (c == NULL || r != 0 || pv_add(s, c, fn) != 0 ||
 	    pv_add(s, c, args) != 0)
@@ -1669,6 +1734,47 @@ check_build_state(struct ps *s, const struct pval *state)
 	return ST_OK;
 }
 
+/*
+ * 1 if @inst is numpy.random._pickle.__bit_generator_ctor(x) with x one of
+ * numpy's bit generator names (numpy 1.24 writes the str) or classes
+ * (numpy 2 writes the class): the object is then a BitGenerator, whose
+ * __setstate__ takes numpy 2's (state, seed_sequence) tuple as data, so
+ * the tuple is no slot state (numpy/random/bit_generator.pyx).  Only
+ * these five classes: __bit_generator_ctor calls any class it is given.
+ */
+static int
+is_bit_generator(const struct pval *inst)
+{
+	static const char *const cls[][2] = {
+		{ "numpy.random._mt19937", "MT19937" },
+		{ "numpy.random._pcg64", "PCG64" },
+		{ "numpy.random._pcg64", "PCG64DXSM" },
+		{ "numpy.random._philox", "Philox" },
+		{ "numpy.random._sfc64", "SFC64" },
+	};
+	const struct pval *fn, *args, *a;
+	size_t i;
+
+	if (inst->v.kind != MG_PV_CALL || inst->v.nitems != 2)
+		return 0;
+	fn = PV(inst->v.items[0]);
+	args = PV(inst->v.items[1]);
+	if (fn->v.kind != MG_PV_GLOBAL || (fn->flags & PF_UNKNOWN) ||
+	    strcmp(fn->v.module, "numpy.random._pickle") != 0 ||
+	    strcmp(fn->v.name, "__bit_generator_ctor") != 0 ||
+	    args->v.kind != MG_PV_TUPLE || args->v.nitems != 1)
+		return 0;
+	a = PV(args->v.items[0]);
+	if (a->v.kind == MG_PV_STR)
+		return 1;
+	for (i = 0; a->v.kind == MG_PV_GLOBAL &&
+	     i < sizeof(cls) / sizeof(cls[0]); i++)
+		if (strcmp(a->v.module, cls[i][0]) == 0 &&
+		    strcmp(a->v.name, cls[i][1]) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 op_build(struct ps *s)
 {
@@ -1696,7 +1802,7 @@ op_build(struct ps *s)
 	/* Why before the kind test: a persistent-load result (torch's
 	 * storages) takes setattr() from a slot state just as an instance
 	 * does. */
-	if (check_build_state(s, state) != ST_OK) {
+	if (!is_bit_generator(inst) && check_build_state(s, state) != ST_OK) {
 		pv_unref(s, state);
 		return ST_STOP;
 	}

@@ -10,6 +10,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../policy/policy.h"
 
@@ -166,8 +167,10 @@ START_TEST(test_globals_full_modules_and_user_classes_are_unknown)
 	static const struct pair v[] = {
 		{ "torch.nn.modules.linear", "Linear" },
 		{ "torch.nn.modules.container", "Sequential" },
-		{ "torch._tensor", "_rebuild_from_type_v2" },
-		{ "torch._utils", "_rebuild_wrapper_subclass" },
+		/* (torch 2's _rebuild_from_type_v2 and _rebuild_wrapper_subclass
+		 * were here: now allowed, from torch's own weights-only list,
+		 * see test_globals_allows_torch2_globals_from_generated_table) */
+		{ "torch.nested._internal.nested_tensor", "_rebuild_njt" },
 		{ "mymod", "Thing" }, { "__main__", "Thing" },
 		{ "builtins", "type" }, { "functools", "partial" },
 		{ "pathlib", "PosixPath" }, { "numpy.ma.core", "_mareconstruct" },
@@ -182,7 +185,8 @@ END_TEST
 START_TEST(test_globals_lookalikes_are_unknown)
 {
 	static const struct pair v[] = {
-		{ "torch._utils", "_rebuild_tensor_v3" },
+		/* _rebuild_tensor_v3 was a lookalike before torch 2 wrote it. */
+		{ "torch._utils", "_rebuild_tensor_v4" },
 		{ "collections", "OrderedDicts" },
 		{ "collections", "ordereddict" },
 		{ "collections.", "OrderedDict" },
@@ -432,6 +436,152 @@ START_TEST(test_globals_generated_list_leaves_benign_pairs_alone)
 }
 END_TEST
 
+START_TEST(test_globals_allows_torch2_globals_from_generated_table)
+{
+	/* policy/allow_torch.inc: torch 2.13's weights-only list and what
+	 * its torch.save writes (uint16/32/64, float8, bits types go through
+	 * _rebuild_tensor_v3 and UntypedStorage), plus the hand-written
+	 * _rebuild_xla_tensor alias. */
+	static const struct pair v[] = {
+		{ "torch._utils", "_rebuild_tensor_v3" },
+		{ "torch._utils", "_rebuild_parameter_with_state" },
+		{ "torch._utils", "_rebuild_wrapper_subclass" },
+		{ "torch._utils", "_rebuild_device_tensor_from_cpu_tensor" },
+		{ "torch._utils", "_rebuild_nested_tensor" },
+		{ "torch._utils", "_rebuild_xla_tensor" },
+		{ "torch._tensor", "_rebuild_from_type_v2" },
+		{ "torch", "uint16" }, { "torch", "uint32" },
+		{ "torch", "uint64" }, { "torch", "float8_e4m3fn" },
+		{ "torch", "float8_e5m2" }, { "torch", "float8_e8m0fnu" },
+		{ "torch", "bits8" }, { "torch", "float4_e2m1fn_x2" },
+		{ "torch", "int4" }, { "torch", "bfloat16" },
+		{ "torch", "device" }, { "collections", "Counter" },
+		{ NULL, NULL },
+	};
+	expect_all(v, MG_GLOBAL_ALLOWED);
+}
+END_TEST
+
+START_TEST(test_globals_allows_numpy2_core_names)
+{
+	/* numpy 2 numpy/_core: what every ndarray and scalar pickle names. */
+	static const struct pair v[] = {
+		{ "numpy._core.multiarray", "_reconstruct" },
+		{ "numpy._core.multiarray", "scalar" },
+		{ "numpy._core.numeric", "_frombuffer" },
+		{ NULL, NULL },
+	};
+	expect_all(v, MG_GLOBAL_ALLOWED);
+}
+END_TEST
+
+START_TEST(test_globals_refused_torch_entries_are_not_allowed)
+{
+	/* Derived from torch but refused (scripts/gen-allow-torch DECISIONS):
+	 * the jagged nested tensor classes stay unknown, the _dynamo class
+	 * they carry stays denied, and torch's nested loader stays denied. */
+	static const struct pair unk[] = {
+		{ "torch.nested._internal.nested_tensor", "_rebuild_njt" },
+		{ "torch.nested._internal.nested_tensor", "NestedTensor" },
+		{ "torch.distributed._mesh_layout", "_MeshLayout" },
+		{ NULL, NULL },
+	};
+	expect_all(unk, MG_GLOBAL_UNKNOWN);
+	ck_assert_int_eq(cls("torch._dynamo.decorators", "_DimRange"),
+	    MG_GLOBAL_DENIED);
+	ck_assert_int_eq(cls("torch.storage", "_load_from_bytes"),
+	    MG_GLOBAL_DENIED);
+}
+END_TEST
+
+START_TEST(test_globals_exception_allows_only_its_exact_pair)
+{
+	/* torch._C Generator (a pickled torch.Generator) passes the
+	 * whole-module deny of torch._C; nothing else of torch._C does:
+	 * not its other names, not a dotted path through the class, not a
+	 * submodule or a lookalike module of the same name. */
+	static const struct pair still_denied[] = {
+		{ "torch._C", "_set_worker_signal_handlers" },
+		{ "torch._C", "_load_library" },
+		{ "torch._C", "Generator.manual_seed" },
+		{ "torch._C._nn", "Generator" },
+		{ "torch._C.Generator", "set_state" },
+		{ NULL, NULL },
+	};
+	const char *cat = "unset";
+
+	ck_assert_int_eq(mg_globals_classify("torch._C", "Generator", &cat),
+	    MG_GLOBAL_ALLOWED);
+	ck_assert_str_eq(cat, "unset"); /* an allowed pair sets no category */
+	expect_all(still_denied, MG_GLOBAL_DENIED);
+	ck_assert_int_eq(cls("torch", "Generator"), MG_GLOBAL_UNKNOWN);
+	ck_assert_int_eq(cls("torch._C", "generator"), MG_GLOBAL_DENIED);
+}
+END_TEST
+
+START_TEST(test_globals_policy_deny_wins_over_the_exception)
+{
+	/* A site's own deny still wins over the exception: the policy's deny
+	 * list is checked before the embedded tables. */
+	char sys_path[] = "/tmp/check_globals_sys.XXXXXX";
+	char user_path[] = "/tmp/check_globals_user.XXXXXX";
+	static const char conf[] = "[globals]\ndeny = torch._C:Generator\n";
+	struct mg_policy *p = NULL;
+	char err[256];
+	int fd;
+
+	ck_assert_int_ge(fd = mkstemp(sys_path), 0); /* an empty system policy */
+	close(fd);
+	ck_assert_int_ge(fd = mkstemp(user_path), 0);
+	ck_assert_int_eq(write(fd, conf, sizeof(conf) - 1), sizeof(conf) - 1);
+	close(fd);
+	mg_policy_set_system_path(sys_path);
+	ck_assert_int_eq(mg_policy_load_effective(user_path, 0, &p, err,
+	    sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_classify(p, "torch._C", "Generator", NULL),
+	    MG_GLOBAL_DENIED);
+	mg_policy_free(p);
+	mg_policy_set_system_path(NULL);
+	unlink(sys_path);
+	unlink(user_path);
+}
+END_TEST
+
+START_TEST(test_globals_default_numpy_pack_allows_numpy2_random_state)
+{
+	/* policy/packs/numpy.list (on by default): what numpy 2.4's
+	 * pickle.dumps of default_rng(), RandomState, every bit generator and
+	 * a StringDType array names, beside numpy 1.24's names. */
+	static const struct pair v[] = {
+		{ "numpy.random._mt19937", "MT19937" },
+		{ "numpy.random._pcg64", "PCG64" },
+		{ "numpy.random._pcg64", "PCG64DXSM" },
+		{ "numpy.random._philox", "Philox" },
+		{ "numpy.random._sfc64", "SFC64" },
+		{ "numpy.random.bit_generator", "SeedSequence" },
+		{ "numpy.random.bit_generator", "__pyx_unpickle_SeedSequence" },
+		{ "numpy.random._pickle", "__bit_generator_ctor" },
+		{ "numpy.random._pickle", "__generator_ctor" },
+		{ "numpy.random._pickle", "__randomstate_ctor" },
+		{ "numpy._core._internal", "_convert_to_stringdtype_kwargs" },
+		{ "numpy.ma", "MaskedArray" }, { "numpy.rec", "recarray" },
+		{ "numpy.ma.core", "MaskedArray" }, { "numpy", "recarray" },
+		{ NULL, NULL },
+	};
+	struct mg_policy *p = mg_policy_new_default();
+	const struct pair *e;
+
+	ck_assert_ptr_nonnull(p);
+	for (e = v; e->module != NULL; e++)
+		ck_assert_msg(mg_policy_classify(p, e->module, e->name, NULL) ==
+		    MG_GLOBAL_ALLOWED, "%s %s not allowed", e->module, e->name);
+	/* Not a bit generator, and not numpy's: stays unknown. */
+	ck_assert_int_eq(mg_policy_classify(p, "numpy.random._generator",
+	    "Generator", NULL), MG_GLOBAL_UNKNOWN);
+	mg_policy_free(p);
+}
+END_TEST
+
 static Suite *
 globals_suite(void)
 {
@@ -446,6 +596,12 @@ globals_suite(void)
 	tcase_add_test(allow, test_globals_allows_torch_weights_only_list);
 	tcase_add_test(allow, test_globals_allows_numpy_array_globals);
 	tcase_add_test(allow, test_globals_allows_builtin_data_types);
+	tcase_add_test(allow, test_globals_allows_torch2_globals_from_generated_table);
+	tcase_add_test(allow, test_globals_allows_numpy2_core_names);
+	tcase_add_test(allow, test_globals_default_numpy_pack_allows_numpy2_random_state);
+	tcase_add_test(allow, test_globals_exception_allows_only_its_exact_pair);
+	tcase_add_test(allow, test_globals_policy_deny_wins_over_the_exception);
+	tcase_add_test(notallowed, test_globals_refused_torch_entries_are_not_allowed);
 	tcase_add_test(notallowed,
 	    test_globals_full_modules_and_user_classes_are_unknown);
 	tcase_add_test(notallowed, test_globals_lookalikes_are_unknown);
