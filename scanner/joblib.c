@@ -29,6 +29,15 @@
  * the stream is scanned a second time without hooks and the global
  * findings that second view adds past the first body are merged (parse
  * errors of that view are not: real joblib files are not plain pickles).
+ * Where both loaders parse the same bytes - an object array's nested
+ * pickle, which joblib.load reads with a fresh memo and pickle.load with
+ * the outer one - the second view resolves memo strings of the outer
+ * stream: every joblib >= 1.4 file with an object array (sklearn's
+ * string classes_) then "names" globals such as NumpyArrayWrapper dtype,
+ * whose module pickle.load fails to import.  There a denied global stays
+ * dangerous, but an unknown one is an info finding, not a verdict: only
+ * a pickle.load of a .joblib file would resolve it (README, Limitations).
+ * In a body joblib.load steps over, every global finding counts.
  *
  * Tensors: pickle.dumps/joblib.dump of a torch tensor writes
  * torch.storage._load_from_bytes(b) with b a complete torch.save stream;
@@ -42,6 +51,7 @@
  * (zlib, joblib < 0.10) are undone in compress.c and come back here.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "formats.h"
@@ -57,6 +67,9 @@ struct jctx {
 	const char *member;
 	size_t first_body;  /* file offset of the first body stepped over */
 	unsigned nbodies;
+	size_t (*skipped)[2]; /* [start, end) of each raw body stepped over,
+	                         in file order (the loader reads them so) */
+	size_t nskipped, capskipped;
 	struct mg_nested nest;
 };
 
@@ -376,6 +389,48 @@ side_file(struct jctx *j, const struct mg_pvalue *st, size_t pos)
 	return 0;
 }
 
+/* Record the raw body [@start, @end).  0, or -1 out of memory (noted). */
+static int
+add_skipped(struct jctx *j, size_t start, size_t end)
+{
+	if (j->nskipped == j->capskipped) {
+		size_t cap = j->capskipped ? 2 * j->capskipped : 16;
+		void *p = realloc(j->skipped, cap * sizeof(j->skipped[0]));
+
+		if (p == NULL) {
+			(void)mg_report_add(j->rep, MG_VERDICT_ERROR, "nomem",
+			                    NULL, j->member, start, "out of memory");
+			return -1;
+		}
+		j->skipped = p;
+		j->capskipped = cap;
+	}
+	j->skipped[j->nskipped][0] = start;
+	j->skipped[j->nskipped][1] = end;
+	j->nskipped++;
+	return 0;
+}
+
+/* 1 if @off lies in a raw body joblib.load steps over (binary search:
+ * bodies are recorded in increasing file order). */
+static int
+in_skipped(const struct jctx *j, uint64_t off)
+{
+	size_t lo = 0, hi = j->nskipped;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (off < j->skipped[mid][0])
+			hi = mid;
+		else if (off >= j->skipped[mid][1])
+			lo = mid + 1;
+		else
+			return 1;
+	}
+	return 0;
+}
+
 static int
 on_build(void *ctx, const struct mg_pvalue *obj, const uint8_t *buf,
          size_t len, size_t pos, size_t *skip)
@@ -395,6 +450,8 @@ on_build(void *ctx, const struct mg_pvalue *obj, const uint8_t *buf,
 	r = numpy_body(j, obj->state, buf, len, pos, skip);
 	if (r >= 0 && j->nbodies++ == 0)
 		j->first_body = pos;
+	if (r == 0 && *skip > 0 && add_skipped(j, pos, pos + *skip) != 0)
+		return -1;
 	return r;
 }
 
@@ -480,6 +537,17 @@ plain_view(struct jctx *j, const struct mg_scan_opts *o, const uint8_t *buf,
 
 		if (f->offset < from || !merge_rule(f))
 			continue;
+		if (f->verdict != MG_VERDICT_DANGEROUS &&
+		    !in_skipped(j, f->offset)) {
+			err = mg_report_add(rep, MG_VERDICT_CLEAN, f->rule,
+			                    f->global, f->member, f->offset,
+			                    "if read with pickle.load instead of "
+			                    "joblib.load (not a verdict: bytes "
+			                    "joblib.load reads as a nested pickle "
+			                    "with a memo of its own): %s",
+			                    f->message);
+			continue;
+		}
 		err = mg_report_add(rep, f->verdict, f->rule, f->global,
 		                    f->member, f->offset, "if read with "
 		                    "pickle.load instead of joblib.load: %s",
@@ -500,7 +568,7 @@ mg_pickle_stream_scan(const struct mg_scan_opts *o, const char *name,
                       const char *member, const uint8_t *buf, size_t len,
                       unsigned depth, struct mg_report *rep)
 {
-	struct jctx j = { rep, member, 0, 0,
+	struct jctx j = { rep, member, 0, 0, NULL, 0, 0,
 	                  { o, name, member, depth, rep, 0, "" } };
 	struct mg_pickle_hooks hooks = { on_build, NULL, &j, on_nested };
 	enum mg_err err;
@@ -508,5 +576,6 @@ mg_pickle_stream_scan(const struct mg_scan_opts *o, const char *name,
 	err = mg_pickle_scan_all(o, &hooks, buf, len, member, 0, rep);
 	if (err == MG_OK && j.nbodies > 0)
 		err = plain_view(&j, o, buf, len, member, j.first_body, rep);
+	free(j.skipped);
 	return err;
 }

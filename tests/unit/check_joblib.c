@@ -705,6 +705,86 @@ START_TEST(test_joblib_payload_hidden_in_body_for_pickle_load)
 }
 END_TEST
 
+/*
+ * An object array's nested pickle, read by joblib.load with a fresh memo
+ * and by pickle.load with the outer one: outer memo[0] is @outer_str; the
+ * nested pickle MEMOIZEs "numpy" (its own index 0, the outer stream's
+ * index 1) and then names BINGET 0 + "dtype", called with no arguments
+ * when @call.  joblib.load resolves numpy.dtype; pickle.load resolves
+ * @outer_str.dtype (what joblib >= 1.4 files do by accident).
+ */
+static void
+memo_confused(struct sb *s, const char *outer_str, const char *name, int call)
+{
+	int shape[] = { 1 };
+
+	begin(s);
+	ustr(s, outer_str); op(s, 'q'); op(s, 0); op(s, '0');
+	wrapper(s, shape, 1, "O8", -1, 63, "C", AL_16);
+	op(s, 0x80); op(s, 4);
+	ustr(s, "numpy"); op(s, 0x94); op(s, '0');
+	op(s, 'h'); op(s, 0); ustr(s, name); op(s, 0x93);
+	if (call) {
+		op(s, ')'); op(s, 'R');
+	}
+	op(s, '.');
+	end(s);
+}
+
+START_TEST(test_joblib_memo_confusion_in_nested_pickle_is_info_only)
+{
+	static struct sb s;
+	const struct mg_finding *f;
+	struct mg_report *r;
+
+	memo_confused(&s, "NumpyArrayWrapper", "dtype", 1);
+	r = scan_stream(s.b, s.n);
+	/* joblib.load sees numpy.dtype(); pickle.load would fail to import
+	 * a module named NumpyArrayWrapper: said, not a verdict. */
+	expect(r, MG_VERDICT_CLEAN);
+	f = rule_finding(r, "pickle.call.unknown");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->verdict, MG_VERDICT_CLEAN);
+	ck_assert_ptr_nonnull(strstr(f->message, "pickle.load instead of joblib.load"));
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_joblib_memo_confusion_to_a_denied_global_is_dangerous)
+{
+	static struct sb s;
+	struct mg_report *r;
+
+	memo_confused(&s, "posix", "system", 0);
+	r = scan_stream(s.b, s.n);
+	expect(r, MG_VERDICT_DANGEROUS);
+	ck_assert(has_rule(r, "pickle.global.denied"));
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_joblib_unknown_call_hidden_in_body_keeps_its_verdict)
+{
+	static struct sb s, pl;
+	int shape[1];
+	struct mg_report *r;
+
+	/* Only pickle.load parses a raw body: an unknown call there counts. */
+	pl.n = 0;
+	global(&pl, "logging", "FileHandler");
+	ustr(&pl, "x"); op(&pl, 0x85); op(&pl, 'R'); op(&pl, '0');
+	shape[0] = (int)pl.n;
+	begin(&s);
+	wrapper(&s, shape, 1, "u1", -1, 0, "C", AL_ABSENT);
+	put(&s, pl.b, pl.n);
+	end(&s);
+	r = scan_stream(s.b, s.n);
+	ck_assert_int_eq(r->verdict, MG_VERDICT_UNKNOWN_CALL);
+	ck_assert(has_rule(r, "pickle.call.unknown"));
+	mg_report_free(r);
+}
+END_TEST
+
 /* --- torch.storage._load_from_bytes(b): b is scanned, not denied -------- */
 
 /* _load_from_bytes(<inner>) as pickle.dumps(tensor) writes it. */
@@ -1195,6 +1275,9 @@ joblib_suite(void)
 
 	tc = tcase_create("two_loaders");
 	tcase_add_test(tc, test_joblib_payload_hidden_in_body_for_pickle_load);
+	tcase_add_test(tc, test_joblib_memo_confusion_in_nested_pickle_is_info_only);
+	tcase_add_test(tc, test_joblib_memo_confusion_to_a_denied_global_is_dangerous);
+	tcase_add_test(tc, test_joblib_unknown_call_hidden_in_body_keeps_its_verdict);
 	tcase_add_test(tc, test_joblib_nested_torch_load_is_scanned);
 	tcase_add_test(tc, test_joblib_nested_torch_load_payload_is_dangerous);
 	tcase_add_test(tc, test_joblib_nested_torch_load_after_body_is_clean);
