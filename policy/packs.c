@@ -6,7 +6,12 @@
  *
  * Lookup is a binary search over the sorted entries, comparing the
  * virtual string "module:name" byte by byte so no key is ever built (this
- * runs once per GLOBAL opcode, in the helper and the CLI).
+ * runs once per GLOBAL opcode, in the helper and the CLI).  Entries may
+ * be dotted ("mod:Enum.MEMBER"): the pair is matched exactly, as the
+ * pickle analyser hands it over for a protocol-4 dotted name or a
+ * getattr(Enum, "MEMBER") it reads as one.  A pack has two kinds of
+ * entry: allowed (MG_GLOBAL_ALLOWED) and allowed to be rebuilt but not
+ * called (MG_GLOBAL_REBUILD, "module:name rebuild" in the .list).
  */
 #include <string.h>
 
@@ -38,15 +43,17 @@ vcmp(const char *m, const char *n, const char *e)
 	return -(int)(unsigned char)*e;
 }
 
-int
-mg_pack_has(const struct mg_pack *pk, const char *module, const char *name)
+/* 1 if "@module:@name" is one of the @n sorted entries @e. */
+static int
+sorted_has(const char *const *e, size_t n, const char *module,
+           const char *name)
 {
-	size_t lo = 0, hi = pk->nentries, mid;
+	size_t lo = 0, hi = n, mid;
 	int c;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		c = vcmp(module, name, pk->entries[mid]);
+		c = vcmp(module, name, e[mid]);
 		if (c == 0)
 			return 1;
 		if (c < 0)
@@ -55,4 +62,21 @@ mg_pack_has(const struct mg_pack *pk, const char *module, const char *name)
 			lo = mid + 1;
 	}
 	return 0;
+}
+
+enum mg_gclass
+mg_pack_classify(const struct mg_pack *pk, const char *module,
+                 const char *name)
+{
+	if (sorted_has(pk->entries, pk->nentries, module, name))
+		return MG_GLOBAL_ALLOWED;
+	if (sorted_has(pk->rebuild, pk->nrebuild, module, name))
+		return MG_GLOBAL_REBUILD;
+	return MG_GLOBAL_UNKNOWN;
+}
+
+int
+mg_pack_has(const struct mg_pack *pk, const char *module, const char *name)
+{
+	return mg_pack_classify(pk, module, name) != MG_GLOBAL_UNKNOWN;
 }

@@ -29,6 +29,7 @@ static const struct mg_pack numpy_pack = {
 	"numpy", "1.24, 2.4",
 	"numpy arrays, scalars, masked/record arrays, matrices, StringDType and random generator states as pickle.dumps writes them (numpy 1.24 and 2.x)",
 	numpy_entries, 18,
+	NULL, 0,
 };
 
 static const char *const omegaconf_entries[] = {
@@ -44,6 +45,7 @@ static const struct mg_pack omegaconf_pack = {
 	"omegaconf", "2.4.0",
 	"omegaconf 2.4.0 DictConfig/ListConfig and their nodes, as Lightning checkpoints and pickle.dumps write them",
 	omegaconf_entries, 6,
+	NULL, 0,
 };
 
 static const char *const pandas_entries[] = {
@@ -102,6 +104,7 @@ static const struct mg_pack pandas_pack = {
 	"pandas", "3.1.1",
 	"pandas 3.1.1 DataFrame/Series/Index/extension-array internals as pickle.dumps and to_pickle write them",
 	pandas_entries, 49,
+	NULL, 0,
 };
 
 static const char *const sklearn_entries[] = {
@@ -363,12 +366,16 @@ static const struct mg_pack sklearn_pack = {
 	"sklearn", "1.2.1+1.9.1",
 	"scikit-learn 1.2.1 and 1.9.1 estimator classes and the helper globals their joblib.dump output references",
 	sklearn_entries, 252,
+	NULL, 0,
 };
 
 static const char *const torch_entries[] = {
 	"argparse:Namespace",
 	"pathlib:PosixPath",
 	"pathlib:PurePosixPath",
+	"torch.distributed.checkpoint.metadata:_MEM_FORMAT_ENCODING.TORCH_CHANNELS_LAST",
+	"torch.distributed.checkpoint.metadata:_MEM_FORMAT_ENCODING.TORCH_CONTIGUOUS_FORMAT",
+	"torch.distributed.checkpoint.metadata:_MEM_FORMAT_ENCODING.TORCH_PRESERVE_FORMAT",
 	"torch.torch_version:TorchVersion",
 	"uuid:UUID",
 };
@@ -376,7 +383,8 @@ static const char *const torch_entries[] = {
 static const struct mg_pack torch_pack = {
 	"torch", "1.13",
 	"plain data classes that torch training checkpoints carry besides tensors (args, versions, ids, paths)",
-	torch_entries, 5,
+	torch_entries, 8,
+	NULL, 0,
 };
 
 static const char *const transformers_entries[] = {
@@ -467,10 +475,16 @@ static const char *const transformers_entries[] = {
 	"transformers.training_args:OptimizerNames.STABLE_ADAMW",
 };
 
+static const char *const transformers_rebuild[] = {
+	"accelerate.state:PartialState",
+	"transformers.training_args:TrainingArguments",
+};
+
 static const struct mg_pack transformers_pack = {
 	"transformers", "5.24.0",
 	"transformers 5.24.0 / accelerate 1.15.0 Trainer checkpoint enums and configs (training_args.bin, rng_state.pth, scheduler.pt, optimizer.pt, random_states_*.pkl)",
 	transformers_entries, 85,
+	transformers_rebuild, 2,
 };
 
 const struct mg_pack *const mg_packs_builtin[] = {

@@ -317,7 +317,7 @@ enum mg_gclass
 mg_policy_classify(const struct mg_policy *p, const char *module,
                    const char *name, const char **category)
 {
-	enum mg_gclass g;
+	enum mg_gclass g, best = MG_GLOBAL_UNKNOWN;
 	size_t i;
 
 	if (module == NULL || name == NULL)
@@ -340,10 +340,18 @@ mg_policy_classify(const struct mg_policy *p, const char *module,
 		if (entry_is(p->allow.v[i], module, name) ||
 		    entry_covers(p->allow.v[i], module, 0))
 			return MG_GLOBAL_ALLOWED;
-	for (i = 0; i < p->npack; i++)
-		if (mg_pack_has(p->pack_tab[i], module, name))
-			return MG_GLOBAL_ALLOWED;
-	return MG_GLOBAL_UNKNOWN;
+	/* Why an allowed entry beats a rebuild-only one: allow-lists only
+	 * add, so a pack (or the policy's own allow line above) that allows
+	 * the pair outright is the site's choice; rebuild-only is the
+	 * narrower grant of the packs that say so. */
+	for (i = 0; i < p->npack; i++) {
+		g = mg_pack_classify(p->pack_tab[i], module, name);
+		if (g == MG_GLOBAL_ALLOWED)
+			return g;
+		if (g == MG_GLOBAL_REBUILD)
+			best = g;
+	}
+	return best;
 }
 
 const struct mg_classifier *

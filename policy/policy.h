@@ -51,7 +51,9 @@ enum mg_action mg_policy_report_action(const struct mg_policy *p,
 /*
  * Classify the global (@module, @name) under @p: the policy's own extra
  * lists first, then the embedded tables.  On MG_GLOBAL_DENIED *@category
- * (if not NULL) is set to a static description.  Thread-safe.
+ * (if not NULL) is set to a static description.  MG_GLOBAL_REBUILD for a
+ * pair an enabled pack lists as rebuild-only and nothing allows outright.
+ * Thread-safe.
  */
 enum mg_gclass mg_policy_classify(const struct mg_policy *p,
                                   const char *module, const char *name,

@@ -97,14 +97,22 @@
 #define PF_TRUNC 0x2  /* container kept only its first MG_KEEP items */
 #define PF_RAW 0x4    /* decoded text too long: data NULL, len decoded */
 #define PF_BUILT 0x8  /* CALL: a BUILD has already been applied to it */
-#define PF_DEFER 0x10 /* GLOBAL: torch.storage _load_from_bytes, judgment
-                         deferred until its use is known (nested_load) */
-#define PF_NESTOK 0x20 /* GLOBAL: recorded clean after a nested scan */
+#define PF_DEFER 0x10 /* GLOBAL: torch.storage _load_from_bytes or
+                         builtins getattr, judgment deferred until its use
+                         is known (nested_load, getattr_member) */
+#define PF_NESTOK 0x20 /* GLOBAL: a deferred global recorded clean after
+                          an accepted use (a nested scan, an enum member) */
 #define PF_BINBYTES 0x40 /* BYTES: a literal BINBYTES/SHORT_BINBYTES/
                             BINBYTES8 (not bytearray, not a py2 string) */
 #define PF_NESTCALL 0x80 /* CALL: an accepted _load_from_bytes(b) */
 #define PF_UNKNOWN 0x100 /* GLOBAL: judged unknown (on neither list); a
                             call of it is pickle.call.unknown (push_call) */
+#define PF_GETATTR 0x200 /* GLOBAL: builtins getattr (see getattr_member) */
+#define PF_REBUILD 0x400 /* GLOBAL: MG_GLOBAL_REBUILD, allowed to be rebuilt
+                            but not called: a call of it is
+                            pickle.call.unknown, as for PF_UNKNOWN */
+/* A global a call of which is an unknown call (unknown_callee). */
+#define PF_NOCALL (PF_UNKNOWN | PF_REBUILD)
 
 struct pval {
 	struct mg_pvalue v;     /* first member: struct mg_pvalue * casts back */
@@ -125,9 +133,14 @@ struct gent {
 	uint64_t hash;
 	const char *mod, *name; /* raw, as in the stream (NUL-terminated) */
 	size_t modlen, namelen;
-	int low;                /* resolved under protocol < 3 */
+	int low;                /* GK_*: how the pair was resolved */
 	struct pval *val;
 };
+
+/* Keys of the per-stream global cache: the same raw pair resolves
+ * differently under protocol < 3 (Python 2 names mapped), and an enum
+ * member read through getattr (GK_MEMBER) is judged but not recorded. */
+enum { GK_HIGH = 0, GK_LOW = 1, GK_MEMBER = 2 };
 
 /* The state of one stream being walked. */
 struct ps {
@@ -890,10 +903,14 @@ dotted_denied(struct ps *s, const char *mod, const char *name,
 }
 
 /* Classify normalised (@mod, @name) and report it; @gv, the value that
- * stands for it (may be NULL), is marked PF_UNKNOWN when it is unknown. */
+ * stands for it (may be NULL), is marked PF_UNKNOWN when it is unknown
+ * and PF_REBUILD when it may be rebuilt only.  @record 0: findings only,
+ * the pair is not added to the report's globals (an enum member read
+ * through getattr: find_class never resolves that pair, and the globals
+ * list is what the loader resolves, test_diff_globals). */
 static int
 judge_global(struct ps *s, struct pval *gv, const char *mod,
-             const char *name, size_t off)
+             const char *name, size_t off, int record)
 {
 	char g[2 * MG_NAME_MAX + 2], why[3 * MG_NAME_MAX + 8];
 	const char *cat = NULL;
@@ -932,7 +949,13 @@ judge_global(struct ps *s, struct pval *gv, const char *mod,
 			goto record;
 		}
 	}
-	if (exact == MG_GLOBAL_ALLOWED) {
+	if (exact == MG_GLOBAL_ALLOWED || exact == MG_GLOBAL_REBUILD) {
+		/* Why clean for rebuild-only: pushed or rebuilt, the class
+		 * runs only its own __new__ and __setstate__, which the pack
+		 * entry was reviewed for; a call is judged where it happens
+		 * (note_unknown_call). */
+		if (exact == MG_GLOBAL_REBUILD && gv != NULL)
+			gv->flags |= PF_REBUILD;
 		v = MG_VERDICT_CLEAN;
 		goto record;
 	}
@@ -944,7 +967,7 @@ judge_global(struct ps *s, struct pval *gv, const char *mod,
 record:
 	if (r != 0)
 		return ST_STOP;
-	if (s->rep->nglobals >= MG_REPORT_MAX_GLOBALS) {
+	if (!record || s->rep->nglobals >= MG_REPORT_MAX_GLOBALS) {
 		/* Why: add_global would scan the full list for nothing. */
 		if (v > s->rep->verdict)
 			s->rep->verdict = v;
@@ -978,7 +1001,7 @@ settle(struct ps *s, struct pval *v)
 	if (v == NULL || !(v->flags & PF_DEFER))
 		return ST_OK;
 	v->flags &= (uint16_t)~PF_DEFER;
-	return judge_global(s, v, v->v.module, v->v.name, s->op);
+	return judge_global(s, v, v->v.module, v->v.name, s->op, 1);
 }
 
 /* End of stream: a deferred global no accepted call used (it was only
@@ -996,7 +1019,7 @@ settle_unused(struct ps *s)
 			continue;
 		v->flags &= (uint16_t)~PF_DEFER;
 		if (judge_global(s, v, v->v.module, v->v.name,
-		                 (size_t)v->v.i) != 0)
+		                 (size_t)v->v.i, 1) != 0)
 			return ST_STOP;
 	}
 	return ST_OK;
@@ -1086,15 +1109,24 @@ check_name_part(struct ps *s, const char *what, const char *p, size_t n)
 	return ST_OK;
 }
 
+/* 1 if normalised (@mod, @name) is builtins.getattr (deferred: see
+ * getattr_member). */
+static int
+is_getattr(const char *mod, const char *name)
+{
+	return strcmp(mod, "builtins") == 0 && strcmp(name, "getattr") == 0;
+}
+
 /*
- * Resolve the global (@m, @n) as find_class would - once per distinct raw
- * pair and protocol class per stream - and push it.
+ * Resolve the global (@m, @n) - once per distinct raw pair and key class
+ * @low (GK_*) per stream - and push it: as find_class would (GK_HIGH,
+ * GK_LOW: Python 2 names mapped), or as the attribute an enum member's
+ * getattr reads (GK_MEMBER: @m, @n already normalised, not recorded).
  */
 static int
-push_global(struct ps *s, const char *m, size_t ml, const char *n,
-            size_t nl)
+push_resolved(struct ps *s, const char *m, size_t ml, const char *n,
+              size_t nl, int low)
 {
-	int low = s->proto < 3;
 	uint64_t h;
 	struct gent *e;
 	struct pval *v;
@@ -1121,7 +1153,7 @@ push_global(struct ps *s, const char *m, size_t ml, const char *n,
 	nn = rn;
 	/* Why only below 3: the loader maps Python 2 names only then
 	   (fix_imports), so "__builtin__" stays a dunder module at >= 3. */
-	if (low)
+	if (low == GK_LOW)
 		mg_compat_map(rm, rn, &nm, &nn);
 	v->v.module = nm;
 	v->v.name = nn;
@@ -1129,13 +1161,22 @@ push_global(struct ps *s, const char *m, size_t ml, const char *n,
 	*e = (struct gent){ h, rm, rn, ml, nl, low, v };
 	v->refs++; /* the cache's reference */
 	s->gcount++;
-	if (is_nested_loader(s, nm, nn)) {
-		v->flags |= PF_DEFER;
+	if (low != GK_MEMBER &&
+	    (is_nested_loader(s, nm, nn) || is_getattr(nm, nn))) {
+		v->flags |= PF_DEFER | (is_getattr(nm, nn) ? PF_GETATTR : 0);
 		v->v.i = (int64_t)s->op; /* where to report it if judged late */
-	} else if (judge_global(s, v, nm, nn, s->op) != 0) {
+	} else if (judge_global(s, v, nm, nn, s->op, low != GK_MEMBER) != 0) {
 		return ST_STOP;
 	}
 	return push(s, v);
+}
+
+/* Resolve and push the global (@m, @n) as find_class would. */
+static int
+push_global(struct ps *s, const char *m, size_t ml, const char *n,
+            size_t nl)
+{
+	return push_resolved(s, m, ml, n, nl, s->proto < 3 ? GK_LOW : GK_HIGH);
 }
 
 /* GLOBAL and INST operands: two lines; GLOBAL decodes UTF-8, INST ASCII. */
@@ -1309,34 +1350,56 @@ enum { CALL_ALWAYS = 0, CALL_NEWOBJ = 1, CALL_NEWOBJ_EX = 2 };
  * torch._tensor._rebuild_from_type_v2(func, new_type, args, state) runs
  * func(*args) (torch/_tensor.py); numpy 1.24 pickles a RandomState or
  * Generator as __randomstate_ctor/__generator_ctor(name, ctor), and those
- * call ctor(name) (numpy/random/_pickle.py).  The argument at @arg is a
- * callee as if the opcode had called it: an unknown global there is an
+ * call ctor(name) (numpy/random/_pickle.py); numpy 2's
+ * __bit_generator_ctor(x) calls x() when x is a class, any class (numpy
+ * 1.24 and 2 also take a name, looked up in numpy's own table: @str_ok).
+ * The argument at @arg is a callee as if the opcode had called it: a
+ * global there with a flag of @nocall (PF_UNKNOWN, PF_REBUILD) is an
  * unknown call, a value that is not a global a computed call
- * (call_through_computed).  Allowing these pairs is safe only with this
- * rule; the policy's allow-list relies on it (policy/allow_torch.inc).
+ * (call_through_computed).  Why __bit_generator_ctor's @nocall is
+ * PF_REBUILD alone: it calls the class with no arguments, which
+ * test_modern_torch holds to be a rebuilt object for an unknown class
+ * (sandboxed by its own pickle.global.unknown); a rebuild-only class is
+ * one a pack says must never be called, and it is clean otherwise.
+ * Allowing these pairs is safe only with this rule; the policy's
+ * allow-list relies on it (policy/allow_torch.inc).
  */
 static const struct {
 	const char *module, *name;
 	size_t arg;
+	int str_ok;
+	uint16_t nocall;
 } call_through[] = {
-	{ "torch._tensor", "_rebuild_from_type_v2", 0 },
-	{ "numpy.random._pickle", "__generator_ctor", 1 },
-	{ "numpy.random._pickle", "__randomstate_ctor", 1 },
+	{ "torch._tensor", "_rebuild_from_type_v2", 0, 0, PF_NOCALL },
+	{ "numpy.random._pickle", "__generator_ctor", 1, 0, PF_NOCALL },
+	{ "numpy.random._pickle", "__randomstate_ctor", 1, 0, PF_NOCALL },
+	{ "numpy.random._pickle", "__bit_generator_ctor", 0, 1, PF_REBUILD },
 };
 
-/* The argument of @args that global @fn calls itself, or NULL. */
+/* The argument of @args that global @fn calls itself, or NULL (also
+ * for a literal str where the helper takes a name); *@nocall (may be
+ * NULL) gets the entry's nocall flags. */
 static const struct pval *
-through_arg(const struct pval *fn, const struct pval *args)
+through_arg(const struct pval *fn, const struct pval *args,
+            uint16_t *nocall)
 {
+	const struct pval *a;
 	size_t i;
 
 	if (fn->v.kind != MG_PV_GLOBAL || args->v.kind != MG_PV_TUPLE)
 		return NULL;
-	for (i = 0; i < sizeof(call_through) / sizeof(call_through[0]); i++)
-		if (strcmp(fn->v.module, call_through[i].module) == 0 &&
-		    strcmp(fn->v.name, call_through[i].name) == 0)
-			return call_through[i].arg < args->v.nitems ?
-			    PV(args->v.items[call_through[i].arg]) : NULL;
+	for (i = 0; i < sizeof(call_through) / sizeof(call_through[0]); i++) {
+		if (strcmp(fn->v.module, call_through[i].module) != 0 ||
+		    strcmp(fn->v.name, call_through[i].name) != 0)
+			continue;
+		if (call_through[i].arg >= args->v.nitems)
+			return NULL;
+		a = PV(args->v.items[call_through[i].arg]);
+		if (nocall != NULL)
+			*nocall = call_through[i].nocall;
+		return call_through[i].str_ok && a->v.kind == MG_PV_STR ?
+		    NULL : a;
+	}
 	return NULL;
 }
 
@@ -1345,10 +1408,10 @@ static int
 call_through_computed(struct ps *s, const struct pval *fn,
                       const struct pval *args)
 {
-	const struct pval *a = through_arg(fn, args);
+	const struct pval *a = through_arg(fn, args, NULL);
 
 	if (a != NULL && a->v.kind == MG_PV_GLOBAL &&
-	    (a->flags & (PF_DEFER | PF_NESTOK)))
+	    (a->flags & (PF_DEFER | PF_NESTOK)) && !(a->flags & PF_GETATTR))
 		/* Why: torch's nested loader called this way gets bytes the
 		 * nested scan never saw (nested_load takes only REDUCE). */
 		return note(s, MG_VERDICT_DANGEROUS, "pickle.global.denied",
@@ -1373,11 +1436,12 @@ unknown_callee(const struct pval *fn, const struct pval *args, int how,
                int *base)
 {
 	const struct pval *b;
+	uint16_t nocall = 0;
 
 	*base = 0;
 	if (fn->v.kind != MG_PV_GLOBAL)
 		return NULL;
-	if (fn->flags & PF_UNKNOWN) {
+	if (fn->flags & PF_NOCALL) {
 		if (how == CALL_NEWOBJ && is_empty(args, MG_PV_TUPLE))
 			return NULL;
 		if (how == CALL_NEWOBJ_EX && args->v.kind == MG_PV_TUPLE &&
@@ -1387,8 +1451,8 @@ unknown_callee(const struct pval *fn, const struct pval *args, int how,
 			return NULL;
 		return fn;
 	}
-	b = through_arg(fn, args);
-	if (b != NULL && b->v.kind == MG_PV_GLOBAL && (b->flags & PF_UNKNOWN)) {
+	b = through_arg(fn, args, &nocall);
+	if (b != NULL && b->v.kind == MG_PV_GLOBAL && (b->flags & nocall)) {
 		*base = 2;
 		return b;
 	}
@@ -1397,7 +1461,7 @@ unknown_callee(const struct pval *fn, const struct pval *args, int how,
 	    args->v.kind != MG_PV_TUPLE || args->v.nitems < 2)
 		return NULL;
 	b = PV(args->v.items[1]);
-	if (b->v.kind != MG_PV_GLOBAL || !(b->flags & PF_UNKNOWN))
+	if (b->v.kind != MG_PV_GLOBAL || !(b->flags & PF_NOCALL))
 		return NULL;
 	*base = 1;
 	return b;
@@ -1418,14 +1482,17 @@ note_unknown_call(struct ps *s, const struct pval *fn,
 	/* Why this wording: the preload's one-line reason keeps ~250
 	 * bytes, so the callable and the way to allow it come first. */
 	return note(s, MG_VERDICT_UNKNOWN_CALL, "pickle.call.unknown", g,
-	            s->op, "%s calls %s (on neither list)%s: code the file "
-	            "chooses; if trusted, allow it ([globals] allow = %s:%s), "
-	            "enable a pack that lists it, or pin the file", opname(s),
-	            g, base == 2 ? " through an allowed helper that calls its "
+	            s->op, "%s calls %s (%s)%s: code the file chooses; if "
+	            "trusted, allow it ([globals] allow = %s:%s)%s, or pin the "
+	            "file", opname(s), g, (callee->flags & PF_REBUILD) ?
+	            "a pack says it may be rebuilt but not called" :
+	            "on neither list",
+	            base == 2 ? " through an allowed helper that calls its "
 	            "argument" : base ? " as copyreg._reconstructor's base, "
 	            "with the file's state" : is_empty(args, MG_PV_TUPLE) ? "" :
 	            " with arguments from the file", callee->v.module,
-	            callee->v.name);
+	            callee->v.name, (callee->flags & PF_REBUILD) ? "" :
+	            ", enable a pack that lists it");
 }
 
 /* Push CALL(@fn, @args) for opcode at the current offset, which calls as
@@ -1478,8 +1545,9 @@ nested_load(struct ps *s, struct pval *fn, struct pval *args, int *r)
 	const struct pval *b;
 	struct pval *c;
 
-	if (!(fn->flags & PF_DEFER) || args->v.kind != MG_PV_TUPLE ||
-	    args->v.nitems != 1 || (args->flags & PF_TRUNC))
+	if (!(fn->flags & PF_DEFER) || (fn->flags & PF_GETATTR) ||
+	    args->v.kind != MG_PV_TUPLE || args->v.nitems != 1 ||
+	    (args->flags & PF_TRUNC))
 		return 0;
 	b = PV(args->v.items[0]);
 	if (b->v.kind != MG_PV_BYTES || !(b->flags & PF_BINBYTES) ||
@@ -1508,6 +1576,101 @@ nested_load(struct ps *s, struct pval *fn, struct pval *args, int *r)
 	return 1;
 }
 
+/* 1 if @a is a literal str the loader passes to getattr as a plain
+ * attribute name: an ASCII identifier, no dots, not a dunder. */
+static int
+attr_name_literal(const struct pval *a)
+{
+	size_t i;
+	uint8_t c;
+
+	if (a->v.kind != MG_PV_STR || (a->flags & PF_RAW) ||
+	    a->v.data == NULL || a->v.len == 0 || a->v.len > MG_NAME_MAX)
+		return 0;
+	for (i = 0; i < a->v.len; i++) {
+		c = a->v.data[i];
+		if (!(c == '_' || (c >= 'a' && c <= 'z') ||
+		      (c >= 'A' && c <= 'Z') || (i > 0 && c >= '0' && c <= '9')))
+			return 0;
+	}
+	/* Why starts-and-ends, not the dunder test's length: "__" and "___"
+	 * are refused with the dunders too (no enum member is named so). */
+	return !(a->v.len >= 2 && a->v.data[0] == '_' && a->v.data[1] == '_' &&
+	         a->v.data[a->v.len - 1] == '_' &&
+	         a->v.data[a->v.len - 2] == '_');
+}
+
+/*
+ * Enum members.  Python 3.11+ pickles every enum member as
+ * getattr(Class, "NAME"): Lib/enum.py's Enum.__reduce_ex__ returns
+ * (getattr, (self.__class__, self._name_)); protocols 0-2 spell the
+ * callable __builtin__ getattr, which the loader maps to builtins.  Its
+ * load_reduce (Modules/_pickle.c) pops the args tuple and the callable
+ * and calls getattr(G, "NAME"), G being the object find_class returned:
+ * the same attribute lookup find_class itself does for each component of
+ * a protocol-4 dotted name (_getattribute walks getattr), so the value
+ * is the global (G's module, "G's name.NAME").  That exact shape is read
+ * as that dotted global and judged as one (classifier and packs, which
+ * list members as Class.MEMBER; dotted_denied; the dunder test), and its
+ * value is a global: calling it later is a call of the dotted global,
+ * BUILD or SETITEM on it acts on a global.
+ *
+ * The shape and nothing else: REDUCE (OBJ, INST and NEWOBJ are other
+ * calls), args a literal tuple of exactly two items (getattr with a
+ * default is no enum), the first a GLOBAL value (getattr on a call
+ * result, a persistent object or an extension object reaches attributes
+ * of things no classifier judged; on getattr or the nested loader, of a
+ * deferred global), the second a literal str that is a plain attribute
+ * name (attr_name_literal: a dotted or dunder name - __class__,
+ * __globals__, __dict__ - reaches interpreter internals).  Every other
+ * use of builtins.getattr - another call shape or argument, passing it
+ * as a value, returning it, BUILD on it, memoising it and using it once
+ * this way and once otherwise, or leaving it unused - settles it, and it
+ * is denied as before (the getattr trampoline).  The getattr global is
+ * recorded clean once an exact use took it, as find_class resolved it;
+ * the member is judged without being added to the report's globals
+ * (find_class never resolves it).  1 if taken over (@fn and @args
+ * consumed, *@r set), 0 if not this shape.
+ */
+static int
+getattr_member(struct ps *s, struct pval *fn, struct pval *args, int *r)
+{
+	const struct pval *g, *a;
+	char name[MG_NAME_MAX + 1];
+	size_t gl;
+
+	if (!(fn->flags & PF_GETATTR) || !(fn->flags & PF_DEFER) ||
+	    args->v.kind != MG_PV_TUPLE || args->v.nitems != 2 ||
+	    (args->flags & PF_TRUNC))
+		return 0;
+	g = PV(args->v.items[0]);
+	a = PV(args->v.items[1]);
+	if (g->v.kind != MG_PV_GLOBAL ||
+	    (g->flags & (PF_DEFER | PF_GETATTR | PF_NESTOK)) ||
+	    !attr_name_literal(a))
+		return 0;
+	gl = strlen(g->v.name);
+	/* Why the bound: the member is judged as one name, which
+	 * check_name_part caps at MG_NAME_MAX; longer stays denied. */
+	if (gl + 1 + a->v.len > MG_NAME_MAX)
+		return 0;
+	memcpy(name, g->v.name, gl);
+	name[gl] = '.';
+	memcpy(name + gl + 1, a->v.data, a->v.len);
+	name[gl + 1 + a->v.len] = '\0';
+	*r = push_resolved(s, g->v.module, strlen(g->v.module), name,
+	                   gl + 1 + a->v.len, GK_MEMBER);
+	if (*r == ST_OK && !(fn->flags & PF_NESTOK)) {
+		fn->flags |= PF_NESTOK;
+		if (mg_report_add_global(s->rep, fn->v.module, fn->v.name,
+		                         MG_VERDICT_CLEAN) != MG_OK)
+			*r = nomem(s);
+	}
+	pv_unref(s, fn);
+	pv_unref(s, args);
+	return 1;
+}
+
 static int
 op_reduce(struct ps *s)
 {
@@ -1518,7 +1681,7 @@ op_reduce(struct ps *s)
 		return ST_STOP;
 	args = pop(s);
 	fn = pop(s);
-	if (nested_load(s, fn, args, &r))
+	if (getattr_member(s, fn, args, &r) || nested_load(s, fn, args, &r))
 		return r;
 	return push_call(s, fn, args, CALL_ALWAYS);
 }
@@ -1695,6 +1858,8 @@ key_is_dunder(const struct pval *k)
  * __setstate__ get the tuple as data; real slot states never hold dunders:
  * copyreg._slotnames drops __dict__ and __weakref__.)
  */
+static int never_dict(const struct pval *v);
+
 static int
 check_build_state(struct ps *s, const struct pval *state)
 {
@@ -1704,7 +1869,7 @@ check_build_state(struct ps *s, const struct pval *state)
 	if (state->v.kind != MG_PV_TUPLE || state->v.nitems != 2)
 		return ST_OK;
 	slot = PV(state->v.items[1]);
-	if (slot->v.kind == MG_PV_NONE)
+	if (slot->v.kind == MG_PV_NONE || never_dict(slot))
 		return ST_OK;
 	if (slot->v.kind != MG_PV_DICT)
 		return note(s, MG_VERDICT_DANGEROUS, "pickle.build.setattr",
@@ -1735,6 +1900,86 @@ check_build_state(struct ps *s, const struct pval *state)
 }
 
 /*
+ * What some BUILD states are, told from the call that made a value.  Two
+ * questions share these helpers: is a slot state one the loader can never
+ * use for setattr (never_dict), and is the object one whose __setstate__
+ * takes the 2-tuple as data (is_bit_generator).  Both look at a call of
+ * an exact global that may be called (classified allowed or denied: not
+ * unknown, not rebuild-only, not deferred) and its arguments.
+ */
+typedef const char *const gpair[2];
+
+/* 1 if @g is a GLOBAL value naming one of the @n pairs of @tab. */
+static int
+pair_in(const struct pval *g, const gpair *tab, size_t n)
+{
+	size_t i;
+
+	if (g->v.kind != MG_PV_GLOBAL)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (strcmp(g->v.module, tab[i][0]) == 0 &&
+		    strcmp(g->v.name, tab[i][1]) == 0)
+			return 1;
+	return 0;
+}
+
+/* pair_in(), and @g may be called (what it returns is the callee's). */
+static int
+global_in(const struct pval *g, const gpair *tab, size_t n)
+{
+	return pair_in(g, tab, n) &&
+	       !(g->flags & (PF_NOCALL | PF_DEFER | PF_GETATTR));
+}
+
+/* The args tuple of call value @v if its callable is one of the @n pairs
+ * of @tab (global_in), else NULL. */
+static const struct pval *
+call_of(const struct pval *v, const gpair *tab, size_t n)
+{
+	const struct pval *args;
+
+	if (v->v.kind != MG_PV_CALL || v->v.nitems != 2 ||
+	    !global_in(PV(v->v.items[0]), tab, n))
+		return NULL;
+	args = PV(v->v.items[1]);
+	return args->v.kind == MG_PV_TUPLE ? args : NULL;
+}
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * 1 if @v is the result of a call that can never return a dict nor a dict
+ * subclass, so as BUILD's slot state it sets no attribute: _pickle.c's
+ * load_build raises "slot state is not a dictionary" before any
+ * setattr() (pickle.py's load_build calls slotstate.items(), which an
+ * ndarray has not); and an object with __setstate__ gets the tuple as
+ * data.  What pandas writes for every extension array (NDArrayBacked's
+ * (dtype, ndarray) state).  The table, numpy's array constructors, and
+ * why each never returns a dict: _reconstruct(subtype, shape, dtype)
+ * refuses a subtype that is not an ndarray subclass ("First argument
+ * must be a sub-type of ndarray"), and no class derives from both
+ * ndarray and dict (instance lay-out conflict); _frombuffer(buf, dtype,
+ * shape, order) is frombuffer(...).reshape(...), an ndarray.  BUILD and
+ * SETITEM on the result keep its type (ndarray.__setstate__,
+ * __setitem__).  Deliberately absent: numpy's scalar(dtype, obj), which
+ * for an object dtype returns obj itself (numpy 2.4; 1.24 raises) - a
+ * dict the file chose.
+ */
+static int
+never_dict(const struct pval *v)
+{
+	static const gpair arrays[] = {
+		{ "numpy._core.multiarray", "_reconstruct" },
+		{ "numpy.core.multiarray", "_reconstruct" },
+		{ "numpy._core.numeric", "_frombuffer" },
+		{ "numpy.core.numeric", "_frombuffer" },
+	};
+
+	return call_of(v, arrays, NELEM(arrays)) != NULL;
+}
+
+/*
  * 1 if @inst is numpy.random._pickle.__bit_generator_ctor(x) with x one of
  * numpy's bit generator names (numpy 1.24 writes the str) or classes
  * (numpy 2 writes the class): the object is then a BitGenerator, whose
@@ -1745,34 +1990,24 @@ check_build_state(struct ps *s, const struct pval *state)
 static int
 is_bit_generator(const struct pval *inst)
 {
-	static const char *const cls[][2] = {
+	static const gpair ctor[] = {
+		{ "numpy.random._pickle", "__bit_generator_ctor" },
+	};
+	static const gpair cls[] = {
 		{ "numpy.random._mt19937", "MT19937" },
 		{ "numpy.random._pcg64", "PCG64" },
 		{ "numpy.random._pcg64", "PCG64DXSM" },
 		{ "numpy.random._philox", "Philox" },
 		{ "numpy.random._sfc64", "SFC64" },
 	};
-	const struct pval *fn, *args, *a;
-	size_t i;
+	const struct pval *args = call_of(inst, ctor, NELEM(ctor)), *a;
 
-	if (inst->v.kind != MG_PV_CALL || inst->v.nitems != 2)
-		return 0;
-	fn = PV(inst->v.items[0]);
-	args = PV(inst->v.items[1]);
-	if (fn->v.kind != MG_PV_GLOBAL || (fn->flags & PF_UNKNOWN) ||
-	    strcmp(fn->v.module, "numpy.random._pickle") != 0 ||
-	    strcmp(fn->v.name, "__bit_generator_ctor") != 0 ||
-	    args->v.kind != MG_PV_TUPLE || args->v.nitems != 1)
+	if (args == NULL || args->v.nitems != 1)
 		return 0;
 	a = PV(args->v.items[0]);
-	if (a->v.kind == MG_PV_STR)
-		return 1;
-	for (i = 0; a->v.kind == MG_PV_GLOBAL &&
-	     i < sizeof(cls) / sizeof(cls[0]); i++)
-		if (strcmp(a->v.module, cls[i][0]) == 0 &&
-		    strcmp(a->v.name, cls[i][1]) == 0)
-			return 1;
-	return 0;
+	/* Why pair_in: the class is judged where it was resolved; what
+	 * matters here is only which object the helper returns. */
+	return a->v.kind == MG_PV_STR || pair_in(a, cls, NELEM(cls));
 }
 
 static int

@@ -167,6 +167,12 @@ enum mg_gclass {
 	MG_GLOBAL_UNKNOWN = 0, /* on neither list */
 	MG_GLOBAL_ALLOWED = 1, /* exact pair on the allow-list */
 	MG_GLOBAL_DENIED = 2,  /* on the deny-list; *category says why */
+	MG_GLOBAL_REBUILD = 3, /* exact pair a pack allows to be rebuilt
+	                          (pushed, NEWOBJ with no arguments, a
+	                          copyreg._reconstructor cls, then its state),
+	                          never called: a call runs the class's
+	                          constructor on what the file chooses (the
+	                          analyser makes it pickle.call.unknown) */
 };
 
 /*

@@ -7,8 +7,11 @@
  *   frozenset({2}), 10**30, -300, 70000, bytearray(b"z")],
  *   "o": collections.OrderedDict(k=1)}; print(pickle.dumps(obj, protocol=N))'
  * for N = 0..5 (bytes pasted as C arrays).  A tiny classifier stands in for
- * the real tables: it allows the globals those arrays use, denies os system
- * and builtins eval, and knows nothing else.
+ * the real tables: it allows the globals those arrays use, denies os system,
+ * builtins eval and builtins getattr (as the real deny-list does), allows
+ * an enum class enumlib Color with its member Color.RED (as packs list
+ * members), numpy's array constructors and bit-generator helper, says
+ * rebuild-only of rb Cfg, and knows nothing else.
  */
 #include <check.h>
 #include <stdio.h>
@@ -171,6 +174,15 @@ test_classify(void *ctx, const char *m, const char *n, const char **cat)
 		{ "collections", "OrderedDict" }, { "builtins", "set" },
 		{ "builtins", "frozenset" }, { "builtins", "bytearray" },
 		{ "_codecs", "encode" },
+		{ "enumlib", "Color" }, { "enumlib", "Color.RED" },
+		{ "numpy", "ndarray" }, { "numpy", "dtype" },
+		{ "numpy._core.multiarray", "_reconstruct" },
+		{ "numpy.core.multiarray", "_reconstruct" },
+		{ "numpy._core.multiarray", "scalar" },
+		{ "numpy._core.numeric", "_frombuffer" },
+		{ "numpy.random._pickle", "__bit_generator_ctor" },
+		{ "numpy.random._mt19937", "MT19937" },
+		{ "torch._tensor", "_rebuild_from_type_v2" },
 	};
 	size_t i;
 
@@ -182,11 +194,14 @@ test_classify(void *ctx, const char *m, const char *n, const char **cat)
 		return MG_GLOBAL_ALLOWED;
 	if ((strcmp(m, "os") == 0 && strcmp(n, "system") == 0) ||
 	    (strcmp(m, "builtins") == 0 && strcmp(n, "eval") == 0) ||
+	    (strcmp(m, "builtins") == 0 && strcmp(n, "getattr") == 0) ||
 	    (strcmp(m, "torch.storage") == 0 &&
 	     strcmp(n, "_load_from_bytes") == 0)) {
 		*cat = "code execution";
 		return MG_GLOBAL_DENIED;
 	}
+	if (strcmp(m, "rb") == 0 && strcmp(n, "Cfg") == 0)
+		return MG_GLOBAL_REBUILD;
 	for (i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
 		if (strcmp(m, allow[i][0]) == 0 && strcmp(n, allow[i][1]) == 0)
 			return MG_GLOBAL_ALLOWED;
@@ -1408,6 +1423,286 @@ START_TEST(test_pickle_unknown_call_outranks_unknown_and_yields_to_error)
 }
 END_TEST
 
+/* ---- enum members: getattr(Class, "NAME") --------------------------------- */
+
+#define GA2 "\x80\x02" "c__builtin__\ngetattr\n"
+#define COLOR "cenumlib\nColor\n"
+#define RED "X\x03\x00\x00\x00" "RED"
+#define BLUE "X\x04\x00\x00\x00" "BLUE"
+
+/* 1 if @r has a finding of @rule naming @g. */
+static int
+has_finding(const struct mg_report *r, const char *rule, const char *g)
+{
+	size_t i;
+
+	for (i = 0; i < r->nfindings; i++)
+		if (strcmp(r->findings[i].rule, rule) == 0 &&
+		    r->findings[i].global != NULL &&
+		    strcmp(r->findings[i].global, g) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 if (@m, @n) is in @r's globals at all. */
+static int
+lists_global(const struct mg_report *r, const char *m, const char *n)
+{
+	size_t i;
+
+	for (i = 0; i < r->nglobals; i++)
+		if (strcmp(r->globals[i].module, m) == 0 &&
+		    strcmp(r->globals[i].name, n) == 0)
+			return 1;
+	return 0;
+}
+
+START_TEST(test_pickle_enum_member_getattr_is_the_dotted_global)
+{
+	/* pickle.dumps(member, protocol=p) on Python 3.11+: protocol 0,
+	 * 2 (__builtin__ getattr, mapped) and 4 (builtins getattr by
+	 * STACK_GLOBAL); then one memoised getattr for two members. */
+	static const struct { const uint8_t *s; size_t n; } p[] = {
+		{ S("c__builtin__\ngetattr\n(" COLOR "VRED\ntR.") },
+		{ S(GA2 COLOR RED "\x86R.") },
+		{ S("\x80\x04\x8c\x08" "builtins\x8c\x07" "getattr\x93\x8c\x07"
+		    "enumlib\x8c\x05" "Color\x93\x8c\x03" "RED\x86R.") },
+		{ S("\x80\x02(c__builtin__\ngetattr\nq\x00" COLOR RED "\x86R"
+		    "h\x00" COLOR RED "\x86Rl.") },
+	};
+	struct mg_report *r = scan(p[_i].s, p[_i].n);
+
+	ck_assert_msg(r->verdict == MG_VERDICT_CLEAN, "%d: %s (%s)", _i,
+	              mg_verdict_name(r->verdict), r->nfindings ?
+	              r->findings[0].message : "");
+	/* getattr as find_class resolved it, clean since its use was
+	 * taken; the member is no find_class pair, so it is not listed. */
+	ck_assert(has_global(r, "builtins", "getattr", MG_VERDICT_CLEAN));
+	ck_assert(has_global(r, "enumlib", "Color", MG_VERDICT_CLEAN));
+	ck_assert(!lists_global(r, "enumlib", "Color.RED"));
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_pickle_enum_member_is_judged_like_a_dotted_name)
+{
+	struct mg_report *r;
+
+	/* A member no list names: unknown, named as the dotted global. */
+	r = scan(S(GA2 COLOR BLUE "\x86R."));
+	ck_assert_int_eq(r->verdict, MG_VERDICT_UNKNOWN);
+	ck_assert(has_finding(r, "pickle.global.unknown", "enumlib Color.BLUE"));
+	mg_report_free(r);
+	/* A member of an unknown class. */
+	r = scan(S(GA2 "cfoo\nBar\n" RED "\x86R."));
+	ck_assert_int_eq(r->verdict, MG_VERDICT_UNKNOWN);
+	ck_assert(has_finding(r, "pickle.global.unknown", "foo Bar.RED"));
+	mg_report_free(r);
+	/* getattr(collections.os, "system") is collections os.system,
+	 * which reaches the denied os system (dotted_denied). */
+	r = scan(S(GA2 "ccollections\nos\nX\x06\x00\x00\x00" "system\x86R."));
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	ck_assert(has_finding(r, "pickle.global.denied",
+	                      "collections os.system"));
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_pickle_enum_member_value_is_a_global)
+{
+	/* Called: a call of the dotted global, judged as such. */
+	expect(S(GA2 COLOR RED "\x86RK\x01\x85R."), MG_VERDICT_CLEAN, NULL);
+	assert_unknown_call(scan(S(GA2 COLOR BLUE "\x86RK\x01\x85R.")),
+	                    "enumlib Color.BLUE", "allow = enumlib:Color.BLUE");
+	/* State set on it or mutating it acts on a global. */
+	expect(S(GA2 COLOR RED "\x86R}b."), MG_VERDICT_DANGEROUS,
+	       "pickle.build.global");
+	expect(S(GA2 COLOR RED "\x86RK\x01" "a."), MG_VERDICT_DANGEROUS,
+	       "pickle.mutate.global");
+}
+END_TEST
+
+/* Every other use of builtins.getattr stays denied. */
+static const struct { const char *s; size_t n; const char *why; }
+getattr_other[] = {
+#define NO(lit, why) { lit, sizeof(lit) - 1, why }
+	NO(GA2 COLOR "ccollections\nOrderedDict\n)R\x86R.",
+	   "attribute computed at load time"),
+	NO(GA2 "ccollections\nOrderedDict\n)R" RED "\x86R.",
+	   "attribute of a call result"),
+	NO(GA2 "X\x01\x00\x00\x00" "x" RED "\x86R.", "attribute of a str"),
+	NO(GA2 COLOR "X\x09\x00\x00\x00__class__\x86R.", "dunder attribute"),
+	NO(GA2 COLOR "X\x02\x00\x00\x00__\x86R.", "underscores only"),
+	NO(GA2 COLOR "X\x05\x00\x00\x00RED.x\x86R.", "dotted attribute"),
+	NO(GA2 COLOR "X\x00\x00\x00\x00\x86R.", "empty attribute"),
+	NO(GA2 COLOR "X\x04\x00\x00\x00R\xc3\x89" "D\x86R.",
+	   "non-ASCII attribute"),
+	NO(GA2 COLOR "U\x03RED\x86R.", "Python 2 string attribute"),
+	NO(GA2 COLOR RED "N\x87R.", "getattr with a default"),
+	NO(GA2 COLOR "\x85R.", "one argument"),
+	NO(GA2 "c__builtin__\ngetattr\n" RED "\x86R.", "attribute of getattr"),
+	NO("(c__builtin__\ngetattr\n" COLOR "VRED\no.", "OBJ"),
+	NO(GA2 COLOR RED "\x86\x81.", "NEWOBJ"),
+	NO(GA2 "\x85.", "passed as a value"),
+	NO(GA2 ".", "returned itself"),
+	NO(GA2 "0N.", "popped, never called"),
+	NO(GA2 "}b.", "BUILD on getattr"),
+	NO(GA2 COLOR RED "\x86", "stream ends before REDUCE"),
+	NO("\x80\x02(c__builtin__\ngetattr\nq\x00" COLOR RED "\x86R" "h\x00"
+	   "ccollections\nOrderedDict\n)R" RED "\x86Rl.",
+	   "one exact use, then on a call result"),
+	NO("\x80\x02(c__builtin__\ngetattr\nq\x00" COLOR RED "\x86R"
+	   "h\x00\x85l.", "one exact use, then inside a tuple"),
+	NO("\x80\x02(c__builtin__\ngetattr\nq\x00\x85h\x00" COLOR RED
+	   "\x86Rl.", "inside a tuple, then one exact use"),
+	NO("\x80\x02" "ctorch._tensor\n_rebuild_from_type_v2\n"
+	   "(c__builtin__\ngetattr\n" COLOR "(" COLOR RED "t}tR.",
+	   "called by a helper that calls its argument"),
+#undef NO
+};
+#define GETATTR_OTHER_N \
+	((int)(sizeof(getattr_other) / sizeof(getattr_other[0])))
+
+START_TEST(test_pickle_getattr_other_uses_stay_denied)
+{
+	struct mg_report *r = scan(getattr_other[_i].s, getattr_other[_i].n);
+
+	ck_assert_msg(r->verdict == MG_VERDICT_DANGEROUS, "%s: %s",
+	              getattr_other[_i].why, mg_verdict_name(r->verdict));
+	ck_assert_msg(has_finding(r, "pickle.global.denied",
+	                          "builtins getattr"), "%s: not denied",
+	              getattr_other[_i].why);
+	ck_assert_msg(has_global(r, "builtins", "getattr",
+	                         MG_VERDICT_DANGEROUS), "%s: getattr not "
+	              "recorded dangerous", getattr_other[_i].why);
+	mg_report_free(r);
+}
+END_TEST
+
+/* ---- BUILD slot state that can never be a dict ---------------------------- */
+
+#define OD "ccollections\nOrderedDict\n)R"
+/* numpy's ndarray pickle: _reconstruct(ndarray, (0,), b"b"), BUILD. */
+#define ARR(mod) "c" mod "\n_reconstruct\ncnumpy\nndarray\nK\x00\x85" \
+	"C\x01" "b\x87R}b"
+#define DT "cnumpy\ndtype\nX\x02\x00\x00\x00" "f8\x85R"
+
+START_TEST(test_pickle_build_slot_state_of_a_numpy_array_is_data)
+{
+	/* The loader raises "slot state is not a dictionary" before any
+	 * setattr (or hands the tuple to __setstate__): no attribute. */
+	expect(S("\x80\x02" OD "N" ARR("numpy._core.multiarray") "\x86" "b."),
+	       MG_VERDICT_CLEAN, NULL);
+	expect(S("\x80\x02" OD "N" ARR("numpy.core.multiarray") "\x86" "b."),
+	       MG_VERDICT_CLEAN, NULL);
+	/* pandas' NDArrayBacked state: (dtype, ndarray). */
+	expect(S("\x80\x02" OD DT ARR("numpy._core.multiarray") "\x86" "b."),
+	       MG_VERDICT_CLEAN, NULL);
+	/* _frombuffer(buf, dtype, shape, order), numpy's protocol-5 form. */
+	expect(S("\x80\x02" OD "Ncnumpy._core.numeric\n_frombuffer\n(C\x01"
+	         "x" DT "K\x01\x85X\x01\x00\x00\x00" "CtR\x86" "b."),
+	       MG_VERDICT_CLEAN, NULL);
+}
+END_TEST
+
+START_TEST(test_pickle_build_slot_state_of_other_calls_stays_dangerous)
+{
+	/* numpy's scalar(dtype("O"), obj) returns obj: a dict if it is. */
+	expect(S("\x80\x02" OD "Ncnumpy._core.multiarray\nscalar\n"
+	         "cnumpy\ndtype\nX\x01\x00\x00\x00O\x85R}\x86R\x86" "b."),
+	       MG_VERDICT_DANGEROUS, "pickle.build.setattr");
+	/* A lookalike name, and the exact function reached by a dotted
+	 * name (on no list): not the table's exact pairs. */
+	expect(S("\x80\x02" OD "N" ARR("foo") "\x86" "b."),
+	       MG_VERDICT_DANGEROUS, "pickle.build.setattr");
+	expect(S("\x80\x04" OD "Ncnumpy\n_core.multiarray._reconstruct\n"
+	         "cnumpy\nndarray\nK\x00\x85" "C\x01" "b\x87R\x86" "b."),
+	       MG_VERDICT_DANGEROUS, "pickle.build.setattr");
+	/* A call of an allowed class that could return anything. */
+	expect(S("\x80\x02" OD "N" OD "\x86" "b."), MG_VERDICT_DANGEROUS,
+	       "pickle.build.setattr");
+}
+END_TEST
+
+/* ---- rebuild-only globals (MG_GLOBAL_REBUILD) ----------------------------- */
+
+START_TEST(test_pickle_rebuild_only_global_rebuilt_or_pushed_is_clean)
+{
+	static const struct { const uint8_t *s; size_t n; } p[] = {
+		{ S("\x80\x02" "crb\nCfg\n.") },
+		{ S("\x80\x02" "crb\nCfg\n)\x81}X\x01\x00\x00\x00" "aK\x01sb.") },
+		{ S("\x80\x04\x8c\x02rb\x8c\x03" "Cfg\x93)}\x92.") },
+		{ S("ccopy_reg\n_reconstructor\n(crb\nCfg\nc__builtin__\n"
+		    "object\nNtR(dS'a'\nI1\nsb.") },
+	};
+	struct mg_report *r = scan_rebuild(p[_i].s, p[_i].n);
+
+	ck_assert_msg(r->verdict == MG_VERDICT_CLEAN, "%d: %s (%s)", _i,
+	              mg_verdict_name(r->verdict), r->nfindings ?
+	              r->findings[0].message : "");
+	ck_assert(has_global(r, "rb", "Cfg", MG_VERDICT_CLEAN));
+	mg_report_free(r);
+}
+END_TEST
+
+static const struct { const char *s; size_t n; const char *why; }
+rebuild_called[] = {
+#define CALL(lit, why) { lit, sizeof(lit) - 1, why }
+	CALL("\x80\x02" "crb\nCfg\nX\x01\x00\x00\x00" "x\x85R.",
+	     "REDUCE with arguments"),
+	CALL("\x80\x02" "crb\nCfg\n)R.", "REDUCE with none"),
+	CALL("\x80\x02" "crb\nCfg\nK\x01\x85\x81.", "NEWOBJ with arguments"),
+	CALL("\x80\x04\x8c\x02rb\x8c\x03" "Cfg\x93)}\x8c\x01kK\x01s\x92.",
+	     "NEWOBJ_EX with kwargs"),
+	CALL("(crb\nCfg\no.", "OBJ"),
+	CALL("(irb\nCfg\n.", "INST"),
+	CALL("ccopy_reg\n_reconstructor\n(crb\nCfg\ncrb\nCfg\nS'st'\ntR.",
+	     "copyreg._reconstructor's base"),
+	CALL("\x80\x02" "cnumpy.random._pickle\n__bit_generator_ctor\n"
+	     "crb\nCfg\n\x85R.", "numpy's __bit_generator_ctor calls it"),
+	CALL("\x80\x02" "ctorch._tensor\n_rebuild_from_type_v2\n"
+	     "(crb\nCfg\ncrb\nCfg\n)}tR.", "_rebuild_from_type_v2 calls it"),
+#undef CALL
+};
+#define REBUILD_CALLED_N \
+	((int)(sizeof(rebuild_called) / sizeof(rebuild_called[0])))
+
+START_TEST(test_pickle_rebuild_only_global_called_is_an_unknown_call)
+{
+	struct mg_report *r = scan_rebuild(rebuild_called[_i].s,
+	                                   rebuild_called[_i].n);
+	size_t i;
+	int said = 0;
+
+	for (i = 0; i < r->nfindings; i++)
+		if (strstr(r->findings[i].message, "may be rebuilt but not "
+		           "called") != NULL)
+			said = 1;
+	ck_assert_msg(said, "%s: message does not say why",
+	              rebuild_called[_i].why);
+	assert_unknown_call(r, "rb Cfg", "allow = rb:Cfg");
+}
+END_TEST
+
+START_TEST(test_pickle_bit_generator_ctor_calls_its_class_argument)
+{
+	/* numpy 1.24 writes the name, numpy 2 the class. */
+	expect(S("\x80\x02" "cnumpy.random._pickle\n__bit_generator_ctor\n"
+	         "X\x07\x00\x00\x00MT19937\x85R."), MG_VERDICT_CLEAN, NULL);
+	expect(S("\x80\x02" "cnumpy.random._pickle\n__bit_generator_ctor\n"
+	         "cnumpy.random._mt19937\nMT19937\n\x85R."), MG_VERDICT_CLEAN,
+	       NULL);
+	/* An unknown class, called with no arguments: unknown, as
+	 * test_modern_torch holds (a rebuild-only one is a call: see
+	 * rebuild_called). */
+	assert_unknown_object(scan(S("\x80\x02" "cnumpy.random._pickle\n"
+	                             "__bit_generator_ctor\ncfoo\nBar\n"
+	                             "\x85R.")));
+	expect(S("\x80\x02" "cnumpy.random._pickle\n__bit_generator_ctor\n"
+	         OD "\x85R."), MG_VERDICT_DANGEROUS, "pickle.call.computed");
+}
+END_TEST
+
 static Suite *
 pickle_suite(void)
 {
@@ -1470,6 +1765,28 @@ pickle_suite(void)
 	                    (int)(sizeof(call_variants) / sizeof(call_variants[0])));
 	tcase_add_test(t, test_pickle_unknown_call_outranks_unknown_and_yields_to_error);
 	tcase_add_test(t, test_pickle_call_results_stay_computed_through_memo_build_helpers);
+	tcase_add_test(t, test_pickle_bit_generator_ctor_calls_its_class_argument);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("enum_members");
+	tcase_add_loop_test(t, test_pickle_enum_member_getattr_is_the_dotted_global,
+	                    0, 4);
+	tcase_add_test(t, test_pickle_enum_member_is_judged_like_a_dotted_name);
+	tcase_add_test(t, test_pickle_enum_member_value_is_a_global);
+	tcase_add_loop_test(t, test_pickle_getattr_other_uses_stay_denied, 0,
+	                    GETATTR_OTHER_N);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("slot_state");
+	tcase_add_test(t, test_pickle_build_slot_state_of_a_numpy_array_is_data);
+	tcase_add_test(t, test_pickle_build_slot_state_of_other_calls_stays_dangerous);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("rebuild_only");
+	tcase_add_loop_test(t, test_pickle_rebuild_only_global_rebuilt_or_pushed_is_clean,
+	                    0, 4);
+	tcase_add_loop_test(t, test_pickle_rebuild_only_global_called_is_an_unknown_call,
+	                    0, REBUILD_CALLED_N);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("fail_closed");

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../../policy/policy.h"
+#include "../../scanner/pickle.h"
 
 static char dir[256];
 
@@ -419,6 +420,121 @@ START_TEST(test_policy_sklearn_pack_on_by_default_off_by_name)
 }
 END_TEST
 
+START_TEST(test_policy_rebuild_only_pack_entries_are_their_own_class)
+{
+	struct mg_policy *p = mg_policy_new_default();
+	char err[512];
+
+	/* The transformers pack lists them with ' rebuild'. */
+	ck_assert_int_eq(mg_policy_classify(p, "transformers.training_args",
+	                                    "TrainingArguments", NULL),
+	                 MG_GLOBAL_REBUILD);
+	ck_assert_int_eq(mg_policy_classify(p, "accelerate.state",
+	                                    "PartialState", NULL),
+	                 MG_GLOBAL_REBUILD);
+	/* Exact pairs only: another name of the module is not covered. */
+	ck_assert_int_eq(mg_policy_classify(p, "accelerate.state",
+	                                    "AcceleratorState", NULL),
+	                 MG_GLOBAL_UNKNOWN);
+	ck_assert_int_eq(mg_policy_classify(p, "transformers.training_args",
+	                                    "TrainingArguments.__init__",
+	                                    NULL), MG_GLOBAL_DENIED);
+	mg_policy_free(p);
+	/* Pack off: unknown; the policy's own allow line beats
+	 * rebuild-only; its deny beats both. */
+	ck_assert_int_eq(load_text("[globals]\npacks = torch, numpy\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_classify(p, "transformers.training_args",
+	                                    "TrainingArguments", NULL),
+	                 MG_GLOBAL_UNKNOWN);
+	mg_policy_free(p);
+	ck_assert_int_eq(load_text("[globals]\nallow = transformers.training_args:"
+	                           "TrainingArguments\n", &p, err, sizeof(err)),
+	                 MG_OK);
+	ck_assert_int_eq(mg_policy_classify(p, "transformers.training_args",
+	                                    "TrainingArguments", NULL),
+	                 MG_GLOBAL_ALLOWED);
+	mg_policy_free(p);
+	ck_assert_int_eq(load_text("[globals]\ndeny = accelerate.state:*\n", &p,
+	                           err, sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_classify(p, "accelerate.state",
+	                                    "PartialState", NULL),
+	                 MG_GLOBAL_DENIED);
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_enum_members_are_exact_dotted_pack_entries)
+{
+	struct mg_policy *p = mg_policy_new_default();
+	const char *cat = NULL;
+
+	/* Packs list enum members as Class.MEMBER and the classifier
+	 * takes such an exact dotted pair (the built-in allow table does
+	 * not: a dotted name is another object than its last part). */
+	ck_assert_int_eq(mg_policy_classify(p, "transformers.trainer_utils",
+	                                    "HubStrategy.ALL_CHECKPOINTS",
+	                                    NULL), MG_GLOBAL_ALLOWED);
+	ck_assert_int_eq(mg_policy_classify(p,
+	    "torch.distributed.checkpoint.metadata",
+	    "_MEM_FORMAT_ENCODING.TORCH_CONTIGUOUS_FORMAT", NULL),
+	    MG_GLOBAL_ALLOWED);
+	ck_assert_int_eq(mg_policy_classify(p, "transformers.trainer_utils",
+	                                    "HubStrategy.NOT_A_MEMBER", NULL),
+	                 MG_GLOBAL_UNKNOWN);
+	ck_assert_int_eq(mg_policy_classify(p, "transformers.trainer_utils",
+	                                    "HubStrategy.ALL_CHECKPOINTS.x",
+	                                    NULL), MG_GLOBAL_UNKNOWN);
+	/* getattr itself stays denied. */
+	ck_assert_int_eq(mg_policy_classify(p, "builtins", "getattr", &cat),
+	                 MG_GLOBAL_DENIED);
+	mg_policy_free(p);
+}
+END_TEST
+
+/* Scan @len bytes at @b with the default policy; the caller frees. */
+static struct mg_report *
+scan_default(const struct mg_policy *p, const char *b, size_t len)
+{
+	struct mg_scan_opts o;
+	struct mg_report *r = mg_report_new();
+
+	ck_assert_ptr_nonnull(r);
+	mg_scan_opts_default(&o);
+	o.classifier = mg_policy_classifier(p);
+	ck_assert_int_eq(mg_pickle_scan_all(&o, NULL, (const uint8_t *)b, len,
+	                                    NULL, 0, r), MG_OK);
+	return r;
+}
+
+#define TA "\x80\x02" "ctransformers.training_args\nTrainingArguments\n"
+
+START_TEST(test_policy_rebuild_only_entry_rebuilt_is_clean_called_is_not)
+{
+	/* What torch.save(TrainingArguments) writes: NEWOBJ(), BUILD. */
+	static const char rebuilt[] = TA ")\x81}X\x0a\x00\x00\x00"
+	                              "output_dirX\x01\x00\x00\x00xsb.";
+	static const char called[] = TA "}X\x0a\x00\x00\x00output_dir"
+	                             "X\x01\x00\x00\x00xs\x85R.";
+	struct mg_policy *p = mg_policy_new_default();
+	struct mg_report *r;
+
+	r = scan_default(p, rebuilt, sizeof(rebuilt) - 1);
+	ck_assert_msg(r->verdict == MG_VERDICT_CLEAN, "%s",
+	              r->nfindings ? r->findings[0].message : "");
+	ck_assert_int_eq(mg_policy_report_action(p, r), MG_ACTION_ALLOW);
+	mg_report_free(r);
+	r = scan_default(p, called, sizeof(called) - 1);
+	ck_assert_int_eq(r->verdict, MG_VERDICT_UNKNOWN_CALL);
+	ck_assert_str_eq(r->findings[0].rule, "pickle.call.unknown");
+	ck_assert_ptr_nonnull(strstr(r->findings[0].message,
+	                             "may be rebuilt but not called"));
+	ck_assert_int_eq(mg_policy_report_action(p, r), MG_ACTION_DENY);
+	mg_report_free(r);
+	mg_policy_free(p);
+}
+END_TEST
+
 START_TEST(test_policy_packs_off_leaves_torch_extras_unknown)
 {
 	struct mg_policy *p = NULL;
@@ -676,6 +792,9 @@ policy_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_policy_sklearn_pack_on_by_default_off_by_name);
 	tcase_add_test(tc, test_policy_packs_off_leaves_torch_extras_unknown);
+	tcase_add_test(tc, test_policy_rebuild_only_pack_entries_are_their_own_class);
+	tcase_add_test(tc, test_policy_enum_members_are_exact_dotted_pack_entries);
+	tcase_add_test(tc, test_policy_rebuild_only_entry_rebuilt_is_clean_called_is_not);
 	tcase_add_test(tc, test_policy_deny_beats_allow_and_packs);
 	tcase_add_test(tc, test_policy_wildcard_allow_is_exact_module_never_dunder);
 	suite_add_tcase(s, tc);
