@@ -1356,11 +1356,11 @@ enum { CALL_ALWAYS = 0, CALL_NEWOBJ = 1, CALL_NEWOBJ_EX = 2 };
  * The argument at @arg is a callee as if the opcode had called it: a
  * global there with a flag of @nocall (PF_UNKNOWN, PF_REBUILD) is an
  * unknown call, a value that is not a global a computed call
- * (call_through_computed).  Why __bit_generator_ctor's @nocall is
- * PF_REBUILD alone: it calls the class with no arguments, which
- * test_modern_torch holds to be a rebuilt object for an unknown class
- * (sandboxed by its own pickle.global.unknown); a rebuild-only class is
- * one a pack says must never be called, and it is clean otherwise.
+ * (call_through_computed).  __bit_generator_ctor(cls) runs cls(), which
+ * is what REDUCE of cls with an empty tuple does: a call (cls.__new__
+ * and cls.__init__ run), not the no-argument rebuild NEWOBJ does, so an
+ * unknown or rebuild-only class there is an unknown call like any
+ * other; numpy itself only ever passes its five bit generators.
  * Allowing these pairs is safe only with this rule; the policy's
  * allow-list relies on it (policy/allow_torch.inc).
  */
@@ -1373,7 +1373,7 @@ static const struct {
 	{ "torch._tensor", "_rebuild_from_type_v2", 0, 0, PF_NOCALL },
 	{ "numpy.random._pickle", "__generator_ctor", 1, 0, PF_NOCALL },
 	{ "numpy.random._pickle", "__randomstate_ctor", 1, 0, PF_NOCALL },
-	{ "numpy.random._pickle", "__bit_generator_ctor", 0, 1, PF_REBUILD },
+	{ "numpy.random._pickle", "__bit_generator_ctor", 0, 1, PF_NOCALL },
 };
 
 /* The argument of @args that global @fn calls itself, or NULL (also
