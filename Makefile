@@ -53,7 +53,7 @@ help:
 	@echo "make check           static checks, unit tests, sanitizer unit tests, fuzz pass, integration tests"
 	@echo "make check-unit      Check suites only (tests/unit)"
 	@echo "make check-asan      Check suites built with ASan+UBSan"
-	@echo "make check-integration  real-Python integration tests (tests/integration)"
+	@echo "make check-integration  real-Python integration tests (tests/integration), Debian python3 and .venv"
 	@echo "make check-fuzz      every fuzz target for CHECK_FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) (part of check)"
 	@echo "make fuzz            libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each"
 	@echo "make bench           benchmarks, printed as ratios against a baseline"
