@@ -11,29 +11,46 @@
 
 #include <stddef.h>
 
-/* Categories of generated entries: the same strings as policy/globals.c's. */
-#define MG_DENY_C_CODE   "code execution"
-#define MG_DENY_C_CMD    "command execution"
-#define MG_DENY_C_IMPORT "import or name resolution"
-#define MG_DENY_C_NESTED "nested deserializer"
-#define MG_DENY_C_FILE   "file system access"
-#define MG_DENY_C_NET    "network access"
-#define MG_DENY_C_NATIVE "native code loading"
-#define MG_DENY_C_TEST   "debugger, profiler or test runner"
+#include <stdint.h>
+
+/* Categories of generated entries, indexes of mg_deny_category_name[]. */
+enum mg_deny_cat {
+	MG_DENY_K_CODE,   /* "code execution" */
+	MG_DENY_K_CMD,    /* "command execution" */
+	MG_DENY_K_IMPORT, /* "import or name resolution" */
+	MG_DENY_K_NESTED, /* "nested deserializer" */
+	MG_DENY_K_FILE,   /* "file system access" */
+	MG_DENY_K_NET,    /* "network access" */
+	MG_DENY_K_NATIVE, /* "native code loading" */
+	MG_DENY_K_TEST,   /* "debugger, profiler or test runner" */
+};
+
+/*
+ * Why offsets, not pointers: the tables hold about 15,000 entries and the
+ * preload carries them into every process it is loaded into.  A table of
+ * pointers in a shared object needs one relocation per pointer at every
+ * program start (about 38,000, and the pages they sit on become private to
+ * each process); offsets into one string need none, so the tables stay
+ * clean shared pages that are read only when a lookup happens.
+ */
+
+/* Every string of both tables, each NUL-terminated, back to back. */
+extern const char mg_deny_strtab[];
 
 /* A derived entry: (module, name) -- name is "*" (module and submodules),
- * a plain name, or "Class.method" -- and the category of the sink it reaches. */
+ * a plain name, or "Class.method" -- as offsets into mg_deny_strtab, and
+ * the category of the sink it reaches. */
 struct mg_deny_entry {
-	const char *module;
-	const char *name;
-	const char *category;
+	uint32_t module;
+	uint32_t name;
+	uint8_t category;  /* enum mg_deny_cat */
 };
 
 /* A module-level binding that is another module under another name:
- * "somemodule._os" -> "os". */
+ * "somemodule._os" -> "os" (offsets into mg_deny_strtab). */
 struct mg_deny_alias {
-	const char *from;
-	const char *to;
+	uint32_t from;
+	uint32_t to;
 };
 
 /* The derived entries, sorted by (module, name). */

@@ -591,15 +591,28 @@ tab_find(const struct gpair *const *idx, size_t n, const char *module,
 	return hit != NULL ? *hit : NULL;
 }
 
+/* The strings of enum mg_deny_cat (policy/deny_data.h), which are the
+ * categories of the hand table too. */
+static const char *const deny_cat_name[] = {
+	[MG_DENY_K_CODE] = C_CODE,
+	[MG_DENY_K_CMD] = C_CMD,
+	[MG_DENY_K_IMPORT] = C_IMPORT,
+	[MG_DENY_K_NESTED] = C_NESTED,
+	[MG_DENY_K_FILE] = C_FILE,
+	[MG_DENY_K_NET] = C_NET,
+	[MG_DENY_K_NATIVE] = C_NATIVE,
+	[MG_DENY_K_TEST] = C_DEBUG,
+};
+
 /* Order a generated entry against a (module, name) key. */
 static int
 gen_cmp(const void *k, const void *e)
 {
 	const struct gpair *x = k;
 	const struct mg_deny_entry *y = e;
-	int c = strcmp(x->module, y->module);
+	int c = strcmp(x->module, mg_deny_strtab + y->module);
 
-	return c != 0 ? c : strcmp(x->name, y->name);
+	return c != 0 ? c : strcmp(x->name, mg_deny_strtab + y->name);
 }
 
 /* The category of (@module, @name) in the hand table or in the generated
@@ -615,7 +628,9 @@ deny_exact(const char *module, const char *name)
 		return h->category;
 	g = bsearch(&key, mg_deny_generated, mg_deny_generated_n,
 	    sizeof(mg_deny_generated[0]), gen_cmp);
-	return g != NULL ? g->category : NULL;
+	if (g == NULL || g->category >= NELEM(deny_cat_name))
+		return NULL;
+	return deny_cat_name[g->category];
 }
 
 /*
@@ -752,13 +767,13 @@ alias_find(const char *s, size_t len)
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const char *f = mg_deny_aliases[mid].from;
+		const char *f = mg_deny_strtab + mg_deny_aliases[mid].from;
 		int c = strncmp(s, f, len);
 
 		if (c == 0 && f[len] != '\0')
 			c = -1; /* @s is a proper prefix of f: sorts before it */
 		if (c == 0)
-			return mg_deny_aliases[mid].to;
+			return mg_deny_strtab + mg_deny_aliases[mid].to;
 		if (c < 0)
 			hi = mid;
 		else
