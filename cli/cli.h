@@ -16,6 +16,16 @@ int mg_cmd_helper(int argc, char **argv); /* helper.c: started by the preload */
 int mg_cmd_pin(int argc, char **argv);    /* pin_cmd.c */
 int mg_cmd_policy(int argc, char **argv); /* policy_cmd.c */
 
+/*
+ * The absolute path of the libmodelgate.so that goes with this binary
+ * into @out[PATH_MAX] (paths.c): next to it, then PREFIX/lib/modelgate,
+ * then the compiled-in library directory.  0, or -1 when none is readable.
+ */
+int mg_cli_find_lib(char *out);
+
+/* The compiled-in library directory (for messages). */
+const char *mg_cli_libdir(void);
+
 /* Print "modelgate: " + message to stderr. */
 void mg_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

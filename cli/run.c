@@ -5,10 +5,7 @@
  * Sets LD_PRELOAD to the absolute path of libmodelgate.so (prepended to
  * any existing value, so the user's own preloads still load) and, with
  * --policy, MODELGATE_POLICY to the file's absolute path; then execs CMD
- * (searched in PATH).  The library is found like the helper is found from
- * the library: next to this binary (build tree), then the installed
- * layout (PREFIX/bin/modelgate -> PREFIX/lib/modelgate/libmodelgate.so),
- * then the compiled-in MG_LIBDIR.
+ * (searched in PATH).  The library is found by mg_cli_find_lib (paths.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,10 +15,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-
-#ifndef MG_LIBDIR
-#define MG_LIBDIR "/usr/local/lib/modelgate"
-#endif
 
 static void
 usage(FILE *f)
@@ -34,38 +27,6 @@ usage(FILE *f)
 	        "(sets MODELGATE_POLICY)\n"
 	        "exit status: that of CMD; 2 on a usage error; 126/127 when "
 	        "CMD cannot be run\n");
-}
-
-static int
-try_lib(char *out, size_t cap, const char *dir, const char *rel)
-{
-	char buf[PATH_MAX];
-
-	if (snprintf(buf, sizeof(buf), "%s/%s", dir, rel) >= (int)sizeof(buf))
-		return 0;
-	return realpath(buf, out) != NULL && access(out, R_OK) == 0 &&
-	       strlen(out) < cap;
-}
-
-/* The absolute path of libmodelgate.so into @out[PATH_MAX], or -1. */
-static int
-find_lib(char *out)
-{
-	char self[PATH_MAX], *slash;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash != NULL) {
-			*slash = '\0';
-			if (try_lib(out, PATH_MAX, self, "libmodelgate.so") ||
-			    try_lib(out, PATH_MAX, self,
-			            "../lib/modelgate/libmodelgate.so"))
-				return 0;
-		}
-	}
-	return try_lib(out, PATH_MAX, MG_LIBDIR, "libmodelgate.so") ? 0 : -1;
 }
 
 /* LD_PRELOAD = LIB[:old]; a path with a space or colon cannot be listed
@@ -127,9 +88,9 @@ mg_cmd_run(int argc, char **argv)
 		usage(stderr);
 		return MG_EXIT_USAGE;
 	}
-	if (find_lib(lib) != 0) {
+	if (mg_cli_find_lib(lib) != 0) {
 		mg_cli_error("run: libmodelgate.so not found next to this "
-		             "binary or in %s", MG_LIBDIR);
+		             "binary or in %s", mg_cli_libdir());
 		return MG_EXIT_USAGE;
 	}
 	if (policy != NULL) {
