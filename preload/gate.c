@@ -195,7 +195,7 @@ struct centry {
 	struct timespec mtim, ctim;
 	int used;
 	int decided;            /* 0: no verdict could be had */
-	int printed;            /* the denied line was printed */
+	int told;               /* the sandboxed line was printed */
 	unsigned char verdict, action;
 	char reason[MG_PROTO_REASON_MAX];
 	char sha256[65];
@@ -277,19 +277,19 @@ cache_put(const struct stat *st, const struct centry *e)
 	pthread_mutex_unlock(&cache_lock);
 }
 
-/* 1 the first time it is called for this cached file (so the denied line
- * is printed once per file), 0 afterwards; 1 for a file not cached (a
- * failure to get a verdict is reported every time). */
+/* 1 the first time it is called for this cached file (so the sandboxed
+ * line is printed once per file and process), 0 afterwards; 1 for a file
+ * not cached. */
 static int
-first_denial(const struct stat *st)
+first_told(const struct stat *st)
 {
 	struct centry *slot = &cache[slot_of(st)];
 	int first = 1;
 
 	pthread_mutex_lock(&cache_lock);
 	if (same_file(slot, st)) {
-		first = !slot->printed;
-		slot->printed = 1;
+		first = !slot->told;
+		slot->told = 1;
 	}
 	pthread_mutex_unlock(&cache_lock);
 	return first;
@@ -372,18 +372,55 @@ log_decision(const char *path, const struct stat *st, const struct centry *e,
 	mg_audit_log(&a);
 }
 
+/* Write @line[0..@n) to stderr in one write(2): lines from several
+ * threads never interleave.  @n is snprintf's answer for a buffer of
+ * @cap bytes: a longer line is cut, still ending in a newline. */
+static void
+print_line(char *line, int n, size_t cap)
+{
+	if (n <= 0)
+		return;
+	if ((size_t)n >= cap) {
+		n = (int)cap - 1;
+		line[n - 1] = '\n';
+	}
+	(void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
+/* Printed on every denied open, not once per file: a notebook that
+ * re-runs a cell gets the same PermissionError, and its reason with it. */
 static void
 print_denied(const char *path, const char *reason)
 {
 	char line[PATH_MAX + MG_PROTO_REASON_MAX + 64];
-	int n = snprintf(line, sizeof(line), "modelgate: denied %s: %s\n",
-	                 path, reason);
 
-	/* One write: lines from several threads never interleave. */
-	if (n > 0)
-		(void)!write(STDERR_FILENO, line,
-		             (size_t)n < sizeof(line) ? (size_t)n :
-		             sizeof(line) - 1);
+	print_line(line, snprintf(line, sizeof(line),
+	                          "modelgate: denied %s: %s\n", path, reason),
+	           sizeof(line));
+}
+
+/* The first time a file puts the process in the sandbox: says why the
+ * script's next socket() fails with EACCES, in the words of the options
+ * in force. */
+static void
+print_sandboxed(const char *path, const char *reason,
+                const struct mg_sandbox_conf *sb)
+{
+	char line[PATH_MAX + MG_PROTO_REASON_MAX + 128];
+	const char *then;
+
+	if (sb != NULL && sb->dry_run)
+		then = "dry run: nothing is refused, the kernel logs the "
+		       "network use a sandbox would refuse";
+	else if (sb != NULL && sb->deny_exec)
+		then = "new network connections and running programs are "
+		       "refused from now on";
+	else
+		then = "new network connections are refused from now on";
+	print_line(line, snprintf(line, sizeof(line),
+	                          "modelgate: sandboxed %s: %s; %s\n", path,
+	                          reason, then),
+	           sizeof(line));
 }
 
 /* Apply @e; 0 allow, -1 deny.  @fresh: first decision for this file in
@@ -393,6 +430,7 @@ apply(const char *path, const struct stat *st, const struct centry *e,
       int fresh, enum mg_gate_how how)
 {
 	char why[MG_PROTO_REASON_MAX + 64];
+	const struct mg_sandbox_conf *conf = mg_policy_sandbox(mg_state.policy);
 	enum mg_action act = e->action;
 	const char *reason = e->reason;
 
@@ -400,8 +438,7 @@ apply(const char *path, const struct stat *st, const struct centry *e,
 		char sb[200];
 
 		sb[0] = '\0';
-		if (mg_sandbox_lock(mg_policy_sandbox(mg_state.policy), sb,
-		                    sizeof(sb)) != 0) {
+		if (mg_sandbox_lock(conf, sb, sizeof(sb)) != 0) {
 			snprintf(why, sizeof(why),
 			         "%s; sandbox required but unavailable: %s",
 			         e->reason, sb[0] ? sb : "unknown error");
@@ -411,10 +448,11 @@ apply(const char *path, const struct stat *st, const struct centry *e,
 	}
 	if (fresh || act == MG_ACTION_DENY)
 		log_decision(path, st, e, act, reason, how);
+	if (act == MG_ACTION_SANDBOX && first_told(st))
+		print_sandboxed(path, reason, conf);
 	if (act != MG_ACTION_DENY)
 		return 0;
-	if (first_denial(st))
-		print_denied(path, reason);
+	print_denied(path, reason);
 	return -1;
 }
 

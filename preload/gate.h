@@ -57,9 +57,12 @@ enum mg_gate_how { MG_GATE_OPEN, MG_GATE_FOPEN, MG_GATE_MMAP };
 /*
  * Decide on the open file @fd (opened readable by the caller) named
  * @path (may be NULL: the name is then read from /proc/self/fd).
- * Returns 0 to let the caller have it, -1 to deny: the
- * "modelgate: denied PATH: REASON" line has then been printed and the
- * decision logged; the caller closes what it opened and sets EACCES.
+ * Returns 0 to let the caller have it (after a sandbox action the process
+ * is locked, and the first time for this file the "modelgate: sandboxed
+ * PATH: REASON; ..." line has been printed), -1 to deny: the
+ * "modelgate: denied PATH: REASON" line has then been printed (on every
+ * denial) and the decision logged; the caller closes what it opened and
+ * sets EACCES.
  * May change errno on either path: callers save and restore it.  Called
  * with mg_busy set.
  */
