@@ -106,12 +106,16 @@ out:
 
 /* --- one request ---------------------------------------------------------- */
 
-/* "VERDICT: MESSAGE" of the worst finding; the first of those wins. */
+/* "VERDICT: MESSAGE (in MEMBER)" of the worst finding; the first of
+ * those wins.  Why the member only when it fits whole: the reason is cut
+ * at @cap, and a cut "(in arch" says nothing; the message is what the
+ * user needs. */
 static void
 summarize(const struct mg_report *r, char *out, size_t cap)
 {
 	const struct mg_finding *f = NULL;
-	size_t i;
+	size_t i, n;
+	int k;
 
 	for (i = 0; i < r->nfindings; i++)
 		if (r->findings[i].verdict == r->verdict) {
@@ -120,12 +124,15 @@ summarize(const struct mg_report *r, char *out, size_t cap)
 		}
 	if (f == NULL || f->message == NULL)
 		snprintf(out, cap, "%s", mg_verdict_name(r->verdict));
-	else if (f->member != NULL)
-		snprintf(out, cap, "%s: %s (in %s)", mg_verdict_name(r->verdict),
-		         f->message, f->member);
 	else
 		snprintf(out, cap, "%s: %s", mg_verdict_name(r->verdict),
 		         f->message);
+	n = strlen(out);
+	if (f != NULL && f->message != NULL && f->member != NULL) {
+		k = snprintf(out + n, cap - n, " (in %s)", f->member);
+		if (k < 0 || (size_t)k >= cap - n)
+			out[n] = '\0';
+	}
 	for (i = 0; out[i] != '\0'; i++)
 		if (out[i] == '\n' || out[i] == '\r')
 			out[i] = ' ';

@@ -902,6 +902,68 @@ dotted_denied(struct ps *s, const char *mod, const char *name,
 	return 0;
 }
 
+/* A class the saving script defined: "__main__ Net" (or "__mp_main__",
+ * its name in a multiprocessing child), the name itself no dunder. */
+static int
+is_script_class(const char *mod, const char *name)
+{
+	return (strcmp(mod, "__main__") == 0 ||
+	        strcmp(mod, "__mp_main__") == 0) &&
+	       !mg_pickle_has_dunder(name);
+}
+
+/* Why a room of 244: the preload prints the helper's reason, at most
+ * MG_PROTO_REASON_MAX - 1 = 255 bytes, as "dangerous: " (11) followed by
+ * this finding's "pickle #N, offset M: MESSAGE"; whatever passes 244 is
+ * cut.  The advice is what the user needs from that line, so it must
+ * end inside the room. */
+#define SCRIPT_CLASS_ROOM 244
+
+/*
+ * The dunder finding for a script's own class, with what to do about it
+ * (the rule and the verdict are the dunder rule's: __main__ may hold
+ * anything the script imported, so it is never allowed).  The longest
+ * wording whose advice fits SCRIPT_CLASS_ROOM after the "pickle #N,
+ * offset M: " prefix note() adds: the reason in brackets goes first, then
+ * the name in the example; an absurdly long name is cut in the message
+ * (the finding's global keeps it whole).  -1 only when out of memory.
+ */
+static int
+note_script_class(struct ps *s, const char *g, const char *mod,
+                  const char *name, size_t off)
+{
+	static const char why[] = " (it could be anything that script "
+	                          "imported)";
+	char pre[64];
+	size_t room, fixed, n = strlen(name);
+	int p;
+
+	p = snprintf(pre, sizeof(pre), "pickle #%u, offset %llu: ", s->num,
+	             (unsigned long long)(s->base + off));
+	room = SCRIPT_CLASS_ROOM - (size_t)p;
+	fixed = strlen("global  is a class of the script that saved the "
+	               "file: move it into a module and allow it ([globals] "
+	               "allow = module:), or pin the file's SHA-256") +
+	        strlen(mod);
+	if (fixed + sizeof(why) - 1 + 2 * n <= room || fixed + 2 * n <= room)
+		return note(s, MG_VERDICT_DANGEROUS, "pickle.global.dunder", g,
+		            off, "global %s %s is a class of the script that "
+		            "saved the file%s: move it into a module and allow "
+		            "it ([globals] allow = module:%s), or pin the "
+		            "file's SHA-256", mod, name,
+		            fixed + sizeof(why) - 1 + 2 * n <= room ? why : "",
+		            name);
+	fixed = strlen("global  ... is a class of the script that saved the "
+	               "file: move it into a module, allow it in [globals], "
+	               "or pin the file's SHA-256") + strlen(mod);
+	return note(s, MG_VERDICT_DANGEROUS, "pickle.global.dunder", g, off,
+	            "global %s %.*s%s is a class of the script that saved "
+	            "the file: move it into a module, allow it in [globals], "
+	            "or pin the file's SHA-256", mod,
+	            (int)(fixed + n <= room ? n : room - fixed), name,
+	            fixed + n <= room ? "" : "...");
+}
+
 /* Classify normalised (@mod, @name) and report it; @gv, the value that
  * stands for it (may be NULL), is marked PF_UNKNOWN when it is unknown
  * and PF_REBUILD when it may be rebuilt only.  @record 0: findings only,
@@ -923,7 +985,9 @@ judge_global(struct ps *s, struct pval *gv, const char *mod,
 		/* Why: dunders reach interpreter internals (__builtins__,
 		   __globals__, __class__...); never allowed. */
 		v = MG_VERDICT_DANGEROUS;
-		r = note(s, v, "pickle.global.dunder", g, off,
+		r = is_script_class(mod, name) ?
+		    note_script_class(s, g, mod, name, off) :
+		    note(s, v, "pickle.global.dunder", g, off,
 		         "global %s names a dunder attribute or module", g);
 		goto record;
 	}
