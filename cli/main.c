@@ -39,12 +39,18 @@ usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: modelgate COMMAND [ARGS...]\n\ncommands:\n");
+	fprintf(f, "usage: modelgate COMMAND [ARGS...]\n"
+	           "       modelgate --help | --version\n\n"
+	           "Stop malicious model files from running code when Python "
+	           "loads them.\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n'modelgate COMMAND --help' describes one command.\n"
-	           "exit status: 0 all allowed, 1 something would be sandboxed "
-	           "or denied, 2 usage or read error\n");
+	fprintf(f, "\n'modelgate COMMAND --help' describes one command, "
+	           "'man modelgate' all of them,\n"
+	           "'man modelgate.policy' the policy file.\n"
+	           "exit status: 2 on a usage error; otherwise each command's "
+	           "own (scan: 0 all\nallowed, 1 something would be sandboxed "
+	           "or denied)\n");
 }
 
 int

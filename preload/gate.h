@@ -21,10 +21,6 @@
 #include "../policy/policy.h"
 #include "proto.h"
 
-#ifndef MG_BINDIR
-#define MG_BINDIR "/usr/local/bin"
-#endif
-
 /* Process-wide state, filled once by the constructor (before any thread
  * of the program exists) and read-only afterwards, except the helper
  * fields in client.c, which have their own lock. */
