@@ -21,9 +21,59 @@ static const char usage_text[] =
 "         --default prints the embedded default alone\n"
 "check    validate FILE ('-' reads standard input) with its lockfiles and\n"
 "         print the effective policy it gives after layering; errors name\n"
-"         the file and line\n"
+"         the file and line; warns when a locked policy (the system's, or\n"
+"         FILE read as one) names a log_file users cannot append to\n"
 "\n"
 "exit status: 0 valid, 2 usage error or invalid policy\n";
+
+static void
+discard_note(void *ctx, const struct mg_note *n)
+{
+	(void)ctx;
+	(void)n;
+}
+
+/* Warn when @p is locked and names a log_file users cannot append to;
+ * @whose names the file that set it.  1 if it warned. */
+static int
+warn_log(const struct mg_policy *p, const char *whose)
+{
+	char why[1024];
+
+	if (!mg_policy_locked(p) || mg_policy_log_file(p) == NULL ||
+	    mg_policy_log_reachable(p, why, sizeof(why)))
+		return 0;
+	fprintf(stderr, "modelgate: warning: %s: a locked policy's log_file "
+	        "must take users' lines, but %s; their decisions go to syslog "
+	        "only\n", whose, why);
+	return 1;
+}
+
+/*
+ * Why both: the effective policy's log_file, when locked, is the system
+ * policy's; and an administrator checks a would-be system policy with
+ * `policy check new.conf`, where new.conf is read as a user file and its
+ * own `locked` does not count - so read it again as a system policy.
+ */
+static void
+check_log(const struct mg_policy *eff, const char *file)
+{
+	struct mg_policy *own = NULL;
+	static char text[1 << 20];
+	size_t len = 0;
+	FILE *f;
+
+	if (warn_log(eff, mg_policy_system_path()) ||
+	    strcmp(file, "/dev/stdin") == 0 || (f = fopen(file, "re")) == NULL)
+		return;
+	len = fread(text, 1, sizeof(text), f);
+	fclose(f);
+	mg_policy_set_note_sink(discard_note, NULL);
+	if (mg_policy_parse_text(file, text, len, &own, NULL, 0) == MG_OK)
+		warn_log(own, file);
+	mg_policy_set_note_sink(NULL, NULL);
+	mg_policy_free(own);
+}
 
 /* Load and print; @user may be NULL.  Returns the exit status. */
 static int
@@ -43,6 +93,8 @@ show(const char *user, int check)
 		mg_policy_free(p);
 		return MG_EXIT_USAGE;
 	}
+	if (check)
+		check_log(p, user);
 	printf("# modelgate %s effective policy: embedded default < %s%s%s\n",
 	       MG_VERSION, mg_policy_system_path(), user ? " < " : "",
 	       user ? user : "");

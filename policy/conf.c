@@ -77,7 +77,7 @@ struct rd {
 	char err[512];
 	int nomem;
 	struct mg_policy *out;
-	FILE *warn;
+	int quiet;                 /* no warning notes */
 };
 
 const char *
@@ -279,10 +279,11 @@ check_global(struct rd *r, const char *e, int allow)
 		return -1;
 	}
 	if (strcmp(colon + 1, "*") == 0) {
-		if (r->warn != NULL)
-			fprintf(r->warn, "modelgate: %s:%d: warning: '%s' allows "
-			        "every name of the module (only dunders excepted)"
-			        "\n", r->path, r->lineno, e);
+		if (!r->quiet)
+			mg_policy_note(MG_NOTE_WARNING, r->path, r->lineno, NULL,
+			               NULL, "%s:%d: warning: '%s' allows every "
+			               "name of the module (only dunders excepted)",
+			               r->path, r->lineno, e);
 		return 0;
 	}
 	if (ml >= sizeof(mod))
@@ -517,7 +518,7 @@ set_dir(struct rd *r, const char *path)
 
 enum mg_err
 mg_conf_parse(const char *path, FILE *f, struct mg_policy *out, char *err,
-              size_t errlen, FILE *warn)
+              size_t errlen, int quiet)
 {
 	struct rd r;
 	int rc;
@@ -526,7 +527,7 @@ mg_conf_parse(const char *path, FILE *f, struct mg_policy *out, char *err,
 	r.f = f;
 	r.path = path;
 	r.out = out;
-	r.warn = warn;
+	r.quiet = quiet;
 	set_dir(&r, path);
 	rc = ini_parse_stream(read_line, &r, handler, &r);
 	if (r.nomem)

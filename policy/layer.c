@@ -5,14 +5,26 @@
  * The rules per setting are stated at the top of policy.c; merge() below is
  * their one implementation.  A locked merge never lowers anything: each
  * branch either takes the stricter of the two values or ignores the user's
- * and records a note, which is printed on stderr and appended to the
- * system's audit log.
+ * and records a note.
+ *
+ * Notes (a refused system policy, a parse warning, an ignored setting) go
+ * to a sink: by default printed on stderr when they happen and, for an
+ * ignored setting, logged - what the CLI wants.  The preload, which loads
+ * the policy in every process on a host that lists it in
+ * /etc/ld.so.preload, installs a sink that keeps them and reports them
+ * once, only in a process that acts (preload.c).  Rejected: printing from
+ * the preload's constructor (every `ls` said the refusal two or three
+ * times) and a note list inside the policy object (a load that fails
+ * returns no object, and the refusal would be lost with it).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,54 +38,173 @@ struct merge_ctx {
 	int nomem;
 };
 
-/* Write one JSON string (escaped) to @fd's buffer @b. */
-static void
-json_str(char *b, size_t cap, const char *s)
-{
-	size_t n = strlen(b);
+/* --- notes ---------------------------------------------------------------- */
 
-	for (; *s && n + 8 < cap; s++) {
-		if (*s == '"' || *s == '\\') {
-			b[n++] = '\\';
-			b[n++] = *s;
-		} else if ((unsigned char)*s < 0x20) {
-			n += (size_t)snprintf(b + n, cap - n, "\\u%04x",
-			                      (unsigned char)*s);
-		} else {
-			b[n++] = *s;
-		}
-	}
-	b[n] = '\0';
+static mg_note_fn note_fn;   /* NULL: default_sink() */
+static void *note_ctx;
+
+void
+mg_policy_set_note_sink(mg_note_fn fn, void *ctx)
+{
+	note_fn = fn;
+	note_ctx = ctx;
 }
 
-/* A user setting ignored under the lock: say so on stderr and in the log. */
+/* A JSON line being built in a caller's buffer; overflow marks it bad. */
+struct jbuf {
+	char *b;
+	size_t cap, n;
+	int bad;
+};
+
+static void MG_PRINTF(2, 3)
+jput(struct jbuf *j, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (j->bad)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(j->b + j->n, j->cap - j->n, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= j->cap - j->n)
+		j->bad = 1;
+	else
+		j->n += (size_t)k;
+}
+
+/* @s as a JSON string, quotes included; NULL as null. */
+static void
+jstr(struct jbuf *j, const char *s)
+{
+	unsigned char c;
+
+	if (s == NULL) {
+		jput(j, "null");
+		return;
+	}
+	jput(j, "\"");
+	for (; *s != '\0' && !j->bad; s++) {
+		c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			jput(j, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			jput(j, "\\u%04x", c);
+		else
+			jput(j, "%c", c);
+	}
+	jput(j, "\"");
+}
+
+size_t
+mg_policy_note_json(const struct mg_note *n, char *buf, size_t cap)
+{
+	static const char *const events[] = {
+		"policy.refused", "policy.warning", "policy.locked" };
+	struct jbuf j = { buf, cap, 0, cap == 0 };
+	const char *msg = n->text;
+	struct timespec ts;
+	struct tm tm;
+
+	if (strncmp(msg, "modelgate: ", 11) == 0)
+		msg += 11;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	jput(&j, "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\","
+	     "\"pid\":%d,\"uid\":%u,\"event\":\"%s\",\"key\":",
+	     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	     ts.tv_nsec / 1000000L, (int)getpid(), (unsigned)getuid(),
+	     events[(unsigned)n->kind % 3]);
+	jstr(&j, n->key);
+	jput(&j, ",\"line\":%d,\"file\":", n->line);
+	jstr(&j, n->file);
+	jput(&j, ",\"message\":");
+	jstr(&j, msg);
+	jput(&j, "}\n");
+	return j.bad ? 0 : j.n;
+}
+
+/* Append @line to @path with one write on an O_APPEND descriptor (lines
+ * from many processes never mix).  0, or -1 with errno set. */
+static int
+append_log(const char *path, const char *line, size_t n)
+{
+	int fd, e = 0;
+
+	/* Why 0600: a log we create is the creator's alone; one that users
+	 * append to is the administrator's to make (and to protect). */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	          0600);
+	if (fd < 0)
+		return -1;
+	if (write(fd, line, n) != (ssize_t)n)
+		e = errno ? errno : EIO;
+	close(fd);
+	errno = e;
+	return e ? -1 : 0;
+}
+
+/*
+ * The CLI's sink: the note on stderr as it happens; an ignored setting
+ * is also logged, to syslog (the lock is on: see preload/audit.c for why
+ * AUTHPRIV) and to the system's log_file, saying once when that fails.
+ */
+static void
+default_sink(const struct mg_note *n)
+{
+	static int said;
+	char line[4096];
+	size_t len;
+
+	fprintf(stderr, "%s\n", n->text);
+	if (n->kind != MG_NOTE_IGNORED)
+		return;
+	len = mg_policy_note_json(n, line, sizeof(line));
+	if (len == 0)
+		return;
+	if (n->log_file != NULL && append_log(n->log_file, line, len) != 0 &&
+	    !said) {
+		said = 1;
+		fprintf(stderr, "modelgate: cannot write the audit log %s: %s; "
+		        "this goes to syslog\n", n->log_file, strerror(errno));
+	}
+	syslog(LOG_AUTHPRIV | LOG_WARNING, "%.*s", (int)len - 1, line);
+}
+
+void
+mg_policy_note(enum mg_note_kind kind, const char *file, int line,
+               const char *key, const char *log_file, const char *fmt, ...)
+{
+	char text[1024];
+	struct mg_note n;
+	va_list ap;
+
+	memcpy(text, "modelgate: ", 12);
+	va_start(ap, fmt);
+	vsnprintf(text + 11, sizeof(text) - 11, fmt, ap);
+	va_end(ap);
+	n.kind = kind;
+	n.text = text;
+	n.file = file ? file : "";
+	n.line = line;
+	n.key = key;
+	n.log_file = log_file;
+	if (note_fn != NULL)
+		note_fn(note_ctx, &n);
+	else
+		default_sink(&n);
+}
+
+/* A user setting ignored under the lock. */
 static void
 note_ignored(struct merge_ctx *c, enum mg_key k)
 {
-	char line[2048];
-	int fd;
-
-	fprintf(stderr, "modelgate: locked system policy: ignored '%s' from "
-	        "%s:%d (it would weaken the system policy)\n",
-	        mg_conf_key_name(k), c->file, c->layer->line[k]);
-	if (c->dst->log_file == NULL)
-		return;
-	snprintf(line, sizeof(line), "{\"time\":%lld,\"pid\":%d,\"uid\":%u,"
-	         "\"event\":\"policy.locked\",\"key\":\"%s\",\"line\":%d,"
-	         "\"file\":\"", (long long)time(NULL), (int)getpid(),
-	         (unsigned)getuid(), mg_conf_key_name(k), c->layer->line[k]);
-	/* Why -4: json_str stops short so the closing "}\n fits. */
-	json_str(line, sizeof(line) - 4, c->file);
-	memcpy(line + strlen(line), "\"}\n", 4);
-	fd = open(c->dst->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	          O_NOFOLLOW, 0640);
-	if (fd < 0)
-		return;
-	/* One write on an O_APPEND fd: lines from many processes never mix. */
-	if (write(fd, line, strlen(line)) < 0) {
-		/* nothing more we can do; stderr already has it */
-	}
-	close(fd);
+	mg_policy_note(MG_NOTE_IGNORED, c->file, c->layer->line[k],
+	               mg_conf_key_name(k), c->dst->log_file,
+	               "locked system policy: ignored '%s' from %s:%d (it "
+	               "would weaken the system policy)", mg_conf_key_name(k),
+	               c->file, c->layer->line[k]);
 }
 
 static void
@@ -270,7 +401,7 @@ parse_file(const char *path, FILE *f, struct mg_policy **layer, char *err,
 	*layer = mg_policy_alloc();
 	if (*layer == NULL)
 		return MG_ERR_NOMEM;
-	e = mg_conf_parse(path, f, *layer, err, errlen, stderr);
+	e = mg_conf_parse(path, f, *layer, err, errlen, 0);
 	if (e != MG_OK) {
 		mg_policy_free(*layer);
 		*layer = NULL;
@@ -321,8 +452,9 @@ load_system(struct mg_policy **layer, int *refused, char *err, size_t errlen)
 		return MG_OK;
 refuse:
 	*refused = 1;
-	fprintf(stderr, "modelgate: refusing the system policy: %s; using the "
-	        "embedded default, locked\n", err);
+	mg_policy_note(MG_NOTE_REFUSED, path, 0, NULL, NULL, "refusing the "
+	               "system policy: %s; using the embedded default, locked",
+	               err);
 	return MG_OK;
 }
 
@@ -391,6 +523,51 @@ mg_policy_load_effective(const char *user_path, int secure,
 	return MG_OK;
 fail:
 	mg_policy_free(sys);
+	mg_policy_free(p);
+	return e;
+}
+
+enum mg_err
+mg_policy_parse_text(const char *name, const char *text, size_t len,
+                     struct mg_policy **out, char *err, size_t errlen)
+{
+	struct mg_policy *p, *layer = NULL;
+	enum mg_err e = MG_OK;
+	char dummy[8];
+	FILE *f;
+
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	err[0] = '\0';
+	*out = NULL;
+	p = mg_policy_new_default();
+	if (p == NULL)
+		return MG_ERR_NOMEM;
+	/* Why the test: fmemopen() of zero bytes fails; an empty file is
+	 * the embedded default. */
+	if (len > 0) {
+		f = fmemopen((void *)(uintptr_t)text, len, "r");
+		if (f == NULL) {
+			e = MG_ERR_NOMEM;
+			goto done;
+		}
+		e = parse_file(name, f, &layer, err, errlen);
+		fclose(f);
+		if (e != MG_OK)
+			goto done;
+		if (merge(p, layer, name, 0) != 0) {
+			e = MG_ERR_NOMEM;
+			goto done;
+		}
+		p->locked = layer->locked;
+	}
+	mg_policy_finalize(p);
+	*out = p;
+	p = NULL;
+done:
+	mg_policy_free(layer);
 	mg_policy_free(p);
 	return e;
 }

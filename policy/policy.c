@@ -16,8 +16,9 @@
  * require_pin and deny_exec can only be turned on and dry_run only off;
  * allow, lockfile, log_file, syslog and allow_repos (when the system sets
  * any) cannot be changed at all, because each of them can let a file
- * through that the system policy stops.  Every ignored setting is reported
- * on stderr ("modelgate: ...") and appended to the system's log_file.
+ * through that the system policy stops.  Every ignored setting is a note
+ * (layer.c): on stderr and in the log (syslog, and the system's log_file)
+ * from the CLI, once per acting process from the preload.
  *
  * A system policy that is not root-owned, is group- or world-writable, or
  * does not parse is refused loudly; the embedded default then applies,
@@ -451,4 +452,80 @@ mg_policy_sandbox(const struct mg_policy *p)
 	static const struct mg_sandbox_conf def = { 0, 0, NULL };
 
 	return p ? &p->sandbox : &def;
+}
+
+/* The directory part of @path into @dir (cap PATH_MAX): "/" for "/x". */
+static void
+dir_of(const char *path, char *dir, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash && slash != path ? (size_t)(slash - path) : 1;
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+}
+
+/* Every directory from / down to @dir (absolute) searchable by others?
+ * 0, or -1 with @why naming the first one that is not. */
+static int
+dirs_searchable(const char *dir, char *why, size_t whylen)
+{
+	char cur[4096];
+	struct stat st;
+	size_t i, n = strlen(dir);
+
+	if (n >= sizeof(cur))
+		n = sizeof(cur) - 1;
+	for (i = 1; i <= n; i++) {
+		/* cur: "/", then each longer prefix ending at a component */
+		if (i > 1 && i < n && dir[i] != '/')
+			continue;
+		if (i == 1 && n > 1 && dir[1] != '/') {
+			memcpy(cur, "/", 2);
+		} else {
+			memcpy(cur, dir, i);
+			cur[i] = '\0';
+		}
+		if (stat(cur, &st) != 0 || !S_ISDIR(st.st_mode) ||
+		    !(st.st_mode & S_IXOTH)) {
+			snprintf(why, whylen, "the directory %s is not "
+			         "searchable by other users", cur);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+mg_policy_log_reachable(const struct mg_policy *p, char *why, size_t whylen)
+{
+	const char *path = mg_policy_log_file(p);
+	char dir[4096];
+	struct stat st;
+
+	why[0] = '\0';
+	if (path == NULL)
+		return 0;
+	if (lstat(path, &st) != 0) {
+		snprintf(why, whylen, "%s does not exist: the first process "
+		         "to log creates it, mode 0600, and only that process's "
+		         "user can append to it", path);
+		return 0;
+	}
+	if (S_ISLNK(st.st_mode) || !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "%s is not a regular file (%s)", path,
+		         S_ISLNK(st.st_mode) ? "a symlink, and the log is "
+		         "opened with O_NOFOLLOW" : "a device, FIFO or directory");
+		return 0;
+	}
+	if (!(st.st_mode & S_IWOTH)) {
+		snprintf(why, whylen, "%s is mode %04o, owner uid %u: other "
+		         "users cannot append to it", path,
+		         (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+		return 0;
+	}
+	dir_of(path, dir, sizeof(dir));
+	return dirs_searchable(dir, why, whylen) == 0;
 }

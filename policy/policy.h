@@ -132,4 +132,81 @@ const char *mg_policy_system_path(void);
  * a system policy was refused). */
 int mg_policy_locked(const struct mg_policy *p);
 
+/*
+ * 1 if a process of any unprivileged user can append to @p's log_file
+ * (judged by mode bits alone, ACLs aside): it exists, is a regular file,
+ * not a symlink (the log is opened O_NOFOLLOW), writable by others, and
+ * every directory above it is searchable by others.  0 otherwise, with
+ * @why saying what stops them; 0 with @why "" when @p names no log_file.
+ * Why it matters: under a locked host policy users' processes log their
+ * decisions; a file they cannot append to loses them (the preload then
+ * falls back to syslog, and `policy check` / `host status` say so).
+ */
+int mg_policy_log_reachable(const struct mg_policy *p, char *why,
+                            size_t whylen);
+
+/*
+ * Parse @text (@len bytes, need not be NUL-terminated) as if it were the
+ * system policy, named @name in messages: the embedded default with it
+ * layered on, its `locked` setting kept.  No ownership or mode test: the
+ * caller vouches for where the bytes came from (`modelgate host install`
+ * validates exactly the bytes it installs).  Relative lockfile paths
+ * resolve against @name's directory.  MG_OK, MG_ERR_PARSE (@err is
+ * "name:line: what"), MG_ERR_NOMEM.  Warnings go to the note sink.
+ */
+enum mg_err mg_policy_parse_text(const char *name, const char *text,
+                                 size_t len, struct mg_policy **out,
+                                 char *err, size_t errlen) MG_WUR;
+
+/* --- notes -------------------------------------------------------------- */
+
+/*
+ * What loading a policy has to say besides its result.  By default each
+ * note is printed on stderr as it happens (and an ignored setting is also
+ * logged): right for the CLI.  The preload cannot do that - it loads the
+ * policy in every process on the host, `ls` included - so it installs a
+ * sink that keeps the notes and reports them once, when the process first
+ * decides on a model.
+ */
+enum mg_note_kind {
+	MG_NOTE_REFUSED = 0, /* the system policy was refused (unsafe owner
+	                        or mode, unreadable, does not parse); the
+	                        embedded default applies, locked */
+	MG_NOTE_WARNING = 1, /* a file parsed, with a warning about a line */
+	MG_NOTE_IGNORED = 2, /* a user setting ignored under the lock */
+};
+
+/* One note; every pointer is valid only during the sink's call. */
+struct mg_note {
+	enum mg_note_kind kind;
+	const char *text;     /* the whole message, "modelgate: ...", no
+	                         newline; never NULL */
+	const char *file;     /* the policy file it is about; never NULL */
+	int line;             /* its line in @file, 0 for none */
+	const char *key;      /* MG_NOTE_IGNORED: the key; NULL otherwise */
+	const char *log_file; /* MG_NOTE_IGNORED: the system's log_file at
+	                         the time, or NULL */
+};
+
+/* A sink: called once per note, during mg_policy_load_effective() or
+ * mg_policy_parse_text(), from the loading thread. */
+typedef void (*mg_note_fn)(void *ctx, const struct mg_note *n);
+
+/*
+ * Send notes to @fn (with @ctx) instead of the default; NULL restores
+ * the default: print the text on stderr and, for MG_NOTE_IGNORED, log a
+ * "policy.locked" JSON line to syslog (LOG_AUTHPRIV) and to @log_file
+ * (saying so on stderr when the file cannot be appended to).  Process-
+ * wide and not thread-safe: set it before loading.
+ */
+void mg_policy_set_note_sink(mg_note_fn fn, void *ctx);
+
+/*
+ * The JSON line (newline included) that records @n in an audit log:
+ * {"time","pid","uid","event":"policy.refused"|"policy.warning"|
+ * "policy.locked","file","line","key","message"} into @buf.  Its length,
+ * or 0 when it does not fit in @cap (nothing usable is written then).
+ */
+size_t mg_policy_note_json(const struct mg_note *n, char *buf, size_t cap);
+
 #endif /* MG_POLICY_H */

@@ -99,12 +99,22 @@ struct mg_policy *mg_policy_alloc(void);
  * Parse the INI file @path (display name @path) into the fresh layer @out
  * (from mg_policy_alloc): only the keys the file sets are filled and their
  * line recorded in out->line[].  Relative lockfile paths resolve against
- * the file's directory.  Warnings (e.g. a wildcard allow) go to @warn (may
- * be NULL).  MG_OK, MG_ERR_IO (cannot open; @err says so), MG_ERR_PARSE
- * (@err is "file:line: what"), MG_ERR_NOMEM.
+ * the file's directory.  Warnings (e.g. a wildcard allow) become
+ * MG_NOTE_WARNING notes (mg_policy_note) unless @quiet.  MG_OK, MG_ERR_IO
+ * (cannot open; @err says so), MG_ERR_PARSE (@err is "file:line: what"),
+ * MG_ERR_NOMEM.
  */
 enum mg_err mg_conf_parse(const char *path, FILE *f, struct mg_policy *out,
-                          char *err, size_t errlen, FILE *warn);
+                          char *err, size_t errlen, int quiet);
+
+/*
+ * Report a note (policy.h, "notes") of @kind about @file:@line to the
+ * sink in use; @key and @log_file as in struct mg_note (may be NULL).
+ * The text is "modelgate: " followed by @fmt.
+ */
+void mg_policy_note(enum mg_note_kind kind, const char *file, int line,
+                    const char *key, const char *log_file,
+                    const char *fmt, ...) MG_PRINTF(6, 7);
 
 /* Resolve pack names to tables, point the sandbox at its paths. */
 void mg_policy_finalize(struct mg_policy *p);

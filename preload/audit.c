@@ -7,6 +7,23 @@
  * filesystems).  Destinations: the policy's log_file and syslog settings,
  * and MODELGATE_LOG=FILE from the environment (read in the constructor,
  * never under AT_SECURE) until every policy can say it.
+ *
+ * Under a locked policy (a shared host) every line also goes to syslog,
+ * whatever the policy says: the log_file there is typically created by
+ * root, mode 0600, and the users whose processes decide cannot append to
+ * it.  A log_file that cannot be appended to is said once per process
+ * ("modelgate: cannot write the audit log ...") and that line, and each
+ * later one that fails, goes to syslog instead.
+ *
+ * Why LOG_AUTHPRIV: the records are security decisions that name users'
+ * files.  It is the private security facility: syslog daemons keep it out
+ * of the general log and in one that only root and the adm group read
+ * (Debian's rsyslog: auth.log, 0640, and "authpriv.none" on the general
+ * file), and the receiving daemon stamps each line with the sender's
+ * credentials (journald: _UID, _PID, _EXE), so a user can add lines but
+ * cannot rewrite or remove anyone's, nor pass one off as another user's.
+ * LOG_AUTH is the same without the "private" routing; LOG_USER mixes with
+ * every program's chatter.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -81,16 +98,82 @@ how_name(enum mg_gate_how how)
 	return "open";
 }
 
-static void
+/* 0, or -1 with errno set.  Why 0600: a log this process creates is its
+ * user's alone; one that every user appends to is for the administrator
+ * to create (`modelgate host status` says whether users can). */
+static int
 append_file(const char *path, const char *line, size_t n)
 {
 	int fd = mg_raw_openat(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT |
 	                       O_CLOEXEC | O_NOFOLLOW, 0600);
+	ssize_t w;
+	int e;
 
 	if (fd < 0)
-		return;
-	(void)!write(fd, line, n);
+		return -1;
+	w = write(fd, line, n);
+	e = w < 0 ? errno : EIO;
 	mg_raw_close(fd);
+	if (w == (ssize_t)n)
+		return 0;
+	errno = e;
+	return -1;
+}
+
+/* Once per process: the log_file named @path cannot be written. */
+static void
+say_unwritable(const char *path, int err)
+{
+	static int said;
+	char msg[PATH_MAX + 200];
+	int n;
+
+	if (__atomic_exchange_n(&said, 1, __ATOMIC_ACQ_REL))
+		return;
+	n = snprintf(msg, sizeof(msg), "modelgate: cannot write the audit log "
+	             "%s: %s; decisions go to syslog\n", path, strerror(err));
+	if (n > 0)
+		(void)!write(STDERR_FILENO, msg, (size_t)n < sizeof(msg) ?
+		             (size_t)n : sizeof(msg) - 1);
+}
+
+/* Send the finished line @line (@n bytes, newline included) where the
+ * policy says, plus syslog when @sys. */
+static void
+emit(const char *line, size_t n, int sys)
+{
+	const char *file = mg_state.policy ?
+	                   mg_policy_log_file(mg_state.policy) : NULL;
+
+	if (file != NULL && append_file(file, line, n) != 0) {
+		say_unwritable(file, errno);
+		sys = 1;
+	}
+	if (mg_state.log_env[0] != '\0')
+		(void)append_file(mg_state.log_env, line, n);
+	if (sys)
+		syslog(LOG_AUTHPRIV | LOG_NOTICE, "%.*s", (int)n - 1, line);
+}
+
+/* Syslog wanted for every line: the policy says so, or it is locked. */
+static int
+want_syslog(void)
+{
+	return mg_state.policy != NULL &&
+	       (mg_policy_log_syslog(mg_state.policy) ||
+	        mg_policy_locked(mg_state.policy));
+}
+
+void
+mg_audit_note(const struct mg_note *n)
+{
+	char line[4096];
+	int saved = errno;
+	size_t len = mg_policy_note_json(n, line, sizeof(line));
+
+	if (len > 0)
+		emit(line, len, want_syslog() || n->kind == MG_NOTE_REFUSED);
+	errno = saved;
 }
 
 void
@@ -99,7 +182,7 @@ mg_audit_log(const struct mg_audit *a)
 	static const struct line empty;
 	const char *file = mg_state.policy ?
 	                   mg_policy_log_file(mg_state.policy) : NULL;
-	int sys = mg_state.policy ? mg_policy_log_syslog(mg_state.policy) : 0;
+	int sys = want_syslog();
 	int saved = errno;
 	struct timespec ts;
 	struct line l;
@@ -132,12 +215,7 @@ mg_audit_log(const struct mg_audit *a)
 	put(&l, "}\n");
 	if (l.bad)
 		goto out;
-	if (file != NULL)
-		append_file(file, l.buf, l.n);
-	if (mg_state.log_env[0] != '\0')
-		append_file(mg_state.log_env, l.buf, l.n);
-	if (sys)
-		syslog(LOG_AUTHPRIV | LOG_NOTICE, "%.*s", (int)l.n - 1, l.buf);
+	emit(l.buf, l.n, sys);
 out:
 	errno = saved;
 }

@@ -522,6 +522,7 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how)
 	}
 	if (!is_candidate(fd, path, &st))
 		return 0;
+	mg_preload_report_notes();
 	if (cache_get(&st, &e))
 		return apply(path, &st, &e, 0, how);
 	ask(fd, path, &e);

@@ -99,6 +99,21 @@ struct mg_audit {
 };
 void mg_audit_log(const struct mg_audit *a);
 
+/* Log the policy note @n (policy.h) where decisions go, and to syslog
+ * for a refused system policy (then no log_file can be trusted); never
+ * fails visibly, preserves errno (audit.c). */
+void mg_audit_note(const struct mg_note *n);
+
+/*
+ * Report the notes loading the policy had (a refused system policy,
+ * parse warnings, each ignored user setting) on stderr and in the log,
+ * once per process; later calls do nothing.  Called when an active
+ * process first reaches a decision on a model candidate, so a process
+ * that never does (`ls`, every non-Python program) prints nothing.
+ * Thread-safe, errno-preserving (preload.c).
+ */
+void mg_preload_report_notes(void);
+
 /* Raw openat(2), bypassing every wrapper (for our own files). */
 int mg_raw_openat(int dirfd, const char *path, int flags, unsigned mode);
 int mg_raw_close(int fd);

@@ -171,6 +171,92 @@ default_acts_in(const char *exe)
 	return strncmp(base, "python", 6) == 0;
 }
 
+/* --- policy notes ------------------------------------------------------- */
+
+/*
+ * What loading the policy had to say (policy.h, "notes"), kept for
+ * mg_preload_report_notes().  Why not printed here: the constructor runs
+ * in every process of a host that lists the library in /etc/ld.so.preload,
+ * and a broken system policy had `ls` print its refusal two or three
+ * times.  Why fixed arrays: they are filled once, before any thread of the
+ * program exists, and read afterwards; untouched, they cost no memory.
+ */
+enum { MAX_NOTES = 24 }; /* why 24: a refusal, a few warnings, and one per
+                            key a user file can set (21) */
+
+struct kept_note {
+	enum mg_note_kind kind;
+	int line;
+	char text[1024];
+	char file[512];
+	char key[32];
+};
+
+static struct kept_note notes[MAX_NOTES];
+static unsigned nnotes, notes_dropped;
+static int notes_reported;
+
+static void
+keep_note(void *ctx, const struct mg_note *n)
+{
+	struct kept_note *k;
+
+	(void)ctx;
+	if (nnotes >= MAX_NOTES) {
+		notes_dropped++;
+		return;
+	}
+	k = &notes[nnotes++];
+	k->kind = n->kind;
+	k->line = n->line;
+	snprintf(k->text, sizeof(k->text), "%s", n->text);
+	snprintf(k->file, sizeof(k->file), "%s", n->file);
+	snprintf(k->key, sizeof(k->key), "%s", n->key ? n->key : "");
+}
+
+/* @text and a newline in one write: lines of threads never interleave. */
+static void
+say(const char *text)
+{
+	char line[1100];
+	int n = snprintf(line, sizeof(line), "%s\n", text);
+
+	if (n > 0)
+		(void)!write(STDERR_FILENO, line, (size_t)n < sizeof(line) ?
+		             (size_t)n : sizeof(line) - 1);
+}
+
+void
+mg_preload_report_notes(void)
+{
+	char more[96];
+	struct mg_note n;
+	int saved = errno;
+	unsigned i;
+
+	/* Why the plain load first: this is on the path of every model
+	 * decision, and after the first the answer never changes. */
+	if (nnotes == 0 || __atomic_load_n(&notes_reported, __ATOMIC_RELAXED) ||
+	    __atomic_exchange_n(&notes_reported, 1, __ATOMIC_ACQ_REL))
+		return;
+	for (i = 0; i < nnotes; i++) {
+		say(notes[i].text);
+		n.kind = notes[i].kind;
+		n.text = notes[i].text;
+		n.file = notes[i].file;
+		n.line = notes[i].line;
+		n.key = notes[i].key[0] ? notes[i].key : NULL;
+		n.log_file = NULL;
+		mg_audit_note(&n);
+	}
+	if (notes_dropped > 0) {
+		snprintf(more, sizeof(more), "modelgate: %u more policy notes "
+		         "not shown", notes_dropped);
+		say(more);
+	}
+	errno = saved;
+}
+
 static void
 load_policy(void)
 {
@@ -199,6 +285,7 @@ load_policy(void)
 			snprintf(mg_state.log_env, sizeof(mg_state.log_env),
 			         "%s", env);
 	}
+	mg_policy_set_note_sink(keep_note, NULL);
 	err = mg_policy_load_effective(mg_state.policy_path[0] ?
 	                               mg_state.policy_path : NULL,
 	                               mg_state.secure, &mg_state.policy,

@@ -8,6 +8,7 @@
  * These tests run as root in CI; the ownership tests chown to 65534.
  */
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -747,6 +748,253 @@ START_TEST(test_policy_every_class_survives_the_findings_cap)
 }
 END_TEST
 
+/* --- notes: a sink, or stderr -------------------------------------------- */
+
+/* What a test sink saw. */
+struct seen {
+	int n;
+	enum mg_note_kind kind[8];
+	char text[8][1024], file[8][512], key[8][32], log[8][512];
+	int line[8];
+};
+
+static void
+keep(void *ctx, const struct mg_note *n)
+{
+	struct seen *s = ctx;
+	int i = s->n++;
+
+	if (i >= 8)
+		return;
+	s->kind[i] = n->kind;
+	s->line[i] = n->line;
+	snprintf(s->text[i], sizeof(s->text[i]), "%s", n->text);
+	snprintf(s->file[i], sizeof(s->file[i]), "%s", n->file);
+	snprintf(s->key[i], sizeof(s->key[i]), "%s", n->key ? n->key : "");
+	snprintf(s->log[i], sizeof(s->log[i]), "%s",
+	         n->log_file ? n->log_file : "");
+}
+
+/* Point stderr at dir/stderr.txt; returns the saved descriptor. */
+static int
+catch_stderr(void)
+{
+	char path[512];
+	int saved = dup(2), fd;
+
+	snprintf(path, sizeof(path), "%s/stderr.txt", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	close(fd);
+	return saved;
+}
+
+/* Restore stderr and return what was written to it (static buffer). */
+static const char *
+caught_stderr(int saved)
+{
+	static char buf[4096];
+	char path[512];
+	FILE *f;
+	size_t n;
+
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	snprintf(path, sizeof(path), "%s/stderr.txt", dir);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+START_TEST(test_policy_sink_gets_each_ignored_setting_and_stderr_nothing)
+{
+	struct mg_policy *p = NULL;
+	struct seen s = { 0 };
+	char err[512], sys[600], logp[512];
+	const char *u;
+	int saved;
+
+	snprintf(logp, sizeof(logp), "%s/audit.log", dir);
+	snprintf(sys, sizeof(sys), "[policy]\nlocked = yes\nlog_file = %s\n",
+	         logp);
+	put_system(sys, 0644);
+	u = put("user.conf", "[actions]\ndangerous = allow\n\n[pins]\n"
+	        "lockfile = /x.lock\n");
+	mg_policy_set_note_sink(keep, &s);
+	saved = catch_stderr();
+	ck_assert_int_eq(mg_policy_load_effective(u, 0, &p, err, sizeof(err)),
+	                 MG_OK);
+	ck_assert_str_eq(caught_stderr(saved), "");
+	mg_policy_set_note_sink(NULL, NULL);
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_int_eq(s.kind[0], MG_NOTE_IGNORED);
+	ck_assert_str_eq(s.key[0], "dangerous");
+	ck_assert_int_eq(s.line[0], 2);
+	ck_assert_str_eq(s.file[0], u);
+	ck_assert_str_eq(s.log[0], logp);
+	ck_assert_ptr_nonnull(strstr(s.text[0], "modelgate: locked system "
+	                                        "policy: ignored 'dangerous'"));
+	ck_assert_str_eq(s.key[1], "lockfile");
+	ck_assert_int_eq(s.line[1], 5);
+	/* the sink decides where notes go: nothing was logged here */
+	ck_assert_int_ne(access(logp, F_OK), 0);
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_refusal_is_one_note_naming_the_file)
+{
+	struct mg_policy *p = NULL;
+	struct seen s = { 0 };
+	char err[512];
+
+	put_system("garbage\n", 0644);
+	mg_policy_set_note_sink(keep, &s);
+	ck_assert_int_eq(mg_policy_load_effective(NULL, 0, &p, err,
+	                                          sizeof(err)), MG_OK);
+	mg_policy_set_note_sink(NULL, NULL);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_int_eq(s.kind[0], MG_NOTE_REFUSED);
+	ck_assert_str_eq(s.file[0], mg_policy_system_path());
+	ck_assert_msg(strncmp(s.text[0], "modelgate: refusing the system "
+	                      "policy: ", 39) == 0, "%s", s.text[0]);
+	ck_assert_ptr_nonnull(strstr(s.text[0], mg_policy_system_path()));
+	ck_assert_int_eq(mg_policy_locked(p), 1);
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_parse_warning_is_a_note_with_its_line)
+{
+	struct mg_policy *p = NULL;
+	struct seen s = { 0 };
+	char err[512];
+
+	mg_policy_set_note_sink(keep, &s);
+	ck_assert_int_eq(load_text("[globals]\n\nallow = team.models:*\n", &p,
+	                           err, sizeof(err)), MG_OK);
+	mg_policy_set_note_sink(NULL, NULL);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_int_eq(s.kind[0], MG_NOTE_WARNING);
+	ck_assert_int_eq(s.line[0], 3);
+	ck_assert_ptr_nonnull(strstr(s.text[0], "user.conf:3: warning: "
+	                                        "'team.models:*'"));
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_default_sink_prints_notes_on_stderr)
+{
+	struct mg_policy *p = NULL;
+	const char *out;
+	char err[512];
+	int saved;
+
+	put_system("[policy]\nlocked = yes\n", 0644);
+	saved = catch_stderr();
+	ck_assert_int_eq(load_text("[actions]\ndangerous = allow\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	out = caught_stderr(saved);
+	ck_assert_ptr_nonnull(strstr(out, "modelgate: locked system policy: "
+	                                  "ignored 'dangerous' from "));
+	ck_assert_ptr_nonnull(strstr(out, "user.conf:2 (it would weaken"));
+	mg_policy_free(p);
+	put_system("garbage\n", 0644);
+	saved = catch_stderr();
+	ck_assert_int_eq(mg_policy_load_effective(NULL, 0, &p, err,
+	                                          sizeof(err)), MG_OK);
+	out = caught_stderr(saved);
+	ck_assert_ptr_nonnull(strstr(out, "modelgate: refusing the system "
+	                                  "policy: "));
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_note_json_is_one_line_with_event_key_line_file)
+{
+	struct mg_note n = { MG_NOTE_IGNORED, "modelgate: said \"so\"",
+	                     "/u/p.conf", 7, "allow", NULL };
+	char buf[1024];
+	size_t len = mg_policy_note_json(&n, buf, sizeof(buf));
+
+	ck_assert_uint_gt(len, 0);
+	ck_assert_uint_eq(len, strlen(buf));
+	ck_assert_int_eq(buf[len - 1], '\n');
+	ck_assert_ptr_null(memchr(buf, '\n', len - 1));
+	ck_assert_ptr_nonnull(strstr(buf, "\"event\":\"policy.locked\","
+	                                  "\"key\":\"allow\",\"line\":7,"
+	                                  "\"file\":\"/u/p.conf\","
+	                                  "\"message\":\"said \\\"so\\\"\"}"));
+	n.kind = MG_NOTE_REFUSED;
+	n.key = NULL;
+	ck_assert_uint_gt(mg_policy_note_json(&n, buf, sizeof(buf)), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "\"event\":\"policy.refused\","
+	                                  "\"key\":null"));
+	ck_assert_uint_eq(mg_policy_note_json(&n, buf, 40), 0);
+}
+END_TEST
+
+START_TEST(test_policy_parse_text_keeps_the_lock_and_names_the_file)
+{
+	struct mg_policy *p = NULL;
+	char err[512];
+	const char text[] = "[policy]\nlocked = yes\n[actions]\n"
+	                    "unknown = deny\n";
+
+	ck_assert_int_eq(mg_policy_parse_text("host.conf", text,
+	                                      sizeof(text) - 1, &p, err,
+	                                      sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_locked(p), 1);
+	ck_assert_int_eq(mg_policy_action(p, MG_VERDICT_UNKNOWN),
+	                 MG_ACTION_DENY);
+	mg_policy_free(p);
+	ck_assert_int_eq(mg_policy_parse_text("host.conf", "", 0, &p, err,
+	                                      sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_locked(p), 0);
+	mg_policy_free(p);
+	ck_assert_int_eq(mg_policy_parse_text("host.conf", "[policy]\nlockd = "
+	                                      "yes\n", 20, &p, err,
+	                                      sizeof(err)), MG_ERR_PARSE);
+	ck_assert_ptr_null(p);
+	ck_assert_ptr_nonnull(strstr(err, "host.conf:2: unknown key 'lockd'"));
+}
+END_TEST
+
+START_TEST(test_policy_log_reachable_needs_a_file_others_can_append_to)
+{
+	struct mg_policy *p = NULL;
+	char err[512], text[600], why[1024], logp[512];
+
+	snprintf(logp, sizeof(logp), "%s/audit.log", dir);
+	snprintf(text, sizeof(text), "[policy]\nlog_file = %s\n", logp);
+	ck_assert_int_eq(load_text(text, &p, err, sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_log_reachable(p, why, sizeof(why)), 0);
+	ck_assert_ptr_nonnull(strstr(why, "does not exist"));
+	put("audit.log", "");
+	chmod(logp, 0600);
+	ck_assert_int_eq(mg_policy_log_reachable(p, why, sizeof(why)), 0);
+	ck_assert_ptr_nonnull(strstr(why, "other users cannot append"));
+	chmod(logp, 0622);
+	/* mkdtemp made the directory 0700: nobody else gets in */
+	ck_assert_int_eq(mg_policy_log_reachable(p, why, sizeof(why)), 0);
+	ck_assert_ptr_nonnull(strstr(why, "is not searchable"));
+	ck_assert_ptr_nonnull(strstr(why, dir));
+	chmod(dir, 0755);
+	ck_assert_int_eq(mg_policy_log_reachable(p, why, sizeof(why)), 1);
+	mg_policy_free(p);
+	ck_assert_int_eq(load_text("[actions]\n", &p, err, sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_log_reachable(p, why, sizeof(why)), 0);
+	ck_assert_str_eq(why, "");
+	mg_policy_free(p);
+}
+END_TEST
+
 static Suite *
 policy_suite(void)
 {
@@ -797,6 +1045,17 @@ policy_suite(void)
 	tcase_add_test(tc, test_policy_rebuild_only_entry_rebuilt_is_clean_called_is_not);
 	tcase_add_test(tc, test_policy_deny_beats_allow_and_packs);
 	tcase_add_test(tc, test_policy_wildcard_allow_is_exact_module_never_dunder);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("notes");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_policy_sink_gets_each_ignored_setting_and_stderr_nothing);
+	tcase_add_test(tc, test_policy_refusal_is_one_note_naming_the_file);
+	tcase_add_test(tc, test_policy_parse_warning_is_a_note_with_its_line);
+	tcase_add_test(tc, test_policy_default_sink_prints_notes_on_stderr);
+	tcase_add_test(tc, test_policy_note_json_is_one_line_with_event_key_line_file);
+	tcase_add_test(tc, test_policy_parse_text_keeps_the_lock_and_names_the_file);
+	tcase_add_test(tc, test_policy_log_reachable_needs_a_file_others_can_append_to);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("settings");
