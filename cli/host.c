@@ -708,25 +708,34 @@ is_mg_word(const char *w, size_t n)
 /* How the list is rewritten. */
 struct edit {
 	const char *keep;   /* our entry: kept once, or NULL to drop all */
-	const char *verb;   /* "dropped the stale entry", "removed" */
+	const char *verb;   /* "dropped the stale entry", "removed"; NULL:
+	                       say nothing, list them in @stale (status) */
 	int kept;           /* @keep was seen (and kept) */
 	int dropped;        /* entries dropped */
+	char stale[1024];   /* with @verb NULL: the dropped ones */
 };
 
-/* Is the word @w (@n bytes) one @e drops? */
+/* Is the word @w (@n bytes) one @e drops?  Says so when it is. */
 static int
 drops(struct edit *e, const char *w, size_t n)
 {
+	int ours = e->keep != NULL && strlen(e->keep) == n &&
+	           memcmp(w, e->keep, n) == 0;
+
 	if (!is_mg_word(w, n))
 		return 0;
-	if (e->keep != NULL && strlen(e->keep) == n &&
-	    memcmp(w, e->keep, n) == 0 && !e->kept) {
+	if (ours && !e->kept) {
 		e->kept = 1;
 		return 0;
 	}
-	printf("  %s %.*s from %s\n", e->keep != NULL && strlen(e->keep) == n &&
-	       memcmp(w, e->keep, n) == 0 ? "dropped a second copy of" :
-	       e->verb, (int)n, w, PRELOAD_LIST);
+	if (e->verb != NULL)
+		printf("  %s %.*s from %s\n", ours ?
+		       "dropped a second copy of" : e->verb, (int)n, w,
+		       PRELOAD_LIST);
+	else
+		snprintf(e->stale + strlen(e->stale), sizeof(e->stale) -
+		         strlen(e->stale), "%s%.*s", e->stale[0] ? ", " : "",
+		         (int)n, w);
 	e->dropped++;
 	return 1;
 }
@@ -847,7 +856,7 @@ read_list(const struct host *h, struct buf *old, int strict)
 static int
 list_add(const struct host *h)
 {
-	struct edit e = { h->lib, "dropped the stale entry", 0, 0 };
+	struct edit e = { h->lib, "dropped the stale entry", 0, 0, "" };
 	struct buf old = { NULL, 0, 0 }, out = { NULL, 0, 0 };
 	int rc = -1;
 
@@ -878,7 +887,7 @@ done:
 static int
 list_remove(const struct host *h, int *did)
 {
-	struct edit e = { NULL, "removed", 0, 0 };
+	struct edit e = { NULL, "removed", 0, 0, "" };
 	struct buf old = { NULL, 0, 0 }, out = { NULL, 0, 0 };
 	int rc = -1;
 
@@ -1367,43 +1376,13 @@ status_file(struct status *s, const char *what, const char *path)
 	       "above it", what, path);
 }
 
-/* Is @lib a word of the list (not in a comment), and which other
- * modelgate entries are there (into @stale)? */
-static int
-list_has(const char *text, const char *lib, char *stale, size_t cap)
-{
-	const char *l = text, *end;
-	size_t i, j, n, k = strlen(lib);
-	int found = 0;
-
-	stale[0] = '\0';
-	for (; *l != '\0'; l = *end ? end + 1 : end) {
-		end = l + strcspn(l, "\n");
-		n = (size_t)(end - l);
-		for (i = 0; i < n; i = j) {
-			for (; i < n && strchr(" \t:", l[i]); i++)
-				;
-			if (i >= n || l[i] == '#')
-				break;
-			for (j = i; j < n && !strchr(" \t:", l[j]); j++)
-				;
-			if (j - i == k && memcmp(l + i, lib, k) == 0)
-				found = 1;
-			else if (is_mg_word(l + i, j - i))
-				snprintf(stale + strlen(stale),
-				         cap - strlen(stale), "%s%.*s",
-				         stale[0] ? ", " : "", (int)(j - i),
-				         l + i);
-		}
-	}
-	return found;
-}
-
+/* The list names the library (and no other modelgate one). */
 static void
 status_list(struct status *s, const struct host *h)
 {
-	struct buf b = { NULL, 0, 0 };
-	char stale[1024], why[PATH_MAX + 300];
+	struct edit e = { h->lib, NULL, 0, 0, "" };
+	struct buf b = { NULL, 0, 0 }, out = { NULL, 0, 0 };
+	char why[PATH_MAX + 300];
 	int st = file_state(PRELOAD_LIST, why, sizeof(why));
 
 	if (st <= 0) {
@@ -1411,18 +1390,19 @@ status_list(struct status *s, const struct host *h)
 		       "library is not preloaded" : why);
 		return;
 	}
-	if (read_text(PRELOAD_LIST, &b) != 0) {
+	if (read_text(PRELOAD_LIST, &b) != 0 ||
+	    edit_list(&e, b.p, b.n, &out) != 0) {
 		report(s, 0, "%s: cannot read: %s", PRELOAD_LIST,
 		       strerror(errno));
-		return;
+		goto done;
 	}
-	report(s, list_has(b.p, h->lib, stale, sizeof(stale)), "%s lists %s",
-	       PRELOAD_LIST, h->lib);
-	if (stale[0] != '\0')
-		report(s, 0, "%s also lists other modelgate libraries: %s "
-		       "(`modelgate host install` drops them)", PRELOAD_LIST,
-		       stale);
+	report(s, e.kept, "%s lists %s", PRELOAD_LIST, h->lib);
+	if (e.stale[0] != '\0')
+		report(s, 0, "%s also lists %s (`modelgate host install` drops "
+		       "them)", PRELOAD_LIST, e.stale);
+done:
 	buf_free(&b);
+	buf_free(&out);
 }
 
 /* A fresh process (cat of its own maps, clean environment) has the
