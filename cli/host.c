@@ -53,6 +53,7 @@
 #include "../policy/pin.h"
 #include "../policy/policy.h"
 #include "cli.h"
+#include "mg_paths.h"
 
 #define PRELOAD_LIST "/etc/ld.so.preload"
 #define POLICY_DIR "/etc/modelgate"
