@@ -15,6 +15,7 @@ int mg_cmd_run(int argc, char **argv);    /* run.c */
 int mg_cmd_helper(int argc, char **argv); /* helper.c: started by the preload */
 int mg_cmd_pin(int argc, char **argv);    /* pin_cmd.c */
 int mg_cmd_policy(int argc, char **argv); /* policy_cmd.c */
+int mg_cmd_kernel(int argc, char **argv); /* kernel.c: Jupyter kernelspecs */
 int mg_cmd_host(int argc, char **argv);   /* host.c: /etc/ld.so.preload */
 
 /*

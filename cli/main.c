@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "run", mg_cmd_run, "run a command with the preload protecting it" },
 	{ "pin", mg_cmd_pin, "print or check SHA-256 lockfile lines" },
 	{ "policy", mg_cmd_policy, "show or check a policy file" },
+	{ "kernel", mg_cmd_kernel, "install, remove or list Jupyter kernels run under the preload" },
 	{ "host", mg_cmd_host, "install, remove or check the preload host-wide" },
 	{ "helper", mg_cmd_helper, "(internal) the scanning helper the preload starts" },
 };
