@@ -394,6 +394,22 @@ parse_args(int argc, char **argv, struct helper *h, const char **policy,
 	return h->lst >= 0 ? 0 : -1;
 }
 
+/*
+ * The helper's note sink: drop them.  Why: the preload that started this
+ * helper loaded the same policy and reports its notes itself, once per
+ * process, on the user's stderr and in the audit log, when it first
+ * decides on a model (preload.c, mg_preload_report_notes).  The default
+ * sink would log each ignored user setting a second time to syslog and
+ * the policy's log_file, under the helper's pid (its stderr is
+ * /dev/null).
+ */
+static void
+drop_note(void *ctx, const struct mg_note *n)
+{
+	(void)ctx;
+	(void)n;
+}
+
 int
 mg_cmd_helper(int argc, char **argv)
 {
@@ -423,6 +439,7 @@ mg_cmd_helper(int argc, char **argv)
 	setsid();
 	/* Paths arrive absolute; do not keep the client's cwd busy. */
 	(void)!chdir("/");
+	mg_policy_set_note_sink(drop_note, NULL);
 	if (mg_policy_load_effective(policy, secure, &h.policy, h.perr,
 	                             sizeof(h.perr)) != MG_OK) {
 		h.policy = NULL;

@@ -478,6 +478,10 @@ deny_unscannable(const char *path, const struct stat *st,
 {
 	struct centry e;
 
+	/* Why here too: this deny is decided before the candidate test, so
+	 * a process whose only decision it is would otherwise never say
+	 * what loading the policy noted (a refused system policy). */
+	mg_preload_report_notes();
 	memset(&e, 0, sizeof(e));
 	e.verdict = MG_VERDICT_ERROR;
 	e.action = MG_ACTION_DENY;
