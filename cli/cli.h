@@ -6,6 +6,8 @@
 #ifndef MG_CLI_H
 #define MG_CLI_H
 
+#include <stddef.h>
+
 #define MG_EXIT_OK 0
 #define MG_EXIT_BLOCKED 1
 #define MG_EXIT_USAGE 2
@@ -27,6 +29,14 @@ int mg_cli_find_lib(char *out);
 
 /* The compiled-in library directory (for messages). */
 const char *mg_cli_libdir(void);
+
+/* Write all @len bytes of @buf to @fd, retrying on EINTR and short
+ * writes (fileio.c).  0, or -1 with errno set (EIO for a write of 0). */
+int mg_cli_write_all(int fd, const void *buf, size_t len);
+
+/* Copy everything from @in's offset to its end onto @out (fileio.c).  0,
+ * or -1 with errno set. */
+int mg_cli_copy_fd(int out, int in);
 
 /* Print "modelgate: " + message to stderr. */
 void mg_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "host.h"
 
 #define MAX_TEXT (1 << 20) /* why: a policy or ld.so.preload past 1 MiB
@@ -280,23 +281,6 @@ fail:
 	return -1;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Replace @dst by @n bytes of @data, root:root @mode, atomically. */
 int
 mg_host_write_atomic(const struct mg_host *h, const char *dst,
@@ -307,7 +291,7 @@ mg_host_write_atomic(const struct mg_host *h, const char *dst,
 
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, data, n) != 0) {
+	if (mg_cli_write_all(fd, data, n) != 0) {
 		mg_host_fail(h, "cannot write %s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
@@ -321,9 +305,8 @@ int
 mg_host_copy_atomic(const struct mg_host *h, const char *src, const char *dst,
                     mode_t mode)
 {
-	char tmp[PATH_MAX], chunk[65536];
+	char tmp[PATH_MAX];
 	int in, out = -1;
-	ssize_t n;
 
 	in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0) {
@@ -333,16 +316,12 @@ mg_host_copy_atomic(const struct mg_host *h, const char *src, const char *dst,
 	out = tmp_create(h, dst, mode, tmp);
 	if (out < 0)
 		goto fail;
-	while ((n = read(in, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || write_all(out, chunk, (size_t)n) != 0) {
-			mg_host_fail(h, "cannot copy %s to %s: %s", src, tmp,
-			             strerror(errno));
-			close(out);
-			unlink(tmp);
-			goto fail;
-		}
+	if (mg_cli_copy_fd(out, in) != 0) {
+		mg_host_fail(h, "cannot copy %s to %s: %s", src, tmp,
+		             strerror(errno));
+		close(out);
+		unlink(tmp);
+		goto fail;
 	}
 	close(in);
 	return tmp_commit(h, out, tmp, dst);

@@ -323,39 +323,6 @@ make_dirs(const char *path)
 	return -1;
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* The contents of the file @fd after those of @fd's offset, to @out. */
-static int
-copy_fd(int out, int fd)
-{
-	char chunk[65536];
-	ssize_t r;
-
-	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 || write_all(out, chunk, (size_t)r) != 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* Write @len bytes of @data (or all of the file @src_fd when @data is
  * NULL) to @path, mode 0644, through a temporary file in the same
  * directory and rename(), so a reader sees the old file or the new one. */
@@ -374,7 +341,8 @@ write_atomic(const char *path, const char *data, size_t len, int src_fd)
 	}
 	if ((fd = mkstemp(tmp)) < 0)
 		goto out;
-	if ((data ? write_all(fd, data, len) : copy_fd(fd, src_fd)) == 0 &&
+	if ((data ? mg_cli_write_all(fd, data, len) :
+	     mg_cli_copy_fd(fd, src_fd)) == 0 &&
 	    fchmod(fd, 0644) == 0 && fsync(fd) == 0)
 		rc = 0;
 	if (close(fd) != 0)

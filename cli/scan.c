@@ -283,29 +283,10 @@ collect_arg(struct mg_scan_run *run, const char *path)
 static int
 copy_to_memfd(int in)
 {
-	char buf[65536];
-	ssize_t n, w = 0, off;
 	int fd = memfd_create("modelgate-stdin", MFD_CLOEXEC), saved;
 
-	if (fd < 0)
-		return -1;
-	for (;;) {
-		n = read(in, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		for (off = 0; off < n; off += w) {
-			w = write(fd, buf + off, (size_t)(n - off));
-			if (w < 0 && errno != EINTR)
-				goto fail;
-			if (w < 0)
-				w = 0;
-		}
-	}
-	if (n == 0)
+	if (fd < 0 || mg_cli_copy_fd(fd, in) == 0)
 		return fd;
-fail:
 	saved = errno;
 	close(fd);
 	errno = saved;
