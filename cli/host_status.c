@@ -106,8 +106,11 @@ status_loaded(struct status *s, const struct mg_host *h)
 		return;
 	}
 	snprintf(needle, sizeof(needle), " %s\n", h->lib);
-	report(s, strstr(r->out, needle) != NULL, "a fresh process (/bin/cat) "
-	       "has %s loaded", h->lib);
+	if (strstr(r->out, needle) != NULL)
+		report(s, 1, "a fresh process (/bin/cat) has %s loaded", h->lib);
+	else
+		report(s, 0, "a fresh process (/bin/cat) does not have %s "
+		       "loaded: programs started now are not protected", h->lib);
 	if (r->nerr > 0)
 		report(s, 0, "a fresh process prints on stderr: %s",
 		       mg_host_first_line(r->err, line, sizeof(line)));
