@@ -36,12 +36,14 @@
 #include "../preload/proto.h"
 #include "../scanner/scanner.h"
 #include "cli.h"
+#include "helper_hash.h"
 
 struct helper {
 	int lst, life;
 	struct mg_policy *policy; /* NULL: every request fails with perr */
 	char perr[256];
 	struct mg_scan_opts opts;
+	struct mg_helper_hash hash; /* when to hash; the cache (helper_hash.c) */
 };
 
 /* --- seccomp -------------------------------------------------------------- */
@@ -50,7 +52,8 @@ struct helper {
  * (strace -f of tests/integration/test_preload_formats, which also checks
  * that helper verdicts equal `modelgate scan` verdicts).  Memory: brk/mmap/munmap/
  * mremap/madvise and mprotect without PROT_EXEC.  Files: only what is
- * handed over or opened read-only (the pin lockfile, the hash cache). */
+ * handed over or opened read-only (the pin lockfile, the hash cache);
+ * write() only on the hash cache opened before the lock (lock_down). */
 static const int allowed[] = {
 	/* serving: poll, accept, one request in, one reply out */
 	SCMP_SYS(poll), SCMP_SYS(accept4), SCMP_SYS(recvmsg), SCMP_SYS(sendto),
@@ -73,7 +76,7 @@ static const int allowed[] = {
 };
 
 static int
-lock_down(char *why, size_t whylen)
+lock_down(int cache_fd, char *why, size_t whylen)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
 	int rc = -1;
@@ -94,6 +97,12 @@ lock_down(char *why, size_t whylen)
 	                     SCMP_A2(SCMP_CMP_MASKED_EQ,
 	                             O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND |
 	                             O_TMPFILE, 0)) != 0)
+		goto out;
+	/* write: only the hash cache, whose number no other file can take
+	 * (helper_hash.c) */
+	if (cache_fd >= 0 &&
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
+	                     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)cache_fd)) != 0)
 		goto out;
 	rc = seccomp_load(ctx);
 out:
@@ -147,9 +156,14 @@ decide(struct helper *h, int fd, const char *path, struct mg_proto_rep *rep)
 
 	if (r == NULL)
 		goto out;
-	err = mg_policy_prescan(h->policy, fd, path, r, rep->sha256, &skip);
+	/* hashed first only for the pin rules; for the audit log, after */
+	err = mg_policy_prescan_lazy(h->policy, fd, path, r, rep->sha256, &skip,
+	                             &h->hash.cache);
 	if (err == MG_OK && !skip)
 		err = mg_scan_fd(&h->opts, fd, path, r);
+	if (err == MG_OK)
+		err = mg_helper_hash_for_log(&h->hash, h->policy, r, fd,
+		                             rep->sha256);
 	if (err != MG_OK)
 		goto out;
 	rep->status = MG_PROTO_DECIDED;
@@ -431,6 +445,7 @@ mg_cmd_helper(int argc, char **argv)
 		return MG_EXIT_USAGE;
 	}
 	close_inherited(h.lst, h.life);
+	mg_helper_hash_env(&h.hash, secure); /* while the preload is our parent */
 	pid = fork();
 	if (pid < 0)
 		return MG_EXIT_USAGE;
@@ -449,6 +464,7 @@ mg_cmd_helper(int argc, char **argv)
 	} else {
 		mg_scan_opts_default(&h.opts);
 		h.opts.classifier = mg_policy_classifier(h.policy);
+		mg_helper_hash_setup(&h.hash, h.policy);
 	}
 	warm_up(&h);
 	/* Non-blocking accept: every worker wakes from poll() for one
@@ -461,7 +477,7 @@ mg_cmd_helper(int argc, char **argv)
 		         "its socket: %s", strerror(errno));
 	}
 	start_workers();
-	if (lock_down(h.perr, sizeof(h.perr)) != 0) {
+	if (lock_down(h.hash.cache.fd, h.perr, sizeof(h.perr)) != 0) {
 		mg_policy_free(h.policy);
 		h.policy = NULL; /* serve, but only to say why not */
 	}

@@ -472,12 +472,51 @@ apply_pins(const struct mg_policy *p, const char *hex, const char *rpath,
 	pthread_mutex_unlock(&tab_lock);
 }
 
+int
+mg_policy_pins_need_hash(const struct mg_policy *p)
+{
+	return p != NULL && (p->lockfiles.n > 0 || p->require_pin);
+}
+
+/* The pin rules (for the file hashed to @hex) and the registry rules. */
+static enum mg_err
+prescan_rules(const struct mg_policy *p, int fd, const char *path,
+              struct mg_report *rep, const char *hex, int *skip_scan)
+{
+	char rpath[PATH_MAX];
+	enum mg_err e;
+
+	fd_path(fd, path, rpath, sizeof(rpath));
+	if (mg_policy_pins_need_hash(p))
+		apply_pins(p, hex, rpath, rep, skip_scan);
+	e = mg_registry_check(p, path, rpath, rep);
+	if (rep->verdict != MG_VERDICT_CLEAN)
+		*skip_scan = 0;
+	return e;
+}
+
+enum mg_err
+mg_policy_prescan_lazy(const struct mg_policy *p, int fd, const char *path,
+                       struct mg_report *rep, char hex[65], int *skip_scan,
+                       const struct mg_hashcache *cache)
+{
+	enum mg_err e;
+
+	*skip_scan = 0;
+	hex[0] = '\0';
+	if (p == NULL || rep == NULL)
+		return MG_ERR_INVAL;
+	if (mg_policy_pins_need_hash(p) &&
+	    (e = mg_pin_sha256_cached(cache, fd, hex, NULL)) != MG_OK)
+		return e;
+	return prescan_rules(p, fd, path, rep, hex, skip_scan);
+}
+
 enum mg_err
 mg_policy_prescan(const struct mg_policy *p, int fd, const char *path,
                   struct mg_report *rep, char hex[65], int *skip_scan)
 {
 	struct mg_hashcache cache;
-	char rpath[PATH_MAX];
 	enum mg_err e;
 
 	*skip_scan = 0;
@@ -488,13 +527,7 @@ mg_policy_prescan(const struct mg_policy *p, int fd, const char *path,
 	e = mg_pin_sha256_cached(&cache, fd, hex, NULL);
 	if (e != MG_OK)
 		return e;
-	fd_path(fd, path, rpath, sizeof(rpath));
-	if (p->lockfiles.n > 0 || p->require_pin)
-		apply_pins(p, hex, rpath, rep, skip_scan);
-	e = mg_registry_check(p, path, rpath, rep);
-	if (rep->verdict != MG_VERDICT_CLEAN)
-		*skip_scan = 0;
-	return e;
+	return prescan_rules(p, fd, path, rep, hex, skip_scan);
 }
 
 enum mg_err

@@ -11,6 +11,8 @@
 
 #include "policy.h"
 
+struct mg_hashcache;
+
 /*
  * SHA-256 of the regular file @fd, read with pread only (the caller's
  * offset never moves), written as 64 lowercase hex digits + NUL into @hex.
@@ -20,15 +22,30 @@ enum mg_err mg_pin_sha256_fd(int fd, char hex[65]) MG_WUR;
 
 /*
  * What the policy says of the open file @fd named @path before scanning:
- * its SHA-256 (into @hex, always computed), the pin table (trusted,
- * deny-pinned, tampered, require_pin) and registry rules, each rule that
- * fires added to @rep as a finding.  *@skip_scan is set to 1 when a pin
- * makes the scan unnecessary (a pinned-allow hash is trusted as is).
- * MG_OK, MG_ERR_IO or MG_ERR_NOMEM.
+ * its SHA-256 (into @hex, always computed, through the default hash
+ * cache), the pin table (trusted, deny-pinned, tampered, require_pin) and
+ * registry rules, each rule that fires added to @rep as a finding.
+ * *@skip_scan is set to 1 when a pin makes the scan unnecessary (a
+ * pinned-allow hash is trusted as is).  MG_OK, MG_ERR_IO or MG_ERR_NOMEM.
  */
 enum mg_err mg_policy_prescan(const struct mg_policy *p, int fd,
                               const char *path, struct mg_report *rep,
                               char hex[65], int *skip_scan) MG_WUR;
+
+/* 1 if @p's pin rules need the SHA-256 of every file: a lockfile (allow
+ * or deny lines) or require_pin. */
+int mg_policy_pins_need_hash(const struct mg_policy *p);
+
+/*
+ * As mg_policy_prescan(), but the file is hashed (through @cache; NULL:
+ * no cache) only when mg_policy_pins_need_hash(@p); otherwise @hex is ""
+ * and only the registry rules apply.  For the helper, which hashes for
+ * the audit log itself, after the scan, when the preload will log.
+ */
+enum mg_err mg_policy_prescan_lazy(const struct mg_policy *p, int fd,
+                                   const char *path, struct mg_report *rep,
+                                   char hex[65], int *skip_scan,
+                                   const struct mg_hashcache *cache) MG_WUR;
 
 /* --- the pin table (lockfiles) -------------------------------------------- */
 
@@ -84,26 +101,54 @@ enum mg_err mg_policy_check_pins(const struct mg_policy *p, char *err,
 
 /* --- the hash cache ---------------------------------------------------------- */
 
+/* The system cache: written by root, read by everyone (hashcache.c says
+ * what is trusted when). */
+#define MG_HASHCACHE_SYSTEM "/var/cache/modelgate/hashes"
+
 struct mg_hashcache {
-	char path[4096];       /* the cache file; "" = no cache */
+	char path[4096];       /* the cache this process writes and reads;
+	                          "" = none */
+	char sys_path[64];     /* the system cache, read when root-owned */
 	unsigned long long min_size; /* smaller files are not cached */
 	long racy_secs;        /* files changed this recently are not cached */
 	size_t max_entries;    /* bound on the file's lines */
-	int require_root;      /* only a root-owned cache counts (locked) */
-	int memory;            /* also keep entries in this process's memory
-	                          (the helper cannot write the file) */
+	int require_root;      /* locked: only the system cache is read */
+	int memory;            /* also keep entries in this process's memory */
+	int fd;                /* >= 0: append to this descriptor, opened by
+	                          mg_hashcache_open() (the confined helper) */
 };
 
-/* Defaults: $XDG_CACHE_HOME/modelgate/hashes or ~/.cache/modelgate/hashes,
- * 1 MiB minimum, 2 s racy window, 4096 entries, memory on; @locked sets
- * require_root. */
+/*
+ * Defaults for a process whose environment has XDG_CACHE_HOME @xdg and
+ * HOME @home (either may be NULL): path = @xdg/modelgate/hashes or
+ * @home/.cache/modelgate/hashes; for root the system cache (unless
+ * unlocked and @xdg is set); under @locked (require_root) no user cache.
+ * 1 MiB minimum, 2 s racy window, 4096 entries, memory on, fd -1.
+ */
+void mg_hashcache_init(struct mg_hashcache *c, int locked, const char *xdg,
+                       const char *home);
+
+/* mg_hashcache_init() with this process's XDG_CACHE_HOME and HOME. */
 void mg_hashcache_default(struct mg_hashcache *c, int locked);
 
-/* 1 and @hex filled if @st's identity is cached in a trusted cache. */
+/*
+ * Open @c's file for appending into c->fd (creating it and its
+ * directories, compacting it first when it is past max_entries), so that
+ * a process that will lose the right to open files for writing can still
+ * store.  0, or -1 (errno set) when this process may not write @c (a
+ * user under a locked policy) or the file is not one to trust.  The
+ * descriptor is close-on-exec and the caller's to keep.
+ */
+int mg_hashcache_open(struct mg_hashcache *c);
+
+/* 1 and @hex filled if @st's identity is cached in a trusted cache (this
+ * process's memory, the system cache, then, unless locked, @c's file). */
 int mg_hashcache_lookup(const struct mg_hashcache *c, const struct stat *st,
                         char hex[65]);
 
-/* Remember @hex for @st (best effort, atomic rename; errors ignored). */
+/* Remember @hex for @st: in memory, and one line appended to @c's file
+ * (through c->fd when open), which is compacted when unconfined.  Best
+ * effort: errors are ignored. */
 void mg_hashcache_store(const struct mg_hashcache *c, const struct stat *st,
                         const char hex[65]);
 
