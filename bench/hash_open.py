@@ -1,0 +1,131 @@
+"""What hashing costs a user, end to end (run by bench/hash.sh): the first
+open() and torch.load of a 1 GB checkpoint in a fresh process with nothing
+that needs its hash, and with a log that does (MODELGATE_LOG); and a 10 GB
+(sparse) pinned checkpoint opened by a first and then a second process:
+hashed once, then a hash-cache hit.  Each figure against the same step
+without the preload, in the same run.  Files in /var/tmp (a disk, not
+tmpfs), removed at the end.
+
+usage: hash_open.py BUILD_DIR [CHECKPOINT_MB] [SPARSE_GB]
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.path.abspath(sys.argv[1])
+MB = int(sys.argv[2]) if len(sys.argv) > 2 else 1024
+SPARSE_GB = int(sys.argv[3]) if len(sys.argv) > 3 else 10
+LIB = os.path.join(BUILD, "libmodelgate.so")
+PY = "/usr/bin/python3"
+
+# Opens a tiny pickle first (it starts the helper), then times the first
+# open() of argv[1], or (argv[2] == "load") torch.load of it, whose first
+# open it is: the scan, and the hash if one is made, are in that time.
+CHILD = r"""
+import pickle, sys, time
+if sys.argv[2] == 'load':
+    import torch
+pickle.load(open(sys.argv[3], 'rb'))
+t = time.perf_counter()
+if sys.argv[2] == 'load':
+    torch.load(sys.argv[1])
+else:
+    open(sys.argv[1], 'rb').close()
+print(time.perf_counter() - t)
+"""
+
+
+def child(work, path, load, preload, extra=None):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("LD_PRELOAD", "MODELGATE_POLICY", "MODELGATE_LOG")}
+    env["XDG_CACHE_HOME"] = os.path.join(work, "cache")
+    if preload:
+        env["LD_PRELOAD"] = LIB
+        env.update(extra or {})
+    p = subprocess.run([PY, "-c", CHILD, path, "load" if load else "open",
+                        os.path.join(work, "small.pkl")],
+                       capture_output=True, text=True, env=env, cwd=work)
+    if p.returncode != 0:
+        sys.exit(f"bench child failed: {p.stderr[-800:]}")
+    return [float(x) for x in p.stdout.split()]
+
+
+def best(runs):
+    return [min(r[i] for r in runs) for i in range(len(runs[0]))]
+
+
+def say(name, base, pre, unit):
+    k = 1e3 if unit == "ms" else 1.0
+    print(f"{name}: without {base * k:.3f} {unit}, with modelgate "
+          f"{pre * k:.3f} {unit}, ratio {pre / base if base else 0:.2f}",
+          flush=True)
+
+
+def checkpoint(work):
+    path = os.path.join(work, "ckpt.pt")
+    subprocess.run([PY, "-c", f"""
+import torch
+n = int({MB} * (1 << 20) / 4 / 64)
+torch.save({{'layer%d' % i: torch.ones(n) for i in range(64)}}, {path!r})
+"""], check=True)
+    time.sleep(2.1)  # past the hash cache's racy window
+    child(work, path, False, False)  # page cache warm
+    log = {"MODELGATE_LOG": os.path.join(work, "audit.log")}
+    runs = {k: [] for k in ("bo", "po", "lo", "bl", "pl")}
+    for _ in range(2):  # interleaved, best of 2: neighbours' load hits all
+        runs["bo"].append(child(work, path, False, False))
+        runs["po"].append(child(work, path, False, True))
+        runs["lo"].append(child(work, path, False, True, log))
+        shutil.rmtree(os.path.join(work, "cache"), ignore_errors=True)
+        runs["bl"].append(child(work, path, True, False))
+        runs["pl"].append(child(work, path, True, True))
+    r = {k: best(v)[0] for k, v in runs.items()}
+    gb = os.path.getsize(path) / (1 << 30)
+    say(f"first open() of a {gb:.2f} GB checkpoint, no pins or log (scan only)",
+        r["bo"], r["po"], "ms")
+    say("first open() of it with MODELGATE_LOG (scan + SHA-256, cache cold)",
+        r["bo"], r["lo"], "ms")
+    say("torch.load of it in a fresh process, no pins or log", r["bl"],
+        r["pl"], "s")
+    os.unlink(path)
+
+
+def sparse_pinned(work):
+    path = os.path.join(work, "sparse.pt")
+    with open(path, "wb") as f:
+        f.truncate(SPARSE_GB << 30)
+    hexd = subprocess.run(["openssl", "dgst", "-sha256", "-r", path],
+                          capture_output=True, text=True, check=True).stdout.split()[0]
+    with open(os.path.join(work, "pins.lock"), "w") as f:
+        f.write(f"{hexd}  {path}\n")
+    with open(os.path.join(work, "pins.conf"), "w") as f:
+        f.write(f"[pins]\nlockfile = {os.path.join(work, 'pins.lock')}\n")
+    pol = {"MODELGATE_POLICY": os.path.join(work, "pins.conf")}
+    time.sleep(2.1)
+    shutil.rmtree(os.path.join(work, "cache"), ignore_errors=True)
+    base = best([child(work, path, False, False) for _ in range(3)])[0]
+    first = child(work, path, False, True, pol)[0]
+    second = best([child(work, path, False, True, pol) for _ in range(3)])[0]
+    say(f"first process's open() of a {SPARSE_GB} GB pinned (sparse) file "
+        "(SHA-256)", base, first, "ms")
+    say("second process's open() of it (hash cache hit)", base, second, "ms")
+    os.unlink(path)
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="mghash-open.", dir="/var/tmp")
+    try:
+        import pickle
+        with open(os.path.join(work, "small.pkl"), "wb") as f:
+            pickle.dump([1, 2, 3], f)
+        checkpoint(work)
+        sparse_pinned(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
