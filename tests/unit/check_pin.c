@@ -359,6 +359,8 @@ test_cache(struct mg_hashcache *c)
 	c->min_size = 1;
 	c->racy_secs = 0;
 	c->memory = 0; /* these tests are about the file */
+	/* not the host's system cache */
+	snprintf(c->sys_path, sizeof(c->sys_path), "%s", path_of("sys/hashes"));
 }
 
 /* Hash @name through @c; returns whether the cache answered. */
@@ -510,6 +512,83 @@ START_TEST(test_pin_memory_cache_works_without_a_file)
 }
 END_TEST
 
+START_TEST(test_pin_cache_locked_reads_only_the_root_system_cache)
+{
+	struct mg_hashcache c, sys;
+	char h[65];
+
+	test_cache(&c);
+	put_text("m.pt", "aaaa");
+	ck_assert_int_eq(cached(&c, "m.pt", h), 0); /* into the user's cache */
+	ck_assert_int_eq(cached(&c, "m.pt", h), 1);
+	/* locked: the user's cache is not read, even root-owned */
+	c.require_root = 1;
+	ck_assert_int_eq(cached(&c, "m.pt", h), 0);
+	/* root (these tests run as root) writes the system cache ... */
+	test_cache(&sys);
+	snprintf(sys.path, sizeof(sys.path), "%s", sys.sys_path);
+	ck_assert_int_eq(cached(&sys, "m.pt", h), 0);
+	/* ... which a locked policy reads, only while root-owned */
+	ck_assert_int_eq(cached(&c, "m.pt", h), 1);
+	ck_assert_int_eq(chown(c.sys_path, 65534, 65534), 0);
+	ck_assert_int_eq(cached(&c, "m.pt", h), 0);
+}
+END_TEST
+
+START_TEST(test_pin_cache_open_appends_through_its_descriptor)
+{
+	struct mg_hashcache c, r;
+	char h1[65], h2[65];
+
+	test_cache(&c);
+	put_text("m.pt", "appended");
+	ck_assert_int_eq(mg_hashcache_open(&c), 0);
+	ck_assert_int_ge(c.fd, 0);
+	c.path[0] = '\0'; /* like the confined helper: no path to open */
+	ck_assert_int_eq(cached(&c, "m.pt", h1), 0);
+	close(c.fd);
+	test_cache(&r); /* a new process: the file answers */
+	ck_assert_int_eq(cached(&r, "m.pt", h2), 1);
+	ck_assert_str_eq(h1, h2);
+	/* locked, as a user would be: no cache to write */
+	test_cache(&r);
+	r.require_root = 1;
+	if (geteuid() != 0)
+		ck_assert_int_eq(mg_hashcache_open(&r), -1);
+}
+END_TEST
+
+START_TEST(test_pin_lazy_prescan_hashes_only_for_pins)
+{
+	struct mg_policy *p = NULL;
+	struct mg_report *r = mg_report_new();
+	char err[512], hex[65];
+	int fd, skip = 0;
+
+	ck_assert_int_eq(mg_policy_load_effective(put_text("p.conf", ""), 0,
+	                                          &p, err, sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_pins_need_hash(p), 0);
+	fd = open(put_text("m.pt", "x"), O_RDONLY);
+	ck_assert_int_eq(mg_policy_prescan_lazy(p, fd, path_of("m.pt"), r, hex,
+	                                        &skip, NULL), MG_OK);
+	ck_assert_str_eq(hex, "");
+	mg_policy_free(p);
+	p = NULL;
+	pin_file("m.pt", "x", "");
+	ck_assert_int_eq(mg_policy_load_effective(put_text("p.conf",
+	    "[pins]\nlockfile = models.lock\n"), 0, &p, err, sizeof(err)),
+	    MG_OK);
+	ck_assert_int_eq(mg_policy_pins_need_hash(p), 1);
+	ck_assert_int_eq(mg_policy_prescan_lazy(p, fd, path_of("m.pt"), r, hex,
+	                                        &skip, NULL), MG_OK);
+	ck_assert_uint_eq(strlen(hex), 64);
+	ck_assert_int_eq(skip, 1);
+	close(fd);
+	mg_policy_free(p);
+	mg_report_free(r);
+}
+END_TEST
+
 /* --- registry -------------------------------------------------------------------- */
 
 START_TEST(test_registry_repo_from_hf_cache_path)
@@ -632,6 +711,9 @@ pin_suite(void)
 	tcase_add_test(tc, test_pin_cache_skips_racy_and_small_files);
 	tcase_add_test(tc, test_pin_cache_is_bounded);
 	tcase_add_test(tc, test_pin_memory_cache_works_without_a_file);
+	tcase_add_test(tc, test_pin_cache_locked_reads_only_the_root_system_cache);
+	tcase_add_test(tc, test_pin_cache_open_appends_through_its_descriptor);
+	tcase_add_test(tc, test_pin_lazy_prescan_hashes_only_for_pins);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("registry");
