@@ -11,8 +11,9 @@
  * has exited or exec'd).
  *
  * Why it is safe to parse hostile files here: after setup the process
- * can only read files it is handed (or opens read-only), map memory and
- * answer on sockets it already has; it cannot create sockets, write files,
+ * can only read files it is handed (or opens read-only), map memory,
+ * append to the hash cache it opened before (helper_hash.c) and answer on
+ * sockets it already has; it cannot create sockets, write other files,
  * exec, or signal anyone.  A syscall outside the list fails with EPERM,
  * which makes the scan an error and the open a deny (fail closed).
  *

@@ -24,7 +24,8 @@ static const char usage_text[] =
 "Append ' deny' to a line to deny that content wherever it appears.\n"
 "--check verifies every allow line of LOCKFILE: 'PATH: OK', 'PATH: FAILED'\n"
 "(content drifted) or 'PATH: MISSING'.\n"
-"--no-cache hashes every file instead of using ~/.cache/modelgate/hashes.\n"
+"--no-cache hashes every file instead of using the hash cache\n"
+"(~/.cache/modelgate/hashes; as root /var/cache/modelgate/hashes).\n"
 "\n"
 "exit status: 0 all good, 1 drift or missing files, 2 usage or read error\n";
 
