@@ -82,6 +82,8 @@
    peaking at 1.6 GB.  A list stays a list (kind and flags), just empty
    and marked truncated; joblib refuses a list where numpy writes a tuple. */
 #define MG_KEEP_SEQ 0
+/* add_items and ment_set rely on it. */
+_Static_assert(MG_KEEP_SEQ == 0, "lists and sets keep no items");
 /* Dotted attribute paths longer than this are not split exhaustively. */
 #define MG_DOTTED_MAX 16
 /* Distinct globals per stream.  Why: real pickles name at most a few
@@ -137,6 +139,30 @@ struct gent {
 	struct pval *val;
 };
 
+/*
+ * One memo slot, 16 bytes.  Why not a pval pointer for everything: an
+ * opcode-dense pickle memoises every list and string (pickle.dump does),
+ * and a 96-byte value per slot made memory 4.5x the file.  Values whose
+ * identity nothing can observe - scalars, strings and bytes (immutable),
+ * and lists and sets (which keep no items: MG_KEEP_SEQ) - are stored as
+ * their contents and rebuilt by GET; everything else (tuples, dicts,
+ * globals, calls, ...) is a counted reference.  @meta: 0 for an empty
+ * slot, else bits 0-4 the tag (ME_REF, or kind + 1), bits 5-20 the
+ * flags, bits 21-63 the length of a string.
+ */
+struct ment {
+	union {
+		struct pval *ref;
+		int64_t i;
+		double f;
+		const uint8_t *data;
+	} u;
+	uint64_t meta;
+};
+
+#define ME_REF 31
+#define ME_LEN_MAX (((uint64_t)1 << 43) - 1)
+
 /* Keys of the per-stream global cache: the same raw pair resolves
  * differently under protocol < 3 (Python 2 names mapped), and an enum
  * member read through getattr (GK_MEMBER) is judged but not recorded. */
@@ -165,8 +191,9 @@ struct ps {
 	size_t nstack, capstack, max_stack;
 	size_t *marks;
 	size_t nmarks, capmarks;
-	struct pval **memo;
+	struct ment *memo;
 	size_t capmemo, nmemo, max_memo;
+	size_t memo_init;        /* memo[0..memo_init) initialised */
 	struct gent *gtab;
 	size_t gcap, gcount;
 };
@@ -291,8 +318,20 @@ pv_new(struct ps *s, enum mg_pkind k)
 		UNPOISON(&v->v, sizeof(v->v));
 	} else if ((v = ar_alloc(s, sizeof(*v))) == NULL)
 		return NULL;
-	memset(v, 0, sizeof(*v));
+	/* Why field by field: memset compiled to rep stos, the single
+	   most expensive instruction of an opcode-dense walk. */
 	v->v.kind = k;
+	v->v.i = 0;
+	v->v.f = 0;
+	v->v.data = NULL;
+	v->v.len = 0;
+	v->v.module = v->v.name = NULL;
+	v->v.items = NULL;
+	v->v.nitems = 0;
+	v->v.state = NULL;
+	v->next = NULL;
+	v->refs = 0;
+	v->flags = 0;
 	v->icls = -1;
 	return v;
 }
@@ -431,12 +470,17 @@ fence(const struct ps *s)
 
 /* Push @v (which gains a reference).  NULL @v means the caller ran out of
    memory building it. */
-static int
+static inline int
 push(struct ps *s, struct pval *v)
 {
 	struct pval **n;
 	size_t cap;
 
+	if (v != NULL && s->nstack < s->capstack) {
+		v->refs++; /* the common case first: room on the stack */
+		s->stack[s->nstack++] = v;
+		return ST_OK;
+	}
 	if (v == NULL)
 		return nomem(s);
 	if (s->nstack >= s->capstack) {
@@ -2165,8 +2209,18 @@ add_items(struct ps *s, struct pval *t, size_t from)
 	size_t i;
 
 	switch (t->v.kind) {
-	case MG_PV_LIST: case MG_PV_DICT: case MG_PV_SET:
-	case MG_PV_FROZENSET:
+	case MG_PV_LIST: case MG_PV_SET: case MG_PV_FROZENSET:
+		/* Why not pv_add: these keep no items (MG_KEEP_SEQ), so
+		   adding is settling each item and marking the container
+		   truncated; a call per item was a fifth of the time on
+		   opcode-dense pickles. */
+		for (i = from; i < s->nstack; i++)
+			if (settle(s, s->stack[i]) != ST_OK)
+				return nomem(s);
+		if (s->nstack > from)
+			t->flags |= PF_TRUNC;
+		break;
+	case MG_PV_DICT:
 		for (i = from; i < s->nstack; i++)
 			if (pv_add(s, t, s->stack[i]) != 0)
 				return nomem(s);
@@ -2224,14 +2278,15 @@ op_add_marked(struct ps *s, int pairs)
 
 /* ---- memo ------------------------------------------------------------- */
 
+/* Make memo[@idx] addressable and initialised.  Why the watermark: the
+   loader's memo is dense (MEMOIZE appends), and zeroing each doubling
+   ahead of use would touch memory no entry needs. */
 static int
-memo_put(struct ps *s, uint64_t idx)
+memo_slot(struct ps *s, uint64_t idx)
 {
-	struct pval **n;
+	struct ment *n;
 	size_t cap;
 
-	if (need(s, 1) != 0)
-		return ST_STOP; /* Why: the loader memoizes stack[-1] only */
 	if (idx >= s->max_memo)
 		return FAIL(s, "pickle.limit", "%s: memo index %llu beyond the "
 		            "limit of %zu", opname(s), (unsigned long long)idx,
@@ -2244,28 +2299,106 @@ memo_put(struct ps *s, uint64_t idx)
 			cap = s->max_memo;
 		if ((n = realloc(s->memo, cap * sizeof(*n))) == NULL)
 			return nomem(s);
-		memset(n + s->capmemo, 0, (cap - s->capmemo) * sizeof(*n));
 		s->memo = n;
 		s->capmemo = cap;
 	}
+	if (idx >= s->memo_init) {
+		memset(s->memo + s->memo_init, 0,
+		       (idx + 1 - s->memo_init) * sizeof(*s->memo));
+		s->memo_init = idx + 1;
+	}
+	return ST_OK;
+}
+
+/* Store @v in @e: by contents when nothing can tell a copy from it. */
+static void
+ment_set(struct ment *e, struct pval *v)
+{
+	uint64_t tag = (uint64_t)v->v.kind + 1;
+
+	switch (v->v.kind) {
+	case MG_PV_NONE: case MG_PV_BOOL: case MG_PV_INT:
+		e->u.i = v->v.i;
+		break;
+	case MG_PV_FLOAT:
+		e->u.f = v->v.f;
+		break;
+	case MG_PV_STR: case MG_PV_BYTES:
+		if (v->v.len > ME_LEN_MAX)
+			goto ref;
+		e->u.data = v->v.data;
+		tag |= (uint64_t)v->v.len << 21;
+		break;
+	case MG_PV_LIST: case MG_PV_SET:
+		if (v->v.nitems != 0)
+			goto ref;
+		e->u.i = 0;
+		break;
+	default:
+		goto ref;
+	}
+	e->meta = tag | (uint64_t)v->flags << 5;
+	return;
+ref:
+	e->u.ref = v;
+	e->meta = ME_REF;
+	v->refs++;
+}
+
+/* The value memo slot @e stands for, with no reference taken yet. */
+static struct pval *
+ment_get(struct ps *s, const struct ment *e)
+{
+	unsigned tag = (unsigned)(e->meta & 31);
+	struct pval *v;
+
+	if (tag == ME_REF)
+		return e->u.ref;
+	if ((v = pv_new(s, (enum mg_pkind)(tag - 1))) == NULL)
+		return NULL;
+	v->flags = (uint16_t)(e->meta >> 5);
+	switch (v->v.kind) {
+	case MG_PV_FLOAT:
+		v->v.f = e->u.f;
+		break;
+	case MG_PV_STR: case MG_PV_BYTES:
+		v->v.data = e->u.data;
+		v->v.len = (size_t)(e->meta >> 21);
+		break;
+	default:
+		v->v.i = e->u.i;
+		break;
+	}
+	return v;
+}
+
+static int
+memo_put(struct ps *s, uint64_t idx)
+{
+	struct ment *e;
+
+	if (need(s, 1) != 0)
+		return ST_STOP; /* Why: the loader memoizes stack[-1] only */
+	if (memo_slot(s, idx) != ST_OK)
+		return ST_STOP;
 	/* Why replace: the loader overwrites an existing memo entry, and a
 	   later GET must see the new value, not the first. */
-	if (s->memo[idx] != NULL)
-		pv_unref(s, s->memo[idx]);
-	else
+	e = &s->memo[idx];
+	if (e->meta == ME_REF)
+		pv_unref(s, e->u.ref);
+	else if (e->meta == 0)
 		s->nmemo++;
-	s->memo[idx] = top(s);
-	top(s)->refs++;
+	ment_set(e, top(s));
 	return ST_OK;
 }
 
 static int
 memo_get(struct ps *s, uint64_t idx)
 {
-	if (idx >= s->capmemo || s->memo[idx] == NULL)
+	if (idx >= s->memo_init || s->memo[idx].meta == 0)
 		return MALFORMED(s, "%s: memo has no entry %llu", opname(s),
 		                 (unsigned long long)idx);
-	return push(s, s->memo[idx]);
+	return push(s, ment_get(s, &s->memo[idx]));
 }
 
 static int
@@ -2471,10 +2604,22 @@ op_binfloat(struct ps *s)
 static int
 op_binint(struct ps *s, unsigned n)
 {
+	size_t lim = s->in_frame ? s->frame_end : s->len;
+	const uint8_t *b = s->buf + s->p;
 	uint64_t x;
 
-	if (rd_uint(s, n, &x) != 0)
+	/* Why two paths: BININT* are most of an opcode-dense pickle; the
+	   common case reads in place, rd_uint reports the rest. */
+	if (n <= lim - s->p) {
+		x = b[0];
+		if (n >= 2)
+			x |= (uint64_t)b[1] << 8;
+		if (n == 4)
+			x |= (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24;
+		s->p += n;
+	} else if (rd_uint(s, n, &x) != 0) {
 		return ST_STOP;
+	}
 	return push(s, mk_int(s, n == 4 ? (int64_t)(int32_t)(uint32_t)x
 	                                : (int64_t)x));
 }
