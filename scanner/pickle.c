@@ -308,7 +308,7 @@ ar_alloc(struct ps *s, size_t n)
 	return p;
 }
 
-static struct pval *
+static inline struct pval *
 pv_new(struct ps *s, enum mg_pkind k)
 {
 	struct pval *v = s->free_vals;
@@ -363,18 +363,16 @@ items_release(struct ps *s, struct pval *v)
 }
 
 /*
- * Drop one reference.  Children are released through an explicit worklist:
- * a hostile pickle can nest lists a million deep, and recursion would
- * overflow the C stack.
+ * Recycle @v, whose last reference is gone (pv_unref).  Children are
+ * released through an explicit worklist: a hostile pickle can nest lists a
+ * million deep, and recursion would overflow the C stack.
  */
 static void
-pv_unref(struct ps *s, struct pval *v)
+pv_release(struct ps *s, struct pval *v)
 {
 	struct pval *work, *c;
 	size_t i;
 
-	if (v == NULL || --v->refs > 0)
-		return;
 	v->next = NULL;
 	work = v;
 	while ((v = work) != NULL) {
@@ -396,6 +394,24 @@ pv_unref(struct ps *s, struct pval *v)
 		s->free_vals = v;
 		POISON(&v->v, sizeof(v->v));
 	}
+}
+
+/* Drop one reference.  Why inline, with a leaf case: most values are
+   scalars dropped right after use (an int appended to a list); the
+   worklist is for the few that hold others. */
+static inline void
+pv_unref(struct ps *s, struct pval *v)
+{
+	if (v == NULL || --v->refs > 0)
+		return;
+	if (v->icls < 0 && v->v.state == NULL) {
+		v->v.nitems = 0;
+		v->next = s->free_vals;
+		s->free_vals = v;
+		POISON(&v->v, sizeof(v->v));
+		return;
+	}
+	pv_release(s, v);
 }
 
 /* Make room for @want items (at most MG_KEEP) in @v.  0 or -1. */
@@ -568,9 +584,14 @@ static struct pval *
 collect(struct ps *s, enum mg_pkind k, size_t from)
 {
 	struct pval *v = pv_new(s, k);
-	size_t i;
+	size_t i, n = s->nstack - from;
 
 	if (v == NULL)
+		return NULL;
+	/* Why reserve first: growing 1, 2, 4, 8 copied and recycled three
+	   arrays for each 5-item tuple (torch.save writes one per tensor). */
+	if (k != MG_PV_LIST && k != MG_PV_FROZENSET && n > 1 &&
+	    items_reserve(s, v, n < MG_KEEP ? n : MG_KEEP) != 0)
 		return NULL;
 	for (i = from; i < s->nstack; i++)
 		if (pv_add(s, v, s->stack[i]) != 0)
@@ -2207,6 +2228,7 @@ static int
 add_items(struct ps *s, struct pval *t, size_t from)
 {
 	size_t i;
+	int r;
 
 	switch (t->v.kind) {
 	case MG_PV_LIST: case MG_PV_SET: case MG_PV_FROZENSET:
@@ -2214,12 +2236,16 @@ add_items(struct ps *s, struct pval *t, size_t from)
 		   adding is settling each item and marking the container
 		   truncated; a call per item was a fifth of the time on
 		   opcode-dense pickles. */
-		for (i = from; i < s->nstack; i++)
-			if (settle(s, s->stack[i]) != ST_OK)
-				return nomem(s);
 		if (s->nstack > from)
 			t->flags |= PF_TRUNC;
-		break;
+		r = ST_OK;
+		for (i = from; i < s->nstack; i++) {
+			if (r == ST_OK && settle(s, s->stack[i]) != ST_OK)
+				r = nomem(s);
+			pv_unref(s, s->stack[i]);
+		}
+		s->nstack = from;
+		return r;
 	case MG_PV_DICT:
 		for (i = from; i < s->nstack; i++)
 			if (pv_add(s, t, s->stack[i]) != 0)
@@ -2392,13 +2418,27 @@ memo_put(struct ps *s, uint64_t idx)
 	return ST_OK;
 }
 
+/* Why a slot becomes a reference on its first GET: a value read back is
+   usually read back again (torch.save's 'storage' and 'cpu' once per
+   tensor), and one shared value costs less than a copy per GET. */
 static int
 memo_get(struct ps *s, uint64_t idx)
 {
+	struct ment *e;
+	struct pval *v;
+
 	if (idx >= s->memo_init || s->memo[idx].meta == 0)
 		return MALFORMED(s, "%s: memo has no entry %llu", opname(s),
 		                 (unsigned long long)idx);
-	return push(s, ment_get(s, &s->memo[idx]));
+	e = &s->memo[idx];
+	if (e->meta != ME_REF) {
+		if ((v = ment_get(s, e)) == NULL)
+			return nomem(s);
+		e->u.ref = v;
+		e->meta = ME_REF;
+		v->refs++;
+	}
+	return push(s, e->u.ref);
 }
 
 static int
@@ -2601,6 +2641,18 @@ op_binfloat(struct ps *s)
 	return push(s, v);
 }
 
+/* BININT* whose argument is cut short by the buffer or its frame. */
+static int
+op_binint_slow(struct ps *s, unsigned n)
+{
+	uint64_t x;
+
+	if (rd_uint(s, n, &x) != 0)
+		return ST_STOP;
+	return push(s, mk_int(s, n == 4 ? (int64_t)(int32_t)(uint32_t)x
+	                                : (int64_t)x));
+}
+
 static int
 op_binint(struct ps *s, unsigned n)
 {
@@ -2610,16 +2662,14 @@ op_binint(struct ps *s, unsigned n)
 
 	/* Why two paths: BININT* are most of an opcode-dense pickle; the
 	   common case reads in place, rd_uint reports the rest. */
-	if (n <= lim - s->p) {
-		x = b[0];
-		if (n >= 2)
-			x |= (uint64_t)b[1] << 8;
-		if (n == 4)
-			x |= (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24;
-		s->p += n;
-	} else if (rd_uint(s, n, &x) != 0) {
-		return ST_STOP;
-	}
+	if (n > lim - s->p)
+		return op_binint_slow(s, n);
+	x = b[0];
+	if (n >= 2)
+		x |= (uint64_t)b[1] << 8;
+	if (n == 4)
+		x |= (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24;
+	s->p += n;
 	return push(s, mk_int(s, n == 4 ? (int64_t)(int32_t)(uint32_t)x
 	                                : (int64_t)x));
 }
