@@ -90,6 +90,8 @@ _Static_assert(MG_KEEP_SEQ == 0, "lists and sets keep no items");
    hundred; each new one costs classifier calls (up to 136 for a dotted
    path) and a hash insert, so an unbounded count is a CPU sink. */
 #define MG_GLOBALS_MAX 16384
+/* Small ints shared per stream (mk_small). */
+#define MG_SMALL_INTS 256
 /* Nested pickles requested by on_build (joblib object arrays). */
 #define MG_NEST_MAX 4
 #define MG_CHUNK (256 * 1024)
@@ -196,6 +198,9 @@ struct ps {
 	size_t memo_init;        /* memo[0..memo_init) initialised */
 	struct gent *gtab;
 	size_t gcap, gcount;
+	/* Shared immutable values (mk_small): ints 0-255, then None,
+	   False, True; made on first use. */
+	struct pval *small[MG_SMALL_INTS + 3];
 };
 
 enum { ST_OK = 0, ST_STOP = -1 };
@@ -681,14 +686,41 @@ rd_uint(struct ps *s, unsigned n, uint64_t *x)
 
 /* ---- scalar opcodes --------------------------------------------------- */
 
+/*
+ * An INT (or, with @k, NONE or BOOL) value.  Why shared: these are
+ * immutable (BUILD sets state on calls only) and nothing can tell two of
+ * them apart, yet torch.save writes five small ints, a bool and the like
+ * per tensor, all kept alive by the memo.  Values 0-255 and the three
+ * constants are made once per stream, held by s->small (one reference
+ * each, so they are never recycled), and shared.
+ */
+static struct pval *
+mk_small(struct ps *s, enum mg_pkind k, int64_t x)
+{
+	struct pval **slot, *v;
+
+	if (k != MG_PV_INT)
+		slot = &s->small[MG_SMALL_INTS + (k == MG_PV_BOOL) + (x != 0)];
+	else if (x >= 0 && x < MG_SMALL_INTS)
+		slot = &s->small[x];
+	else
+		slot = NULL;
+	if (slot != NULL && *slot != NULL)
+		return *slot;
+	if ((v = pv_new(s, k)) == NULL)
+		return NULL;
+	v->v.i = x;
+	if (slot != NULL) {
+		v->refs = 1;
+		*slot = v;
+	}
+	return v;
+}
+
 static struct pval *
 mk_int(struct ps *s, int64_t x)
 {
-	struct pval *v = pv_new(s, MG_PV_INT);
-
-	if (v != NULL)
-		v->v.i = x;
-	return v;
+	return mk_small(s, MG_PV_INT, x);
 }
 
 /*
@@ -2304,9 +2336,10 @@ op_add_marked(struct ps *s, int pairs)
 
 /* ---- memo ------------------------------------------------------------- */
 
-/* Make memo[@idx] addressable and initialised.  Why the watermark: the
-   loader's memo is dense (MEMOIZE appends), and zeroing each doubling
-   ahead of use would touch memory no entry needs. */
+/* Make memo[@idx] addressable, and every slot below it initialised (the
+   caller fills @idx itself when it is s->memo_init or above).  Why the
+   watermark: the loader's memo is dense (MEMOIZE appends), and zeroing
+   each doubling ahead of use would touch memory no entry needs. */
 static int
 memo_slot(struct ps *s, uint64_t idx)
 {
@@ -2328,11 +2361,9 @@ memo_slot(struct ps *s, uint64_t idx)
 		s->memo = n;
 		s->capmemo = cap;
 	}
-	if (idx >= s->memo_init) {
+	if (idx > s->memo_init)
 		memset(s->memo + s->memo_init, 0,
-		       (idx + 1 - s->memo_init) * sizeof(*s->memo));
-		s->memo_init = idx + 1;
-	}
+		       (idx - s->memo_init) * sizeof(*s->memo));
 	return ST_OK;
 }
 
@@ -2410,10 +2441,16 @@ memo_put(struct ps *s, uint64_t idx)
 	/* Why replace: the loader overwrites an existing memo entry, and a
 	   later GET must see the new value, not the first. */
 	e = &s->memo[idx];
-	if (e->meta == ME_REF)
-		pv_unref(s, e->u.ref);
-	else if (e->meta == 0)
+	if (idx >= s->memo_init) {
+		/* Why not read it first: a fresh slot is new memory, and a
+		   load of it is a cache miss that a store does not wait on. */
+		s->memo_init = idx + 1;
 		s->nmemo++;
+	} else if (e->meta == ME_REF) {
+		pv_unref(s, e->u.ref);
+	} else if (e->meta == 0) {
+		s->nmemo++;
+	}
 	ment_set(e, top(s));
 	return ST_OK;
 }
@@ -2677,11 +2714,7 @@ op_binint(struct ps *s, unsigned n)
 static int
 op_simple(struct ps *s, enum mg_pkind k, int64_t i)
 {
-	struct pval *v = pv_new(s, k);
-
-	if (v != NULL)
-		v->v.i = i;
-	return push(s, v);
+	return push(s, mk_small(s, k, i));
 }
 
 static int
