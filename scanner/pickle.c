@@ -120,6 +120,9 @@ _Static_assert(MG_KEEP_SEQ == 0, "lists and sets keep no items");
 #define PF_REBUILD 0x400 /* GLOBAL: MG_GLOBAL_REBUILD, allowed to be rebuilt
                             but not called: a call of it is
                             pickle.call.unknown, as for PF_UNKNOWN */
+#define PF_THROUGH 0x800 /* GLOBAL: in call_through[] (through_arg); set
+                           once when the global is resolved, so a call
+                           costs no name comparisons */
 /* A global a call of which is an unknown call (unknown_callee). */
 #define PF_NOCALL (PF_UNKNOWN | PF_REBUILD)
 
@@ -492,7 +495,9 @@ pv_add_raw(struct ps *s, struct pval *v, struct pval *item)
 		v->flags |= PF_TRUNC;
 		return 0;
 	}
-	if (items_reserve(s, v, v->v.nitems + 1) != 0)
+	/* Why the test first: collect() reserved the room already. */
+	if ((v->icls < 0 || v->v.nitems >= ((size_t)1 << v->icls)) &&
+	    items_reserve(s, v, v->v.nitems + 1) != 0)
 		return -1;
 	v->v.items[v->v.nitems++] = &item->v;
 	item->refs++;
@@ -1316,6 +1321,8 @@ is_getattr(const char *mod, const char *name)
  * GK_LOW: Python 2 names mapped), or as the attribute an enum member's
  * getattr reads (GK_MEMBER: @m, @n already normalised, not recorded).
  */
+static int in_call_through(const char *mod, const char *name);
+
 static int
 push_resolved(struct ps *s, const char *m, size_t ml, const char *n,
               size_t nl, int low)
@@ -1350,6 +1357,8 @@ push_resolved(struct ps *s, const char *m, size_t ml, const char *n,
 		mg_compat_map(rm, rn, &nm, &nn);
 	v->v.module = nm;
 	v->v.name = nn;
+	if (in_call_through(nm, nn))
+		v->flags |= PF_THROUGH;
 	e = gfind(s, h, m, ml, n, nl, low);
 	*e = (struct gent){ h, rm, rn, ml, nl, low, v };
 	v->refs++; /* the cache's reference */
@@ -1569,6 +1578,19 @@ static const struct {
 	{ "numpy.random._pickle", "__bit_generator_ctor", 0, 1, PF_NOCALL },
 };
 
+/* 1 if (@mod, @name), as normalised, is in call_through[]. */
+static int
+in_call_through(const char *mod, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(call_through) / sizeof(call_through[0]); i++)
+		if (strcmp(mod, call_through[i].module) == 0 &&
+		    strcmp(name, call_through[i].name) == 0)
+			return 1;
+	return 0;
+}
+
 /* The argument of @args that global @fn calls itself, or NULL (also
  * for a literal str where the helper takes a name); *@nocall (may be
  * NULL) gets the entry's nocall flags. */
@@ -1579,7 +1601,8 @@ through_arg(const struct pval *fn, const struct pval *args,
 	const struct pval *a;
 	size_t i;
 
-	if (fn->v.kind != MG_PV_GLOBAL || args->v.kind != MG_PV_TUPLE)
+	if (fn->v.kind != MG_PV_GLOBAL || !(fn->flags & PF_THROUGH) ||
+	    args->v.kind != MG_PV_TUPLE)
 		return NULL;
 	for (i = 0; i < sizeof(call_through) / sizeof(call_through[0]); i++) {
 		if (strcmp(fn->v.module, call_through[i].module) != 0 ||
