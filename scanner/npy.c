@@ -48,7 +48,8 @@ struct lnode {
 struct lparser {
 	const char *p, *end;
 	struct lnode *nodes;
-	int n;
+	int n, cap;             /* nodes used, allocated */
+	int nomem;              /* growing the nodes failed */
 	int old_long;           /* 1.0/2.0: numpy strips 'L' after integers */
 	const char *err;
 };
@@ -69,12 +70,30 @@ skip_ws(struct lparser *lp)
 	}
 }
 
+/* Why grown on demand: a typical header is a dozen values; allocating
+ * (and zeroing) room for NPY_MAX_NODES on every file cost more than the
+ * rest of the scan of a small .npy. */
 static int
 new_node(struct lparser *lp, enum lkind k)
 {
+	struct lnode *v;
+	int cap;
+
 	if (lp->n >= NPY_MAX_NODES) {
 		lp->err = "header holds too many values";
 		return -1;
+	}
+	if (lp->n == lp->cap) {
+		cap = lp->cap ? 2 * lp->cap : 32;
+		if (cap > NPY_MAX_NODES)
+			cap = NPY_MAX_NODES;
+		v = realloc(lp->nodes, (size_t)cap * sizeof(*v));
+		if (v == NULL) {
+			lp->err = "out of memory";
+			lp->nomem = 1;
+			return -1;
+		}
+		lp->nodes = v, lp->cap = cap;
 	}
 	memset(&lp->nodes[lp->n], 0, sizeof(lp->nodes[0]));
 	lp->nodes[lp->n].kind = k;
@@ -548,15 +567,15 @@ read_header(const uint8_t *buf, size_t len, const char *member,
 	memset(&lp, 0, sizeof(lp));
 	lp.p = (const char *)buf + at, lp.end = lp.p + hl;
 	lp.old_long = buf[6] < 3;
-	if ((lp.nodes = calloc(NPY_MAX_NODES, sizeof(*lp.nodes))) == NULL)
-		return MG_ERR_NOMEM;
 	top = parse_value(&lp, 0);
 	if (top >= 0) {
 		skip_ws(&lp);
 		if (lp.p != lp.end)
 			top = -1, lp.err = "bytes after the header literal";
 	}
-	if (top < 0)
+	if (lp.nomem)
+		err = MG_ERR_NOMEM;
+	else if (top < 0)
 		err = bad(rep, member, at, lp.err ? lp.err : "syntax error");
 	else
 		err = check_dict(&lp, top, member, rep, h);
