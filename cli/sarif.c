@@ -1014,8 +1014,7 @@ mg_sarif_print(const struct mg_scan_run *run, int status)
 	/* Why the rules last: results may have added generic entries. */
 	doc = json_pack("{s:s, s:s, s:[o]}", "$schema", SARIF_SCHEMA,
 	                "version", "2.1.0", "runs", run_json(&sx, status));
-	if (doc != NULL && !sx.bad &&
-	    json_dumpf(doc, stdout, JSON_INDENT(2)) == 0 && putchar('\n') != EOF)
+	if (doc != NULL && !sx.bad && mg_scanout_dump(doc, stdout) == 0)
 		rc = 0;
 out:
 	json_decref(doc);

@@ -86,6 +86,12 @@ void mg_scanout_text_summary(const struct mg_scan_run *run);
 json_t *mg_scanout_file_json(const char *path, const struct mg_report *r,
                              enum mg_action a, const char *sha);
 
+/*
+ * Write @doc to @out as JSON_INDENT(2) text and a newline, in large
+ * writes.  0, or -1 when a write failed (part of the text may be out).
+ */
+int mg_scanout_dump(const json_t *doc, FILE *out);
+
 /* Print the JSON document of @run on stdout.  0, or -1 when it could not
  * be built or written. */
 int mg_scanout_json(const struct mg_scan_run *run);

@@ -161,6 +161,55 @@ summary_json(const struct mg_scan_run *run)
 	return s;
 }
 
+/* Output gathered for one fwrite: jansson hands its callback a few bytes
+ * at a time (a key, a colon, an indent), and an fwrite each cost more
+ * than building the document. */
+struct dump_buf {
+	FILE *out;
+	size_t n;
+	char b[65536];
+};
+
+static int
+dump_flush(struct dump_buf *d)
+{
+	if (d->n > 0 && fwrite(d->b, 1, d->n, d->out) != d->n)
+		return -1;
+	d->n = 0;
+	return 0;
+}
+
+static int
+dump_cb(const char *s, size_t len, void *data)
+{
+	struct dump_buf *d = data;
+
+	if (len > sizeof(d->b) - d->n && dump_flush(d) != 0)
+		return -1;
+	if (len > sizeof(d->b))
+		return fwrite(s, 1, len, d->out) == len ? 0 : -1;
+	memcpy(d->b + d->n, s, len);
+	d->n += len;
+	return 0;
+}
+
+int
+mg_scanout_dump(const json_t *doc, FILE *out)
+{
+	static struct dump_buf d;
+
+	d.out = out, d.n = 0;
+	if (json_dump_callback(doc, dump_cb, &d, JSON_INDENT(2)) != 0) {
+		d.n = 0;
+		return -1;
+	}
+	if (d.n < sizeof(d.b))
+		d.b[d.n++] = '\n';
+	else if (dump_flush(&d) != 0 || putc('\n', out) == EOF)
+		return -1;
+	return dump_flush(&d);
+}
+
 int
 mg_scanout_json(const struct mg_scan_run *run)
 {
@@ -176,8 +225,7 @@ mg_scanout_json(const struct mg_scan_run *run)
 			goto out;
 	doc = json_pack("{s:s, s:O, s:o}", "modelgate", MG_VERSION,
 	                "files", files, "summary", summary_json(run));
-	if (doc != NULL && json_dumpf(doc, stdout, JSON_INDENT(2)) == 0 &&
-	    putchar('\n') != EOF)
+	if (doc != NULL && mg_scanout_dump(doc, stdout) == 0)
 		rc = 0;
 	json_decref(doc);
 out:
