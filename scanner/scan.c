@@ -3,8 +3,9 @@
  *
  * Files are mapped read-only (MAP_PRIVATE) rather than read: a 10 GB
  * checkpoint costs address space, not memory, and readers touch only the
- * pages that matter (pickle streams, archive directories).  The caller's
- * file offset is never moved.
+ * pages that matter (pickle streams, archive directories).  Files of at
+ * most 64 KiB are read with pread instead (cheaper than a mapping).  The
+ * caller's file offset is never moved.
  *
  * The format is decided by content alone (mg_sniff); the name is used only
  * to notice a disguise: content whose extension names another format.  Why
@@ -24,10 +25,12 @@
  * GGUF prefix) is read as the pickle torch.load falls back to.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "formats.h"
 #include "pickle.h"
@@ -455,6 +458,44 @@ mg_scan_buffer(const struct mg_scan_opts *o, const char *name,
 	return mg_scan_any(o, name, NULL, buf, len, 0, rep);
 }
 
+/* Files up to this size are read into memory rather than mapped. */
+#define SCAN_READ_MAX ((size_t)64 << 10)
+
+/*
+ * Scan the @size bytes of @fd read with pread.  Why for small files: a
+ * mapping costs mmap, madvise, a page fault and munmap, several times the
+ * copy of a few KiB the page cache already holds.  A file that shrank
+ * meanwhile is scanned as far as it now goes (a mapping would fault).
+ */
+static enum mg_err
+scan_read(const struct mg_scan_opts *o, int fd, const char *name,
+          size_t size, struct mg_report *rep)
+{
+	uint8_t *buf = malloc(size);
+	size_t got = 0;
+	ssize_t n;
+	enum mg_err err;
+
+	if (buf == NULL)
+		return MG_ERR_NOMEM;
+	while (got < size) {
+		n = pread(fd, buf + got, size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = MG_ERR_IO;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	err = mg_scan_buffer(o, name, buf, got, rep);
+out:
+	free(buf);
+	return err;
+}
+
 enum mg_err
 mg_scan_fd(const struct mg_scan_opts *o, int fd, const char *name,
            struct mg_report *rep)
@@ -471,6 +512,8 @@ mg_scan_fd(const struct mg_scan_opts *o, int fd, const char *name,
 	}
 	if (st.st_size == 0)
 		return mg_scan_buffer(o, name, (const uint8_t *)"", 0, rep);
+	if ((uint64_t)st.st_size <= SCAN_READ_MAX)
+		return scan_read(o, fd, name, (size_t)st.st_size, rep);
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED)
 		return MG_ERR_IO;
