@@ -346,6 +346,12 @@ emit_entry(struct mg_scan_run *run, struct mg_scan_entry *e,
 		mg_scanout_text_entry(run, e, r);
 		return;
 	}
+	if (run->format == MG_OUT_JSON) {
+		if (e->json == NULL &&
+		    (r == NULL || mg_scanout_file_text(e, r, sha) != 0))
+			run->failed = 1;
+		return;
+	}
 	if (e->obj == NULL && r != NULL)
 		e->obj = mg_scanout_file_json(e->path, r, e->action, sha);
 	if (e->obj == NULL)
@@ -483,7 +489,10 @@ repeat(struct mg_scan_run *run, struct mg_scan_entry *e, size_t first)
 	e->action = f->action;
 	e->blocked = f->blocked;
 	e->size = f->size;
-	if (run->format != MG_OUT_TEXT && f->obj != NULL) {
+	if (run->format == MG_OUT_JSON && f->json != NULL &&
+	    mg_scanout_repeat_text(e, f) != 0)
+		e->json = NULL;
+	if (run->format == MG_OUT_SARIF && f->obj != NULL) {
 		e->obj = json_deep_copy(f->obj);
 		if (e->obj == NULL ||
 		    json_object_set_new(e->obj, "path", json_string(e->path)) ||
@@ -653,6 +662,7 @@ free_run(struct mg_scan_run *run)
 	for (i = 0; i < run->n; i++) {
 		free(run->v[i].path);
 		free(run->v[i].prescan);
+		free(run->v[i].json);
 		json_decref(run->v[i].obj);
 	}
 	free(run->v);

@@ -42,7 +42,12 @@ struct mg_scan_entry {
 	enum mg_action action;
 	int blocked;             /* decided: would be sandboxed or denied */
 	uint64_t size;           /* bytes read (st_size), 0 if unknown */
-	json_t *obj;             /* the JSON file object (json and sarif) */
+	json_t *obj;             /* the JSON file object (sarif) */
+	char *json;              /* its text, as the json format prints it */
+	size_t json_len;
+	size_t json_body, json_end; /* json[body, end): the members after
+	                            "path", as a repeat of this file copies
+	                            them */
 	char *prescan;           /* first entry of a file: what the pre-scan
 	                            (pins, registry: path rules) said */
 };
@@ -91,6 +96,20 @@ json_t *mg_scanout_file_json(const char *path, const struct mg_report *r,
  * writes.  0, or -1 when a write failed (part of the text may be out).
  */
 int mg_scanout_dump(const json_t *doc, FILE *out);
+
+/*
+ * Entry @e's file object as the json format prints it (the members of
+ * mg_scanout_file_json, written as jansson writes them) into e->json.
+ * 0, or -1 when out of memory or a string is not UTF-8 (which jansson
+ * refuses too).
+ */
+int mg_scanout_file_text(struct mg_scan_entry *e, const struct mg_report *r,
+                         const char *sha);
+
+/* Entry @e names the file entry @f scanned: @f's text with @e's path and
+ * "same_as" into e->json.  0 or -1, as mg_scanout_file_text(). */
+int mg_scanout_repeat_text(struct mg_scan_entry *e,
+                           const struct mg_scan_entry *f);
 
 /* Print the JSON document of @run on stdout.  0, or -1 when it could not
  * be built or written. */

@@ -9,6 +9,7 @@
  * under no action, because nothing was decided about them).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "scan.h"
@@ -134,31 +135,290 @@ fail:
 	return NULL;
 }
 
-static json_t *
-summary_json(const struct mg_scan_run *run)
-{
-	json_t *s = json_object();
-	int v, a, bad = 0;
+/* --- JSON text for the json format ---------------------------------------------- */
 
-	if (s == NULL)
-		return NULL;
-	bad |= json_object_set_new(s, "files", json_integer((json_int_t)run->n));
-	for (v = MG_VERDICT_CLEAN; v <= MG_VERDICT_DANGEROUS; v++)
-		if (v == (int)mg_verdict_public((enum mg_verdict)v))
-			bad |= json_object_set_new(s, mg_verdict_name(v),
-			    json_integer((json_int_t)run->nverdict[v]));
-	for (a = MG_ACTION_ALLOW; a <= MG_ACTION_DENY; a++)
-		bad |= json_object_set_new(s, mg_action_name(a),
-		    json_integer((json_int_t)run->naction[a]));
-	bad |= json_object_set_new(s, "unique",
-	                           json_integer((json_int_t)run->nunique));
-	bad |= json_object_set_new(s, "unreadable",
-	                           json_integer((json_int_t)run->nunreadable));
-	if (bad) {
-		json_decref(s);
-		return NULL;
+/*
+ * Why by hand: on a directory of small models, building each file's
+ * jansson object and dumping the document cost about as much as scanning
+ * the files.  The text is byte for byte what json_dumpf(JSON_INDENT(2))
+ * made of those objects: members in insertion order, two spaces per level,
+ * ": " after a key, "[]" for an empty array, integers as json_int_t,
+ * strings escaped as jansson escapes them ('"', '\\', \b \f \n \r \t, other
+ * control characters as \u00XX, everything else as is), and a string that
+ * is not UTF-8 fails its entry as json_string() did.  SARIF is still built
+ * from jansson objects (sarif.c reads them back).
+ */
+struct jtext {
+	char *b;
+	size_t n, cap;
+	int bad;                /* out of memory or a string not UTF-8 */
+};
+
+static void
+jt_raw(struct jtext *t, const char *s, size_t len)
+{
+	size_t cap;
+	char *b;
+
+	if (t->bad)
+		return;
+	if (len > t->cap - t->n) {
+		cap = t->cap ? t->cap : 512;
+		while (len > cap - t->n)
+			cap *= 2;
+		if ((b = realloc(t->b, cap)) == NULL) {
+			t->bad = 1;
+			return;
+		}
+		t->b = b, t->cap = cap;
 	}
-	return s;
+	memcpy(t->b + t->n, s, len);
+	t->n += len;
+}
+
+/* Length of the UTF-8 sequence at @s (@n bytes left) jansson accepts:
+ * no overlong form, no surrogate, nothing past U+10FFFF; 0 if invalid. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t u;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, u = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, u = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, u = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		u = u << 6 | (s[i] & 0x3f);
+	}
+	if (u > 0x10ffff || (u >= 0xd800 && u <= 0xdfff) ||
+	    (len == 3 && u < 0x800) || (len == 4 && u < 0x10000))
+		return 0;
+	return len;
+}
+
+/* @s as a JSON string, or null when @s is NULL. */
+static void
+jt_str(struct jtext *t, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s, *run;
+	size_t n, k;
+	char esc[8];
+
+	if (s == NULL) {
+		jt_raw(t, "null", 4);
+		return;
+	}
+	n = strlen(s);
+	jt_raw(t, "\"", 1);
+	while (n > 0 && !t->bad) {
+		for (run = p; n > 0 && *p >= 0x20 && *p != '"' && *p != '\\';
+		     p += k, n -= k) {
+			if ((k = utf8_seq(p, n)) == 0) {
+				t->bad = 1;
+				return;
+			}
+		}
+		jt_raw(t, (const char *)run, (size_t)(p - run));
+		if (n == 0)
+			break;
+		switch (*p) {
+		case '"': jt_raw(t, "\\\"", 2); break;
+		case '\\': jt_raw(t, "\\\\", 2); break;
+		case '\b': jt_raw(t, "\\b", 2); break;
+		case '\f': jt_raw(t, "\\f", 2); break;
+		case '\n': jt_raw(t, "\\n", 2); break;
+		case '\r': jt_raw(t, "\\r", 2); break;
+		case '\t': jt_raw(t, "\\t", 2); break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04X", *p);
+			jt_raw(t, esc, 6);
+		}
+		p++, n--;
+	}
+	jt_raw(t, "\"", 1);
+}
+
+static void
+jt_int(struct jtext *t, json_int_t v)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%" JSON_INTEGER_FORMAT, v);
+
+	jt_raw(t, b, (size_t)n);
+}
+
+/* A newline and the indentation of level @depth. */
+static void
+jt_indent(struct jtext *t, int depth)
+{
+	static const char sp[] = "\n                                ";
+
+	jt_raw(t, sp, 1 + (size_t)depth * 2);
+}
+
+/* The separator before member @key of an object at level @depth. */
+static void
+jt_key(struct jtext *t, int depth, const char *key, int first)
+{
+	if (!first)
+		jt_raw(t, ",", 1);
+	jt_indent(t, depth + 1);
+	jt_str(t, key);
+	jt_raw(t, ": ", 2);
+}
+
+/* A finding: an object at level 4 (the file object's "findings"). */
+static void
+jt_finding(struct jtext *t, const struct mg_finding *f)
+{
+	jt_raw(t, "{", 1);
+	jt_key(t, 4, "severity", 1);
+	jt_str(t, mg_severity_name(f->verdict));
+	jt_key(t, 4, "rule", 0);
+	jt_str(t, f->rule);
+	jt_key(t, 4, "global", 0);
+	jt_str(t, f->global);
+	jt_key(t, 4, "member", 0);
+	jt_str(t, f->member);
+	jt_key(t, 4, "offset", 0);
+	jt_int(t, (json_int_t)f->offset);
+	jt_key(t, 4, "message", 0);
+	jt_str(t, f->message);
+	jt_indent(t, 4);
+	jt_raw(t, "}", 1);
+}
+
+static void
+jt_global(struct jtext *t, const struct mg_global *g)
+{
+	jt_raw(t, "{", 1);
+	jt_key(t, 4, "module", 1);
+	jt_str(t, g->module);
+	jt_key(t, 4, "name", 0);
+	jt_str(t, g->name);
+	jt_key(t, 4, "verdict", 0);
+	jt_str(t, mg_verdict_name(g->verdict));
+	jt_indent(t, 4);
+	jt_raw(t, "}", 1);
+}
+
+/* Store @t in @e (its text, and where the members after "path" are). */
+static int
+jt_store(struct jtext *t, struct mg_scan_entry *e, size_t body, size_t end)
+{
+	if (t->bad) {
+		free(t->b);
+		return -1;
+	}
+	e->json = t->b, e->json_len = t->n;
+	e->json_body = body, e->json_end = end;
+	return 0;
+}
+
+int
+mg_scanout_file_text(struct mg_scan_entry *e, const struct mg_report *r,
+                     const char *sha)
+{
+	struct jtext t = { NULL, 0, 0, 0 };
+	size_t i, body, end;
+
+	jt_raw(&t, "{", 1);
+	jt_key(&t, 2, "path", 1);
+	jt_str(&t, e->path);
+	body = t.n;
+	jt_key(&t, 2, "format", 0);
+	jt_str(&t, r->format);
+	jt_key(&t, 2, "verdict", 0);
+	jt_str(&t, mg_verdict_name(r->verdict));
+	jt_key(&t, 2, "action", 0);
+	jt_str(&t, mg_action_name(e->action));
+	jt_key(&t, 2, "sha256", 0);
+	jt_str(&t, sha != NULL && sha[0] ? sha : NULL);
+	jt_key(&t, 2, "findings", 0);
+	jt_raw(&t, "[", 1);
+	for (i = 0; i < r->nfindings; i++) {
+		jt_raw(&t, ",", i > 0);
+		jt_indent(&t, 4);
+		jt_finding(&t, &r->findings[i]);
+	}
+	if (r->nfindings > 0)
+		jt_indent(&t, 3);
+	jt_raw(&t, "]", 1);
+	jt_key(&t, 2, "globals", 0);
+	jt_raw(&t, "[", 1);
+	for (i = 0; i < r->nglobals; i++) {
+		jt_raw(&t, ",", i > 0);
+		jt_indent(&t, 4);
+		jt_global(&t, &r->globals[i]);
+	}
+	if (r->nglobals > 0)
+		jt_indent(&t, 3);
+	jt_raw(&t, "]", 1);
+	jt_key(&t, 2, "findings_dropped", 0);
+	jt_int(&t, (json_int_t)r->dropped);
+	jt_key(&t, 2, "pickles", 0);
+	jt_int(&t, (json_int_t)(int)r->npickles);
+	end = t.n;
+	jt_indent(&t, 2);
+	jt_raw(&t, "}", 1);
+	return jt_store(&t, e, body, end);
+}
+
+int
+mg_scanout_repeat_text(struct mg_scan_entry *e, const struct mg_scan_entry *f)
+{
+	struct jtext t = { NULL, 0, 0, 0 };
+	size_t body, end;
+
+	jt_raw(&t, "{", 1);
+	jt_key(&t, 2, "path", 1);
+	jt_str(&t, e->path);
+	body = t.n;
+	jt_raw(&t, f->json + f->json_body, f->json_end - f->json_body);
+	jt_key(&t, 2, "same_as", 0);
+	jt_str(&t, f->path);
+	end = t.n;
+	jt_indent(&t, 2);
+	jt_raw(&t, "}", 1);
+	return jt_store(&t, e, body, end);
+}
+
+/* The "summary" object, at level 1. */
+static void
+jt_summary(struct jtext *t, const struct mg_scan_run *run)
+{
+	int v, a;
+
+	jt_raw(t, "{", 1);
+	jt_key(t, 1, "files", 1);
+	jt_int(t, (json_int_t)run->n);
+	for (v = MG_VERDICT_CLEAN; v <= MG_VERDICT_DANGEROUS; v++) {
+		if (v != (int)mg_verdict_public((enum mg_verdict)v))
+			continue;
+		jt_key(t, 1, mg_verdict_name(v), 0);
+		jt_int(t, (json_int_t)run->nverdict[v]);
+	}
+	for (a = MG_ACTION_ALLOW; a <= MG_ACTION_DENY; a++) {
+		jt_key(t, 1, mg_action_name(a), 0);
+		jt_int(t, (json_int_t)run->naction[a]);
+	}
+	jt_key(t, 1, "unique", 0);
+	jt_int(t, (json_int_t)run->nunique);
+	jt_key(t, 1, "unreadable", 0);
+	jt_int(t, (json_int_t)run->nunreadable);
+	jt_indent(t, 1);
+	jt_raw(t, "}", 1);
 }
 
 /* Output gathered for one fwrite: jansson hands its callback a few bytes
@@ -213,22 +473,40 @@ mg_scanout_dump(const json_t *doc, FILE *out)
 int
 mg_scanout_json(const struct mg_scan_run *run)
 {
-	json_t *files = json_array(), *doc;
+	struct jtext t = { NULL, 0, 0, 0 };
 	size_t i;
 	int rc = -1;
 
-	if (files == NULL)
-		return -1;
 	for (i = 0; i < run->n; i++)
-		if (run->v[i].obj == NULL ||
-		    json_array_append(files, run->v[i].obj) != 0)
+		if (run->v[i].json == NULL)
+			return -1;
+	jt_raw(&t, "{", 1);
+	jt_key(&t, 0, "modelgate", 1);
+	jt_str(&t, MG_VERSION);
+	jt_key(&t, 0, "files", 0);
+	jt_raw(&t, "[", 1);
+	/* Each file's text is written where it is, not copied into t. */
+	if (t.bad || fwrite(t.b, 1, t.n, stdout) != t.n)
+		goto out;
+	for (i = 0; i < run->n; i++) {
+		t.n = 0;
+		jt_raw(&t, ",", i > 0);
+		jt_indent(&t, 2);
+		if (t.bad || fwrite(t.b, 1, t.n, stdout) != t.n ||
+		    fwrite(run->v[i].json, 1, run->v[i].json_len, stdout) !=
+		    run->v[i].json_len)
 			goto out;
-	doc = json_pack("{s:s, s:O, s:o}", "modelgate", MG_VERSION,
-	                "files", files, "summary", summary_json(run));
-	if (doc != NULL && mg_scanout_dump(doc, stdout) == 0)
+	}
+	t.n = 0;
+	if (run->n > 0)
+		jt_indent(&t, 1);
+	jt_raw(&t, "]", 1);
+	jt_key(&t, 0, "summary", 0);
+	jt_summary(&t, run);
+	jt_raw(&t, "\n}\n", 3);
+	if (!t.bad && fwrite(t.b, 1, t.n, stdout) == t.n)
 		rc = 0;
-	json_decref(doc);
 out:
-	json_decref(files);
+	free(t.b);
 	return rc;
 }
