@@ -163,7 +163,7 @@ jt_raw(struct jtext *t, const char *s, size_t len)
 	if (t->bad)
 		return;
 	if (len > t->cap - t->n) {
-		cap = t->cap ? t->cap : 512;
+		cap = t->cap ? t->cap : 2048;
 		while (len > cap - t->n)
 			cap *= 2;
 		if ((b = realloc(t->b, cap)) == NULL) {
@@ -224,7 +224,7 @@ jt_str(struct jtext *t, const char *s)
 	while (n > 0 && !t->bad) {
 		for (run = p; n > 0 && *p >= 0x20 && *p != '"' && *p != '\\';
 		     p += k, n -= k) {
-			if ((k = utf8_seq(p, n)) == 0) {
+			if ((k = *p < 0x80 ? 1 : utf8_seq(p, n)) == 0) {
 				t->bad = 1;
 				return;
 			}
@@ -267,15 +267,17 @@ jt_indent(struct jtext *t, int depth)
 	jt_raw(t, sp, 1 + (size_t)depth * 2);
 }
 
-/* The separator before member @key of an object at level @depth. */
+/* The separator before member @key of an object at level @depth; @key
+ * is one of ours, plain ASCII needing no escape. */
 static void
 jt_key(struct jtext *t, int depth, const char *key, int first)
 {
-	if (!first)
-		jt_raw(t, ",", 1);
-	jt_indent(t, depth + 1);
-	jt_str(t, key);
-	jt_raw(t, ": ", 2);
+	static const char sp[] = ",\n                                ";
+
+	jt_raw(t, sp + (first != 0), 2 - (first != 0) + (size_t)(depth + 1) * 2);
+	jt_raw(t, "\"", 1);
+	jt_raw(t, key, strlen(key));
+	jt_raw(t, "\": ", 3);
 }
 
 /* A finding: an object at level 4 (the file object's "findings"). */
