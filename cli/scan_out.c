@@ -160,7 +160,7 @@ jt_raw(struct jtext *t, const char *s, size_t len)
 	size_t cap;
 	char *b;
 
-	if (t->bad)
+	if (t->bad || len == 0)
 		return;
 	if (len > t->cap - t->n) {
 		cap = t->cap ? t->cap : 2048;
