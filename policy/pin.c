@@ -34,6 +34,27 @@
  * small enough to stay in L2/L3 between the read and the digest. */
 #define CHUNK (4u << 20)
 
+static const char digits[] = "0123456789abcdef";
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static EVP_MD *md_fetched;
+
+static void
+fetch_md(void)
+{
+	md_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* Why fetched once: EVP_sha256() makes every EVP_DigestInit_ex look the
+ * algorithm up in the provider store again (OpenSSL 3), which was a fifth
+ * of the per-file cost of `modelgate scan` on a directory of small files.
+ * Never freed: one object for the life of the process. */
+static const EVP_MD *
+sha256_md(void)
+{
+	pthread_once(&md_once, fetch_md);
+	return md_fetched != NULL ? md_fetched : EVP_sha256();
+}
+
 enum mg_err
 mg_pin_sha256_fd(int fd, char hex[65])
 {
@@ -55,7 +76,7 @@ mg_pin_sha256_fd(int fd, char hex[65])
 	buf = malloc(chunk);
 	ctx = EVP_MD_CTX_new();
 	if (buf == NULL || ctx == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+	    EVP_DigestInit_ex(ctx, sha256_md(), NULL) != 1)
 		goto out;
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	for (;;) {
@@ -74,8 +95,10 @@ mg_pin_sha256_fd(int fd, char hex[65])
 	}
 	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
 		goto out;
-	for (i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	for (i = 0; i < mdlen; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
 	hex[64] = '\0';
 	err = MG_OK;
 out:
@@ -486,6 +509,12 @@ prescan_rules(const struct mg_policy *p, int fd, const char *path,
 	char rpath[PATH_MAX];
 	enum mg_err e;
 
+	/* Why only then: the real path is for pin and registry rules alone,
+	 * and its readlink of /proc/self/fd was a twentieth of a small
+	 * file's scan. */
+	if (!mg_policy_pins_need_hash(p) && p->allow_repos.n == 0 &&
+	    p->deny_repos.n == 0)
+		return MG_OK;
 	fd_path(fd, path, rpath, sizeof(rpath));
 	if (mg_policy_pins_need_hash(p))
 		apply_pins(p, hex, rpath, rep, skip_scan);
