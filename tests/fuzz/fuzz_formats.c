@@ -20,13 +20,15 @@
  * Properties checked beyond "no crash, no sanitizer report": every reader
  * returns MG_OK (these inputs are never an allocation failure), every
  * finding carries a rule and a message, and the verdict is the maximum of
- * the findings' verdicts.  Seeds: tests/fuzz/seeds-formats.
+ * the findings' verdicts, and no memory is kept from one input to the
+ * next (retained.h).  Seeds: tests/fuzz/seeds-formats.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../scanner/formats.h"
+#include "retained.h"
 
 static enum mg_gclass
 classify(void *ctx, const char *module, const char *name,
@@ -74,6 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum mg_err err;
 	uint8_t *copy;
 	const char *env;
+	size_t before = mg_fuzz_allocated();
 
 	if (hdf5_mode < 0) {
 		env = getenv("MG_FUZZ_HDF5");
@@ -110,5 +113,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_report(r);
 	mg_report_free(r);
 	free(copy);
+	mg_fuzz_check_retained(before);
 	return 0;
 }

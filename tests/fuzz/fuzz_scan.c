@@ -8,7 +8,8 @@
  * HDF5 input is skipped: the HDF5 reader forks a child per file (libhdf5
  * itself is fuzzed, opt-in, by fuzz_formats).  Properties beyond "no
  * crash, no sanitizer report": mg_scan_buffer returns MG_OK, and a clean
- * verdict never comes with a finding worse than clean.
+ * verdict never comes with a finding worse than clean, and no memory is
+ * kept from one input to the next (retained.h).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "../../policy/policy.h"
 #include "../../scanner/scanner.h"
+#include "retained.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mg_scan_opts o;
 	struct mg_report *r;
 	const char *fmt;
-	size_t i;
+	size_t i, before = mg_fuzz_allocated();
 
 	if (policy == NULL && (policy = mg_policy_new_default()) == NULL)
 		abort();
@@ -47,5 +49,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    r->findings[i].verdict != MG_VERDICT_CLEAN)
 			abort();
 	mg_report_free(r);
+	mg_fuzz_check_retained(before);
 	return 0;
 }
