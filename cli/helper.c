@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../policy/pin.h"
@@ -235,12 +237,44 @@ receive(int c, char *path, int *fd)
  */
 #define MG_HELPER_SCAN_LIMIT_S 300
 
+/* --- memory: keep a long-lived worker's heap flat ------------------------ */
+
+/* A request that took longer than this is followed by a heap trim. */
+#define MG_HELPER_TRIM_NS 2000000L /* 2 ms */
+
+/*
+ * Call after each request with the time it started.  Why: glibc keeps
+ * freed heap memory resident -- a free hole below a chunk still in use is
+ * never returned, and after a large buffer is freed glibc raises its mmap
+ * threshold, so later large buffers come from the heap and stay there.
+ * Scanning a mix of models (an .h5 with a 1.5 MB config, a .pkl.gz that
+ * inflates to 8 MB, a zlib joblib) left a worker at 42 MB RSS with 0.6 MB
+ * in use, for good; trimmed, 15 MB.  malloc_trim(0) gives every free
+ * page back (madvise; no new system call).  Why only after a long request:
+ * the trim and the page faults it causes on the next request cost tens
+ * of µs, nothing next to a request of milliseconds but doubling a small
+ * one, and a short request leaves little behind (it reuses what the last
+ * one freed).  bench/bench_soak shows the result: a helper's RSS at the
+ * start and the end of 10^6 mixed requests.
+ */
+static void
+trim_heap_after(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &t1) == 0 &&
+	    (t1.tv_sec - t0->tv_sec) * 1000000000L + (t1.tv_nsec - t0->tv_nsec) >=
+	    MG_HELPER_TRIM_NS)
+		(void)malloc_trim(0);
+}
+
 static void
 serve_one(struct helper *h, int c)
 {
 	static char path[MG_PROTO_PATH_MAX + 1];
 	struct timeval tv = { 5, 0 }; /* a client has 5 s to send its
 	                                  request; it is waiting for us */
+	struct timespec t0 = { 0, 0 };
 	struct mg_proto_rep rep;
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
@@ -260,11 +294,14 @@ serve_one(struct helper *h, int c)
 	else if (h->policy == NULL)
 		snprintf(rep.reason, sizeof(rep.reason), "%s", h->perr);
 	else {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		alarm(MG_HELPER_SCAN_LIMIT_S);
 		decide(h, fd, path, &rep);
 		alarm(0);
 	}
 	(void)!send(c, &rep, sizeof(rep), MSG_NOSIGNAL);
+	if (t0.tv_sec != 0 || t0.tv_nsec != 0)
+		trim_heap_after(&t0); /* after the reply: the client goes on */
 out:
 	if (fd >= 0)
 		close(fd);
