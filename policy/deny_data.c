@@ -4,8 +4,8 @@
  *
  * Derived by following each callable's body to a primitive sink (AST
  * reachability over the sources), merged over these stacks:
- *   /usr/bin/python3, python 3.11.2: cloudpickle 2.2.0, dill 0.3.6, joblib 1.2.0, numpy 1.24.2, scipy 1.10.1, six 1.16.0, sklearn 1.2.1, torch 1.13.0a0+gitunknown
- *     (2612 modules parsed, 1511 entries before merging)
+ *   /usr/bin/python3, python 3.11.2: joblib 1.2.0, numpy 1.24.2, scipy 1.10.1, six 1.16.0, sklearn 1.2.1, torch 1.13.0a0+gitunknown
+ *     (2594 modules parsed, 1445 entries before merging)
  *   .venv/bin/python, python 3.11.2: accelerate 1.15.0, cloudpickle 3.1.3, dill 0.4.1, h5py 3.16.0, huggingface_hub 2.4.0, joblib 1.6.0, keras 3.15.1, numpy 2.4.6, omegaconf 2.4.0, pandas 3.1.1, pytorch_lightning 2.6.6, safetensors 0.8.0, scipy 1.17.1, sentencepiece 0.2.3, six 1.17.0, sklearn 1.9.1, tokenizers 0.23.3, torch 2.13.0+cpu, transformers 5.24.0
  *     (7737 modules parsed, 5182 entries before merging)
  * Derived pairs per category: code execution 169, command execution 36, native code loading 8, import or name resolution 1976, nested deserializer 300, network access 37, file system access 1817.
