@@ -10,7 +10,7 @@ work without it, measured in the same run.
      (first: the helper scans and hashes it; second: a cache lookup)
 
 Usage: bench/preload.py [BUILD_DIR]   (default: build/; env MG_BENCH_QUICK=1
-for a smaller run).  Prints one line per figure: "name: base X, preload Y,
+for a smaller run; MG_BENCH_ONLY=startup|opens|npy|big for one section).  Prints one line per figure: "name: base X, preload Y,
 ratio Y/X".
 """
 import os
@@ -150,10 +150,11 @@ def main():
     work = tempfile.mkdtemp(prefix="mg-bench-")
     try:
         print(f"modelgate preload benchmark ({'quick' if QUICK else 'full'}), {LIB}")
-        startup(work)
-        opens(work)
-        npy_loads(work)
-        big_checkpoint(work)
+        only = os.environ.get("MG_BENCH_ONLY", "")
+        for name, fn in (("startup", startup), ("opens", opens),
+                         ("npy", npy_loads), ("big", big_checkpoint)):
+            if only in ("", name):
+                fn(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

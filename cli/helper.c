@@ -5,10 +5,27 @@
  * SOCK_SEQPACKET socket on fd 3 and the read end of a lifeline pipe on
  * fd 4.  It daemonises (the first process exits at once, so the program
  * that started it never has to reap or wait for it), loads the policy the
- * preload named, forks one worker per CPU (at most 4), each of which locks
- * itself under a seccomp allow-list and serves one request per connection
- * until the lifeline reads EOF (every process of the tree that started it
+ * preload named, and becomes a supervisor that keeps one worker per CPU
+ * (at most 4) alive: a worker that ends (crashed on a hostile file, or
+ * stopped because its client went away) is replaced.  Everything exits
+ * when the lifeline reads EOF (every process of the tree that started it
  * has exited or exec'd).
+ *
+ * Serving: a worker polls the listener, the lifeline and the connections
+ * it accepted; clients keep their connection across requests (proto.h),
+ * so a request wakes only the worker that owns its connection (no
+ * thundering herd: the listener wakes every idle worker, but only once
+ * per connection, i.e. per client process or thread).  While a worker is
+ * on a request, a 250 ms timer (watch_tick) checks, from its signal
+ * handler, that the client, the lifeline and the work are still there,
+ * sends a progress message every second (so the client's timeout is a
+ * silence, and a large clean file is never denied for taking long),
+ * tells the clients queued behind it to keep waiting, and takes
+ * connections no idle worker took.  A client gone or the lifeline closed:
+ * the worker exits at once, wherever the scan or the hash is (nothing to
+ * undo: it only reads), and the supervisor starts a fresh one.  A scan
+ * that stops reading anything for MG_HELPER_STALL_S, or outlives a budget
+ * that grows with the file's size, is a bug: a FAILED reply, and exit.
  *
  * Why it is safe to parse hostile files here: after setup the process
  * can only read files it is handed (or opens read-only), map memory,
@@ -29,6 +46,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <stddef.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -43,6 +65,9 @@
 
 struct helper {
 	int lst, life;
+	int nconn;
+	int conn[256]; /* why 256: client processes and threads at once
+	                  per worker; past that a new one is refused */
 	struct mg_policy *policy; /* NULL: every request fails with perr */
 	char perr[256];
 	struct mg_scan_opts opts;
@@ -71,15 +96,27 @@ static const int allowed[] = {
 	/* memory; sysinfo: glibc's qsort sizes its buffer by physical RAM */
 	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
 	SCMP_SYS(madvise), SCMP_SYS(futex), SCMP_SYS(sysinfo),
-	/* the per-request watchdog (serve_one) */
-	SCMP_SYS(alarm),
+	/* the per-request watch (watch_tick): its timer, the work done */
+	SCMP_SYS(setitimer), SCMP_SYS(getrusage),
 	/* the end, and signals' plumbing */
 	SCMP_SYS(clock_gettime), SCMP_SYS(rt_sigreturn),
 	SCMP_SYS(restart_syscall), SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
 
+/* The supervisor also forks workers, reaps them, and lets each install
+ * its handler and its own (stricter, stacked) filter. */
+static const int supervisor_extra[] = {
+	SCMP_SYS(clone), SCMP_SYS(wait4), SCMP_SYS(rt_sigaction),
+	SCMP_SYS(rt_sigprocmask), SCMP_SYS(set_robust_list), SCMP_SYS(prctl),
+	SCMP_SYS(seccomp), SCMP_SYS(getpid), SCMP_SYS(gettid),
+	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
+};
+
+/* Lock this process down; @supervisor adds supervisor_extra; @cache_fd
+ * (or -1) is the hash cache, the one file write() may reach.  Both the
+ * supervisor's and each worker's filter allow it: the two stack. */
 static int
-lock_down(int cache_fd, char *why, size_t whylen)
+lock_down(int supervisor, int cache_fd, char *why, size_t whylen)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
 	int rc = -1;
@@ -89,6 +126,11 @@ lock_down(int cache_fd, char *why, size_t whylen)
 		goto out;
 	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0) != 0)
+			goto out;
+	for (i = 0; supervisor && i < sizeof(supervisor_extra) /
+	                               sizeof(supervisor_extra[0]); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, supervisor_extra[i],
+		                     0) != 0)
 			goto out;
 	/* mprotect: never executable memory. */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
@@ -182,9 +224,11 @@ out:
 	mg_report_free(r);
 }
 
-/* Receive one request: the path into @path, the fd into *@fd. */
+/* Receive one request: the path into @path, the fd into *@fd, its
+ * number into *@seq.  0 ok, -1 malformed (or nothing there yet), -2 the
+ * client hung up. */
 static int
-receive(int c, char *path, int *fd)
+receive(int c, char *path, int *fd, uint32_t *seq)
 {
 	char buf[sizeof(struct mg_proto_req) + MG_PROTO_PATH_MAX];
 	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
@@ -201,7 +245,9 @@ receive(int c, char *path, int *fd)
 	msg.msg_iovlen = 1;
 	msg.msg_control = cbuf;
 	msg.msg_controllen = sizeof(cbuf);
-	n = recvmsg(c, &msg, MSG_CMSG_CLOEXEC);
+	n = recvmsg(c, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		return -2; /* the client hung up */
 	for (cm = CMSG_FIRSTHDR(&msg); n >= 0 && cm != NULL;
 	     cm = CMSG_NXTHDR(&msg, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
@@ -218,6 +264,7 @@ receive(int c, char *path, int *fd)
 	if (n < (ssize_t)sizeof(req) || *fd < 0)
 		return -1;
 	memcpy(&req, buf, sizeof(req));
+	*seq = req.seq;
 	if (req.magic != MG_PROTO_MAGIC ||
 	    (size_t)n != sizeof(req) + req.pathlen)
 		return -1;
@@ -226,27 +273,69 @@ receive(int c, char *path, int *fd)
 	return 0;
 }
 
+/* --- the watch: a timer while a request is served ------------------------ */
+
 /*
- * Why a watchdog: a scanner bug that loops on some hostile file would pin
- * this worker's CPU for ever (the lifeline is only checked between
- * requests).  SIGALRM's default action ends the worker; the client, which
- * gives up after 120 s and denies, has long stopped waiting by then, and
- * the other workers (or a restarted helper) serve what comes next.  The
- * limit is generous because hashing and scanning a very large checkpoint
- * legitimately takes tens of seconds.
+ * Why a signal handler and not checks inside the scan: the scanner and
+ * the hash are pure functions over the bytes they are given and know
+ * nothing of sockets; a timer needs nothing from them.  Everything the
+ * handler calls is async-signal-safe (poll, send, accept4, getrusage,
+ * open/read/close, _exit), and it touches only the watch and the
+ * connection table, which the main flow leaves alone while the timer is
+ * armed (between watch_start and watch_stop).
  */
-#define MG_HELPER_SCAN_LIMIT_S 300
+enum { TICK_MS = 250, TICKS_PER_PROGRESS = 4 };
+/* Why 30 s: a scan or a hash reads (pread, or page faults on its map)
+ * all the time; one that reads nothing for this long loops on a bug. */
+#define MG_HELPER_STALL_S 30
+/* Why 60 s + 8 MB/s: a budget no legitimate scan and hash of a file of
+ * that size comes near (both run at hundreds of MB/s) and that still
+ * ends a runaway on a 100 GB file within hours, not never. */
+#define MG_HELPER_BUDGET_S(size) (60 + (long long)((size) >> 23))
+
+static struct {
+	struct helper *h;
+	int conn;           /* the client being served */
+	uint32_t seq;
+	long long ticks, limit_ticks, stall_ticks;
+	unsigned long long work;
+	int lst_waiting;    /* the listener was readable on the last tick */
+} watch;
+
+/* Bytes this worker has read so far: read(2)/pread(2) (rchar) and page
+ * faults on its maps (the scanner reads through mmap). */
+static unsigned long long
+work_done(void)
+{
+	struct rusage ru;
+	unsigned long long w = 0;
+	char buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		w = ((unsigned long long)ru.ru_minflt + ru.ru_majflt) * 4096;
+	fd = open("/proc/self/io", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return w;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0) {
+		buf[n] = '\0';
+		p = strstr(buf, "rchar: ");
+		if (p != NULL)
+			w += strtoull(p + 7, NULL, 10);
+	}
+	return w;
+}
 
 /* --- memory: keep a long-lived worker's heap flat ------------------------ */
 
-/* A request that took longer than this is followed by a heap trim. */
-#define MG_HELPER_TRIM_NS 2000000L /* 2 ms */
-
 /*
- * Call after each request with the time it started.  Why: glibc keeps
+ * A request that took MG_HELPER_TRIM_MS or longer is followed by a heap
+ * trim, after its reply.  Why: glibc keeps
  * freed heap memory resident -- a free hole below a chunk still in use is
- * never returned, and after a large buffer is freed glibc raises its mmap
- * threshold, so later large buffers come from the heap and stay there.
+ * never returned.
  * Scanning a mix of models (an .h5 with a 1.5 MB config, a .pkl.gz that
  * inflates to 8 MB, a zlib joblib) left a worker at 42 MB RSS with 0.6 MB
  * in use, for good; trimmed, 15 MB.  malloc_trim(0) gives every free
@@ -257,65 +346,239 @@ receive(int c, char *path, int *fd)
  * one freed).  bench/bench_soak shows the result: a helper's RSS at the
  * start and the end of 10^6 mixed requests.
  */
-static void
-trim_heap_after(const struct timespec *t0)
-{
-	struct timespec t1;
+#define MG_HELPER_TRIM_MS 2
 
-	if (clock_gettime(CLOCK_MONOTONIC, &t1) == 0 &&
-	    (t1.tv_sec - t0->tv_sec) * 1000000000L + (t1.tv_nsec - t0->tv_nsec) >=
-	    MG_HELPER_TRIM_NS)
-		(void)malloc_trim(0);
+static void
+send_progress(int c, uint32_t seq, unsigned long long done)
+{
+	struct mg_proto_rep rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.magic = MG_PROTO_MAGIC;
+	rep.status = MG_PROTO_PROGRESS;
+	rep.seq = seq;
+	rep.done = done;
+	(void)!send(c, &rep, sizeof(rep), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* Clients of this worker waiting behind the current request: keep them
+ * waiting (they would time out in silence otherwise). */
+static void
+tell_queued(struct helper *h, int *lifegone)
+{
+	struct pollfd pf[258];
+	int i, n = 0;
+
+	pf[n++] = (struct pollfd){ h->life, POLLIN, 0 };
+	for (i = 0; i < h->nconn; i++)
+		pf[n++] = (struct pollfd){ h->conn[i], POLLIN, 0 };
+	if (poll(pf, (nfds_t)n, 0) <= 0)
+		return;
+	*lifegone = h->life >= 0 && pf[0].revents != 0;
+	for (i = 1; i < n; i++)
+		if (pf[i].fd != watch.conn && (pf[i].revents & POLLIN) &&
+		    !(pf[i].revents & POLLHUP))
+			send_progress(pf[i].fd, 0, 0);
+}
+
+/* A connection no idle worker took within a tick: all are busy, so this
+ * one queues it behind its current request (and tells it so). */
+static void
+adopt_waiting(struct helper *h, int readable)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	int c;
+
+	if (!readable || !watch.lst_waiting || h->nconn >= 256) {
+		watch.lst_waiting = readable;
+		return;
+	}
+	watch.lst_waiting = 0;
+	c = accept4(h->lst, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0)
+		return;
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
+	    cred.uid != geteuid()) {
+		close(c);
+		return;
+	}
+	h->conn[h->nconn++] = c;
 }
 
 static void
-serve_one(struct helper *h, int c)
+give_up(const char *why)
 {
-	static char path[MG_PROTO_PATH_MAX + 1];
-	struct timeval tv = { 5, 0 }; /* a client has 5 s to send its
-	                                  request; it is waiting for us */
-	struct timespec t0 = { 0, 0 };
 	struct mg_proto_rep rep;
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
-	int fd = -1;
 
 	memset(&rep, 0, sizeof(rep));
 	rep.magic = MG_PROTO_MAGIC;
 	rep.status = MG_PROTO_FAILED;
 	rep.verdict = MG_VERDICT_ERROR;
 	rep.action = MG_ACTION_DENY;
-	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
-	    cred.uid != geteuid())
-		goto out; /* not ours: no answer at all */
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (receive(c, path, &fd) != 0)
-		snprintf(rep.reason, sizeof(rep.reason), "malformed request");
-	else if (h->policy == NULL)
-		snprintf(rep.reason, sizeof(rep.reason), "%s", h->perr);
-	else {
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		alarm(MG_HELPER_SCAN_LIMIT_S);
-		decide(h, fd, path, &rep);
-		alarm(0);
+	rep.seq = watch.seq;
+	snprintf(rep.reason, sizeof(rep.reason), "%s", why);
+	(void)!send(watch.conn, &rep, sizeof(rep), MSG_NOSIGNAL | MSG_DONTWAIT);
+	_exit(1);
+}
+
+static void
+watch_tick(int sig)
+{
+	struct pollfd pf[3];
+	int saved = errno, lifegone = 0;
+	unsigned long long w;
+
+	(void)sig;
+	pf[0] = (struct pollfd){ watch.conn, POLLIN, 0 };
+	pf[1] = (struct pollfd){ watch.h->life, POLLIN, 0 };
+	pf[2] = (struct pollfd){ watch.h->lst, POLLIN, 0 };
+	if (poll(pf, 3, 0) > 0) {
+		if (pf[0].revents & (POLLHUP | POLLERR | POLLNVAL))
+			_exit(0); /* the client is gone: stop working for it */
+		if (watch.h->life >= 0 && pf[1].revents != 0)
+			_exit(0); /* the process tree is gone */
 	}
+	adopt_waiting(watch.h, (pf[2].revents & POLLIN) != 0);
+	if (++watch.ticks % TICKS_PER_PROGRESS == 0) {
+		w = work_done();
+		watch.stall_ticks = w == watch.work ? watch.stall_ticks + 1 : 0;
+		watch.work = w;
+		send_progress(watch.conn, watch.seq, w);
+		tell_queued(watch.h, &lifegone);
+		if (lifegone)
+			_exit(0);
+		if (watch.stall_ticks * TICKS_PER_PROGRESS * TICK_MS >=
+		    MG_HELPER_STALL_S * 1000)
+			give_up("the helper stopped making progress on this "
+			        "file (read nothing for 30 s)");
+	}
+	if (watch.ticks >= watch.limit_ticks)
+		give_up("the helper ran out of its time budget for this file");
+	errno = saved;
+}
+
+static void
+watch_start(struct helper *h, int c, uint32_t seq, int fd)
+{
+	struct itimerval it = { { 0, TICK_MS * 1000 }, { 0, TICK_MS * 1000 } };
+	struct stat st;
+	off_t size = fstat(fd, &st) == 0 ? st.st_size : 0;
+
+	watch.h = h;
+	watch.conn = c;
+	watch.seq = seq;
+	watch.ticks = 0;
+	watch.stall_ticks = 0;
+	watch.work = 0;
+	watch.lst_waiting = 0;
+	watch.limit_ticks = MG_HELPER_BUDGET_S(size) * 1000 / TICK_MS;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void
+watch_stop(void)
+{
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+
+	setitimer(ITIMER_REAL, &off, NULL);
+}
+
+/* --- serving ---------------------------------------------------------------- */
+
+static long long
+ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - t->tv_sec) * 1000 +
+	       (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/* One request on @c; -1 when the connection is to be closed. */
+static int
+serve_one(struct helper *h, int c)
+{
+	static char path[MG_PROTO_PATH_MAX + 1];
+	struct mg_proto_rep rep;
+	struct timespec t0;
+	uint32_t seq = 0;
+	int fd = -1, rc;
+
+	rc = receive(c, path, &fd, &seq);
+	if (rc == -2) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&rep, 0, sizeof(rep));
+	rep.magic = MG_PROTO_MAGIC;
+	rep.status = MG_PROTO_FAILED;
+	rep.verdict = MG_VERDICT_ERROR;
+	rep.action = MG_ACTION_DENY;
+	rep.seq = seq;
+	if (rc != 0) {
+		if (fd < 0 && errno == EAGAIN)
+			return 0; /* woken for nothing */
+		snprintf(rep.reason, sizeof(rep.reason), "malformed request");
+	} else if (h->policy == NULL) {
+		snprintf(rep.reason, sizeof(rep.reason), "%s", h->perr);
+	} else {
+		watch_start(h, c, seq, fd);
+		decide(h, fd, path, &rep);
+		watch_stop();
+	}
+	rep.elapsed_ms = (uint32_t)ms_since(&t0);
 	(void)!send(c, &rep, sizeof(rep), MSG_NOSIGNAL);
-	if (t0.tv_sec != 0 || t0.tv_nsec != 0)
-		trim_heap_after(&t0); /* after the reply: the client goes on */
-out:
+	if (rep.elapsed_ms >= MG_HELPER_TRIM_MS)
+		(void)malloc_trim(0); /* after the reply: the client goes on */
 	if (fd >= 0)
 		close(fd);
-	close(c);
+	return rc == 0 ? 0 : -1;
+}
+
+/* A new client on the listener (we may lose the race: EAGAIN). */
+static void
+accept_one(struct helper *h)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	int c = accept4(h->lst, NULL, NULL, SOCK_CLOEXEC);
+
+	if (c < 0)
+		return;
+	/* Not ours, or no room: no answer at all. */
+	if (h->nconn >= 256 ||
+	    getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
+	    cred.uid != geteuid()) {
+		close(c);
+		return;
+	}
+	h->conn[h->nconn++] = c;
+}
+
+static void
+drop_conn(struct helper *h, int i)
+{
+	close(h->conn[i]);
+	h->conn[i] = h->conn[--h->nconn];
 }
 
 static void
 serve(struct helper *h)
 {
-	struct pollfd pf[2] = { { h->lst, POLLIN, 0 }, { h->life, POLLIN, 0 } };
-	int c;
+	struct pollfd pf[258];
+	int i, n, nc;
 
 	for (;;) {
-		if (poll(pf, h->life >= 0 ? 2 : 1, -1) < 0) {
+		pf[0] = (struct pollfd){ h->lst, POLLIN, 0 };
+		pf[1] = (struct pollfd){ h->life, POLLIN, 0 };
+		nc = h->nconn;
+		for (i = 0; i < nc; i++)
+			pf[2 + i] = (struct pollfd){ h->conn[i], POLLIN, 0 };
+		if (poll(pf, (nfds_t)(2 + nc), -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return;
@@ -324,11 +587,16 @@ serve(struct helper *h)
 			return; /* the process tree is gone */
 		if (pf[0].revents & (POLLERR | POLLHUP | POLLNVAL))
 			return; /* no listener: nothing left to serve */
-		if ((pf[0].revents & POLLIN) == 0)
-			continue;
-		c = accept4(h->lst, NULL, NULL, SOCK_CLOEXEC);
-		if (c >= 0)
-			serve_one(h, c);
+		/* Backwards: drop_conn moves the last entry into slot i. */
+		for (i = nc - 1; i >= 0; i--) {
+			n = pf[2 + i].revents;
+			if (n == 0)
+				continue;
+			if ((n & POLLIN) == 0 || serve_one(h, h->conn[i]) != 0)
+				drop_conn(h, i);
+		}
+		if (pf[0].revents & POLLIN)
+			accept_one(h);
 	}
 }
 
@@ -358,14 +626,12 @@ warm_up(struct helper *h)
  * Serve with one process per CPU (at most 4), all accepting on the same
  * listener: a first scan of a multi-GB checkpoint does not hold up the
  * small files other threads or DataLoader workers open meanwhile, and a
- * worker that crashes on a hostile file leaves the others serving.  Forked
- * before the lock: each worker locks itself down.
+ * worker that crashes on a hostile file leaves the others serving.
  */
-static void
-start_workers(void)
+static long
+worker_count(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	long i;
 
 	/* Why at least 2: with one worker, the first SHA-256 of a large
 	 * checkpoint would hold up every other first open in the tree. */
@@ -373,9 +639,74 @@ start_workers(void)
 		n = 2;
 	if (n > 4)
 		n = 4;
-	for (i = 1; i < n; i++)
+	return n;
+}
+
+static void
+worker_main(struct helper *h)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	/* SA_RESTART: the scan's pread/read carry on under the timer. */
+	sa.sa_handler = watch_tick;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	if (lock_down(0, h->hash.cache.fd, h->perr, sizeof(h->perr)) != 0) {
+		mg_policy_free(h->policy);
+		h->policy = NULL; /* serve, but only to say why not */
+	}
+	serve(h);
+	_exit(0);
+}
+
+static void
+wake_up(int sig)
+{
+	(void)sig; /* only to interrupt the supervisor's poll */
+}
+
+/*
+ * The supervisor: keeps worker_count() workers, replacing each one that
+ * ends, until the lifeline closes.  Locked down too (its list adds only
+ * fork, wait and what a new worker needs to lock itself); it never reads
+ * a request.
+ */
+static void
+supervise(struct helper *h)
+{
+	struct pollfd pf = { h->life, POLLIN, 0 };
+	struct timespec nap = { 0, 10000000 }; /* why 10 ms: a file that
+	                                           kills every worker must
+	                                           not make us fork-bomb */
+	struct sigaction sa;
+	long n = worker_count(), i;
+	pid_t pid;
+	int st;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = wake_up; /* no SA_RESTART: poll returns */
+	sigaction(SIGCHLD, &sa, NULL);
+	if (lock_down(1, h->hash.cache.fd, h->perr, sizeof(h->perr)) != 0) {
+		mg_policy_free(h->policy);
+		h->policy = NULL;
+	}
+	for (i = 0; i < n; i++)
 		if (fork() == 0)
-			return;
+			worker_main(h);
+	for (;;) {
+		if (poll(&pf, h->life >= 0 ? 1 : 0, 1000) > 0)
+			return; /* the process tree is gone: so are we */
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+			nanosleep(&nap, NULL);
+			if (fork() == 0)
+				worker_main(h);
+		}
+	}
 }
 
 /* Close [lo, hi]; close_range where the kernel has it (5.9+). */
@@ -514,11 +845,6 @@ mg_cmd_helper(int argc, char **argv)
 		snprintf(h.perr, sizeof(h.perr), "the helper could not set up "
 		         "its socket: %s", strerror(errno));
 	}
-	start_workers();
-	if (lock_down(h.hash.cache.fd, h.perr, sizeof(h.perr)) != 0) {
-		mg_policy_free(h.policy);
-		h.policy = NULL; /* serve, but only to say why not */
-	}
-	serve(&h);
+	supervise(&h);
 	_exit(0);
 }

@@ -29,6 +29,7 @@
  * for; we reap the short-lived first process ourselves.
  */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -122,22 +123,6 @@ mg_client_atfork_parent(void)
 	pthread_mutex_unlock(&fork_lock);
 }
 
-void
-mg_client_atfork_child(void)
-{
-	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-	pthread_mutex_t fresh2 = PTHREAD_MUTEX_INITIALIZER;
-	int i, v;
-
-	spawn_lock = fresh;
-	fork_lock = fresh2;
-	for (i = 0; i < INFLIGHT; i++) {
-		v = __atomic_exchange_n(&inflight[i], 0, __ATOMIC_SEQ_CST);
-		if (v > 0)
-			mg_raw_close(v - 1);
-	}
-}
-
 /* Move @fd to >= 10 (so the dup2 to 3 and 4 in the child cannot clobber
  * one another), close-on-exec.  Returns the new fd or -1. */
 static int
@@ -180,6 +165,42 @@ make_listener(struct sockaddr_un *sa, socklen_t *salen)
 	}
 	mg_raw_close(s);
 	return -1;
+}
+
+/*
+ * Wait for the helper's first process, which exits as soon as it has
+ * forked the server -- but never for longer than the helper timeout: a
+ * helper binary that hangs before that (a broken install, a stuck NFS
+ * mount) must deny the open, not hang it.  Polls waitpid(WNOHANG) with a
+ * growing sleep (50 us to 10 ms: a working helper is reaped within its
+ * first milliseconds).  1: reaped (or ECHILD: SIGCHLD ignored or someone
+ * else reaped it), 0: still running after the timeout (then killed and
+ * reaped: it is our child).
+ */
+static int
+reap_starter(pid_t pid, int *status)
+{
+	struct timespec end, now, nap = { 0, 50000 };
+	pid_t r;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += mg_state.timeout_s;
+	for (;;) {
+		r = waitpid(pid, status, WNOHANG);
+		if (r == pid || (r < 0 && errno != EINTR))
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec ||
+		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+			break;
+		nanosleep(&nap, NULL);
+		if (nap.tv_nsec < 10000000)
+			nap.tv_nsec *= 2;
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	return 0;
 }
 
 static int
@@ -226,9 +247,13 @@ spawn_helper_process(int lst, int life_r, char *why, size_t whylen)
 	}
 	/* The first process exits as soon as it has forked the server.
 	 * ECHILD (SIGCHLD ignored, or the program reaped it) is fine. */
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+	rc = reap_starter(pid, &status);
+	if (rc == 0) {
+		snprintf(why, whylen, "the helper %s did not start within %d s",
+		         mg_state.helper, mg_state.timeout_s);
+		return -1;
+	}
+	if (rc > 0 && WIFEXITED(status) && WEXITSTATUS(status) != 0) {
 		snprintf(why, whylen, "the helper %s failed to start (exit %d)",
 		         mg_state.helper, WEXITSTATUS(status));
 		return -1;
@@ -268,8 +293,7 @@ spawn_helper(char *why, size_t whylen)
 		         strerror(errno));
 		goto out;
 	}
-	if (
-	    spawn_helper_process(lst, pfd[0], why, whylen) != 0)
+	if (spawn_helper_process(lst, pfd[0], why, whylen) != 0)
 		goto out;
 	/* An old, stuck helper exits too -- but only close the fd if it is
 	 * still our pipe, never a descriptor the program reused. */
@@ -317,13 +341,251 @@ out:
 	return gen;
 }
 
+/* --- connections kept across requests -------------------------------------- */
+
 /*
- * Why a deadline: a socket call with SO_RCVTIMEO/SO_SNDTIMEO that a signal
- * interrupts fails with EINTR and is never resumed with the time left, so
- * retrying with the full timeout never ends in a program with a periodic
- * timer signal (profilers, watchdogs): a hung helper blocked it for ever.
- * After EINTR: 0 with the timeouts set to what is left of @end, or -1
- * (errno EAGAIN) once @end has passed.
+ * A connection to the helper of generation gen; ino is its socket's inode,
+ * checked before every use and every close: the program may have closed
+ * our descriptor (daemon-style close-all) and got the number back for a
+ * file of its own, which we must never write to or close.
+ */
+struct conn {
+	int fd;
+	ino_t ino;
+	unsigned gen;
+};
+
+/*
+ * Idle connections, kept for the next request of any thread.  Why a pool
+ * and not one connection per process: two threads asking at once would
+ * have to queue behind each other's scans.  Why not per thread: a
+ * thread's storage has no cheap destructor here, and a pool of idle
+ * connections serves a thread pool just as well.
+ */
+enum { POOL = 8 }; /* why 8: more threads than that inside round trips at
+                      once is rare; the extra connections are closed
+                      after use, not leaked */
+static struct conn pool[POOL];
+static int npool;
+static pid_t pool_pid; /* the process the pool belongs to */
+
+/*
+ * Requests a signal interrupted (the open failed with EINTR so that the
+ * program's handler could run).  CPython retries the open after its
+ * handlers (PEP 475): the retry then waits for the same request instead
+ * of starting the scan again, and the helper's silence is timed from its
+ * last message, so a periodic timer signal can neither restart a long
+ * scan for ever nor keep a hung helper from timing out.  A thread's next
+ * request for another file cancels its parked one (closes it).
+ */
+enum { PARKED = 8 }; /* why 8: one per thread interrupted at once; past
+                        that the oldest is cancelled */
+struct parked {
+	struct conn c;
+	pid_t tid;
+	dev_t dev;
+	ino_t ino;
+	uint32_t seq;
+	struct timespec last; /* the helper's last message */
+	unsigned long age;
+};
+static struct parked parked[PARKED];
+static unsigned long park_clock;
+static uint32_t next_seq;
+
+/* Is @c still our socket?  Async-signal-safe (fstat only). */
+static int
+conn_is_ours(const struct conn *c)
+{
+	struct stat st;
+
+	return c->fd >= 0 && fstat(c->fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	       st.st_ino == c->ino;
+}
+
+/* Close @c if the descriptor is still ours; forget it either way. */
+static void
+conn_forget(struct conn *c)
+{
+	if (conn_is_ours(c))
+		mg_raw_close(c->fd);
+	c->fd = -1;
+}
+
+/* Every held connection is a copy in a fork child: close them there
+ * (never share a connection with the parent).  Called with fork_lock
+ * held, or in the child after fork. */
+static void
+forget_all_held(void)
+{
+	int i;
+
+	for (i = 0; i < npool; i++)
+		conn_forget(&pool[i]);
+	npool = 0;
+	for (i = 0; i < PARKED; i++)
+		if (parked[i].c.fd >= 0 && parked[i].tid != 0)
+			conn_forget(&parked[i].c);
+	memset(parked, 0, sizeof(parked));
+	pool_pid = getpid();
+}
+
+/* A clone() without the atfork handlers (a raw syscall) also makes a
+ * child: the pid tells. */
+static void
+check_pid(void)
+{
+	if (pool_pid != getpid())
+		forget_all_held();
+}
+
+/* An idle connection to generation @gen, moved to the in-flight table.
+ * 1 if *@c was filled. */
+static int
+conn_take(unsigned gen, struct conn *c)
+{
+	int got = 0;
+
+	pthread_mutex_lock(&fork_lock);
+	check_pid();
+	while (!got && npool > 0) {
+		*c = pool[--npool];
+		if (c->gen == gen && conn_is_ours(c)) {
+			inflight_add(c->fd);
+			got = 1;
+		} else {
+			conn_forget(c);
+		}
+	}
+	pthread_mutex_unlock(&fork_lock);
+	return got;
+}
+
+/* A request on @c ended cleanly: keep it for the next one. */
+static void
+conn_put(struct conn *c)
+{
+	pthread_mutex_lock(&fork_lock);
+	check_pid();
+	inflight_drop(c->fd, 0);
+	if (npool < POOL && conn_is_ours(c))
+		pool[npool++] = *c;
+	else
+		conn_forget(c);
+	pthread_mutex_unlock(&fork_lock);
+	c->fd = -1;
+}
+
+/* @c is done with (error, cancel): close it; the helper sees the hang-up
+ * and stops working for it. */
+static void
+conn_drop(struct conn *c)
+{
+	if (c->fd < 0)
+		return;
+	pthread_mutex_lock(&fork_lock);
+	inflight_drop(c->fd, 0);
+	conn_forget(c);
+	pthread_mutex_unlock(&fork_lock);
+}
+
+/* Park @c (mid-request @seq for the file @st) for this thread's retry. */
+static void
+park(struct conn *c, const struct stat *st, uint32_t seq,
+     const struct timespec *last)
+{
+	struct parked *p = &parked[0];
+	int i;
+
+	pthread_mutex_lock(&fork_lock);
+	inflight_drop(c->fd, 0);
+	for (i = 0; i < PARKED; i++) {
+		if (parked[i].tid == 0) {
+			p = &parked[i];
+			break;
+		}
+		if (parked[i].age < p->age)
+			p = &parked[i];
+	}
+	if (p->tid != 0)
+		conn_forget(&p->c); /* the oldest: cancelled */
+	p->c = *c;
+	p->tid = gettid();
+	p->dev = st->st_dev;
+	p->ino = st->st_ino;
+	p->seq = seq;
+	p->last = *last;
+	p->age = ++park_clock;
+	pthread_mutex_unlock(&fork_lock);
+	c->fd = -1;
+}
+
+/* This thread's parked request for @st, if any (into *@p, its connection
+ * moved to the in-flight table); this thread's other parked requests are
+ * cancelled.  1 if found. */
+static int
+unpark(const struct stat *st, struct parked *out)
+{
+	pid_t tid = gettid();
+	int i, found = 0;
+
+	pthread_mutex_lock(&fork_lock);
+	check_pid();
+	for (i = 0; i < PARKED; i++) {
+		struct parked *p = &parked[i];
+
+		if (p->tid != tid)
+			continue;
+		if (!found && p->dev == st->st_dev && p->ino == st->st_ino &&
+		    conn_is_ours(&p->c)) {
+			*out = *p;
+			inflight_add(p->c.fd);
+			found = 1;
+		} else {
+			conn_forget(&p->c);
+		}
+		memset(p, 0, sizeof(*p));
+	}
+	pthread_mutex_unlock(&fork_lock);
+	return found;
+}
+
+void
+mg_client_atfork_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_t fresh2 = PTHREAD_MUTEX_INITIALIZER;
+	int i, v;
+
+	spawn_lock = fresh;
+	fork_lock = fresh2;
+	for (i = 0; i < INFLIGHT; i++) {
+		v = __atomic_exchange_n(&inflight[i], 0, __ATOMIC_SEQ_CST);
+		if (v > 0)
+			mg_raw_close(v - 1);
+	}
+	forget_all_held();
+}
+
+/* --- one round trip -------------------------------------------------------- */
+
+/* Milliseconds from @t to now. */
+static long long
+ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - t->tv_sec) * 1000 +
+	       (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/*
+ * Why a deadline: a socket call with SO_SNDTIMEO that a signal interrupts
+ * fails with EINTR and is never resumed with the time left, so retrying
+ * with the full timeout never ends in a program with a periodic timer
+ * signal (profilers, watchdogs).  After EINTR: 0 with the timeout set to
+ * what is left of @end, or -1 (errno EAGAIN) once @end has passed.
  */
 static int
 time_left(int s, const struct timespec *end)
@@ -341,19 +603,75 @@ time_left(int s, const struct timespec *end)
 	}
 	tv.tv_sec = (time_t)(us / 1000000);
 	tv.tv_usec = (suseconds_t)(us % 1000000);
-	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return 0;
 }
 
+/* A new connection to the helper at @sa, checked with SO_PEERCRED. */
 static enum mg_err
-send_request(int s, int fd, const char *path, const struct timespec *end)
+conn_open(const struct sockaddr_un *sa, socklen_t salen, unsigned gen,
+          struct conn *c, char *why, size_t whylen)
 {
-	struct mg_proto_req req = { MG_PROTO_MAGIC, 0 };
+	struct timeval tv = { mg_state.timeout_s, 0 };
+	struct timespec end;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	struct stat st;
+	int s, rc;
+
+	pthread_mutex_lock(&fork_lock);
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s >= 0)
+		inflight_add(s);
+	pthread_mutex_unlock(&fork_lock);
+	c->fd = s;
+	if (s < 0 || fstat(s, &st) != 0) {
+		snprintf(why, whylen, "cannot create a socket: %s",
+		         strerror(errno));
+		goto fail;
+	}
+	c->ino = st.st_ino;
+	c->gen = gen;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += mg_state.timeout_s;
+	/* Why a send timeout: connect blocks while the listener's backlog
+	 * is full, and so may sendmsg on a full socket. */
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* A UNIX connect interrupted by a signal may complete anyway. */
+	rc = connect(s, (const struct sockaddr *)sa, salen);
+	while (rc != 0 && errno == EINTR && time_left(s, &end) == 0)
+		rc = connect(s, (const struct sockaddr *)sa, salen);
+	if (rc != 0 && errno == EISCONN)
+		rc = 0;
+	if (rc != 0) {
+		snprintf(why, whylen, "cannot reach the helper: %s",
+		         strerror(errno));
+		goto fail;
+	}
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
+	    cred.uid != geteuid()) {
+		snprintf(why, whylen, "the helper socket belongs to another "
+		         "user (possible spoofing)");
+		conn_drop(c);
+		return MG_ERR_PERM;
+	}
+	return MG_OK;
+fail:
+	if (s >= 0)
+		conn_drop(c);
+	c->fd = -1;
+	return MG_ERR_IO;
+}
+
+static enum mg_err
+send_request(int s, int fd, const char *path, uint32_t seq)
+{
+	struct mg_proto_req req = { MG_PROTO_MAGIC, 0, seq, 0 };
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov[2];
 	struct msghdr msg;
 	struct cmsghdr *c;
+	struct timespec end;
 	size_t plen = strlen(path);
 
 	/* Why truncate: the path is for messages and the extension test;
@@ -376,118 +694,255 @@ send_request(int s, int fd, const char *path, const struct timespec *end)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += mg_state.timeout_s;
 	while (sendmsg(s, &msg, MSG_NOSIGNAL) < 0)
-		if (errno != EINTR || time_left(s, end) != 0)
+		if (errno != EINTR || time_left(s, &end) != 0)
 			return MG_ERR_PROTO;
 	return MG_OK;
 }
 
-static enum mg_err
-recv_reply(int s, struct mg_proto_rep *rep, const struct timespec *end,
-           char *why, size_t whylen)
+/*
+ * The signals whose handler was installed with SA_RESTART, added to
+ * @mask: for those the kernel restarts a blocking call, so the real
+ * open() would just have carried on.
+ */
+static void
+add_restartable(sigset_t *mask)
 {
-	ssize_t n;
+	struct sigaction sa;
+	int sig;
 
-	do
-		n = recv(s, rep, sizeof(*rep), 0);
-	while (n < 0 && errno == EINTR && time_left(s, end) == 0);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-		snprintf(why, whylen, "the helper did not answer within %d s",
-		         mg_state.timeout_s);
-		return MG_ERR_TIMEOUT;
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP ||
+		    sigaction(sig, NULL, &sa) != 0)
+			continue;
+		if ((sa.sa_flags & SA_SIGINFO) == 0 &&
+		    (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN))
+			continue;
+		if (sa.sa_flags & SA_RESTART)
+			sigaddset(mask, sig);
 	}
-	if (n != (ssize_t)sizeof(*rep) || rep->magic != MG_PROTO_MAGIC) {
-		snprintf(why, whylen, "the helper died or answered garbage "
-		         "while scanning");
-		return MG_ERR_PROTO;
-	}
-	rep->reason[sizeof(rep->reason) - 1] = '\0';
-	rep->format[sizeof(rep->format) - 1] = '\0';
-	rep->sha256[sizeof(rep->sha256) - 1] = '\0';
-	return MG_OK;
 }
 
-/* One request on its own connection. */
-static enum mg_err
-request(const struct sockaddr_un *sa, socklen_t salen, int fd,
-        const char *path, struct mg_proto_rep *rep, char *why, size_t whylen)
-{
-	struct timeval tv = { mg_state.timeout_s, 0 };
-	struct timespec end;
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
-	enum mg_err err = MG_ERR_IO;
-	int s, rc;
+/* This thread's last view of the SA_RESTART handlers: 64 sigaction
+ * calls cost more than a whole round trip, so a quick reply waits with
+ * this copy and only a slow one takes a fresh look. */
+static __thread sigset_t restartable __attribute__((tls_model("initial-exec")));
+static __thread int restartable_known __attribute__((tls_model("initial-exec")));
 
-	pthread_mutex_lock(&fork_lock);
-	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (s >= 0)
-		inflight_add(s);
-	pthread_mutex_unlock(&fork_lock);
-	if (s < 0) {
-		snprintf(why, whylen, "cannot create a socket: %s",
-		         strerror(errno));
+/*
+ * Wait until @s is readable (1), or the helper has been silent since @last
+ * for the timeout (0), or, when @intr, a signal handler that the kernel
+ * would not restart a system call for ran (-1: CPython installs all of
+ * its own so, SIGINT's included; the real call would have failed with
+ * EINTR and Python would have run the handler, raising KeyboardInterrupt).
+ * -2: poll failed.
+ *
+ * Why ppoll with the SA_RESTART signals blocked: after an EINTR nothing
+ * says which handler ran; with those held (for one slice at most: they
+ * are delivered, and their handlers run, each time ppoll returns), an
+ * EINTR can only come from one that would have interrupted the real call.
+ * Why not block everything: the kernel would then route a process-wide
+ * SIGINT to another thread (numpy's BLAS threads), and the wait would not
+ * end.
+ */
+enum { FIRST_MS = 2, SLICE_MS = 50 }; /* why: a small file's reply comes
+                                         within the first; a SA_RESTART
+                                         signal waits at most a slice */
+static int
+wait_message(int s, const struct timespec *last, int intr)
+{
+	struct pollfd pf = { s, POLLIN, 0 };
+	struct timespec ts;
+	sigset_t mask;
+	long long ms;
+	int r, first = 1;
+
+	for (;;) {
+		ms = (long long)mg_state.timeout_s * 1000 - ms_since(last);
+		if (ms <= 0)
+			return 0;
+		if (!intr) {
+			r = poll(&pf, 1, (int)ms);
+			if (r > 0)
+				return 1;
+			if (r < 0 && errno != EINTR)
+				return -2;
+			continue;
+		}
+		if (!first || !restartable_known) {
+			sigemptyset(&restartable);
+			add_restartable(&restartable);
+			restartable_known = 1;
+		}
+		pthread_sigmask(SIG_SETMASK, NULL, &mask);
+		sigorset(&mask, &mask, &restartable);
+		if (ms > (first ? FIRST_MS : SLICE_MS))
+			ms = first ? FIRST_MS : SLICE_MS;
+		first = 0;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)ms * 1000000;
+		r = ppoll(&pf, 1, &ts, &mask);
+		if (r > 0)
+			return 1;
+		if (r < 0 && errno == EINTR)
+			return -1;
+		if (r < 0)
+			return -2;
+	}
+}
+
+/* Outcomes of await_reply beyond enum mg_err's. */
+enum { GOT_REPLY, GOT_SILENCE, GOT_SIGNAL, GOT_BROKEN };
+
+/*
+ * Read messages on @s until the final reply to @seq: progress messages
+ * only reset the silence clock *@last.
+ */
+static int
+await_reply(int s, uint32_t seq, int intr, struct timespec *last,
+            struct mg_proto_rep *rep)
+{
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		r = wait_message(s, last, intr);
+		if (r == 0)
+			return GOT_SILENCE;
+		if (r == -1)
+			return GOT_SIGNAL;
+		if (r < 0)
+			return GOT_BROKEN;
+		n = recv(s, rep, sizeof(*rep), MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n != (ssize_t)sizeof(*rep) || rep->magic != MG_PROTO_MAGIC)
+			return GOT_BROKEN;
+		clock_gettime(CLOCK_MONOTONIC, last);
+		if (rep->status == MG_PROTO_PROGRESS)
+			continue;
+		if (rep->seq == seq)
+			return GOT_REPLY;
+		/* a stale final (never expected: one request at a time) */
+	}
+}
+
+/* What a request needs and what became of it. */
+struct ask {
+	int fd;
+	const char *path;
+	const struct stat *st;
+	int intr;            /* the caller's call may fail with EINTR */
+	struct mg_proto_rep *rep;
+	char *why;
+	size_t whylen;
+	int sent;            /* the request reached a connection */
+	int interrupted;     /* out: failed with EINTR, nothing decided */
+};
+
+/* Wait for @seq on @c; keep, park or close @c by the outcome. */
+static enum mg_err
+finish_request(struct ask *a, struct conn *c, uint32_t seq,
+               struct timespec *last)
+{
+	int got;
+
+	got = await_reply(c->fd, seq, a->intr, last, a->rep);
+	if (got == GOT_REPLY) {
+		a->rep->reason[sizeof(a->rep->reason) - 1] = '\0';
+		a->rep->format[sizeof(a->rep->format) - 1] = '\0';
+		a->rep->sha256[sizeof(a->rep->sha256) - 1] = '\0';
+		conn_put(c);
+		return MG_OK;
+	}
+	if (got == GOT_SIGNAL) {
+		/* Parked for the program's retry (PEP 475: after a handler
+		 * that did not raise, such as a timer's); a thread that moves
+		 * on (KeyboardInterrupt) cancels it with its next request,
+		 * and the helper stops when the process exits. */
+		a->interrupted = 1;
+		snprintf(a->why, a->whylen, "interrupted by a signal");
+		park(c, a->st, seq, last);
 		return MG_ERR_IO;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += mg_state.timeout_s;
-	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	/* A UNIX connect interrupted by a signal may complete anyway. */
-	rc = connect(s, (const struct sockaddr *)sa, salen);
-	while (rc != 0 && errno == EINTR && time_left(s, &end) == 0)
-		rc = connect(s, (const struct sockaddr *)sa, salen);
-	if (rc != 0 && errno == EISCONN)
-		rc = 0;
-	if (rc != 0) {
-		snprintf(why, whylen, "cannot reach the helper: %s",
-		         strerror(errno));
-		goto out;
+	conn_drop(c);
+	if (got == GOT_SILENCE) {
+		snprintf(a->why, a->whylen, "the helper did not answer within "
+		         "%d s (no reply and no progress)", mg_state.timeout_s);
+		return MG_ERR_TIMEOUT;
 	}
-	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
-	    cred.uid != geteuid()) {
-		snprintf(why, whylen, "the helper socket belongs to another "
-		         "user (possible spoofing)");
-		err = MG_ERR_PERM;
-		goto out;
+	snprintf(a->why, a->whylen, "the helper died or answered garbage "
+	         "while scanning");
+	return MG_ERR_PROTO;
+}
+
+/* One request to the helper of generation @gen, on a kept connection or
+ * a new one.  a->sent says whether a connection was had at all. */
+static enum mg_err
+request(struct ask *a, unsigned gen, const struct sockaddr_un *sa,
+        socklen_t salen)
+{
+	struct timespec last;
+	struct conn c = { -1, 0, 0 };
+	enum mg_err err;
+	uint32_t seq;
+
+	a->sent = 0;
+	if (!conn_take(gen, &c)) {
+		err = conn_open(sa, salen, gen, &c, a->why, a->whylen);
+		if (err != MG_OK)
+			return err;
 	}
-	err = send_request(s, fd, path, &end);
-	if (err != MG_OK)
-		snprintf(why, whylen, "the helper went away: %s",
+	a->sent = 1;
+	seq = __atomic_add_fetch(&next_seq, 1, __ATOMIC_RELAXED);
+	if (seq == 0)
+		seq = __atomic_add_fetch(&next_seq, 1, __ATOMIC_RELAXED);
+	if (send_request(c.fd, a->fd, a->path, seq) != MG_OK) {
+		snprintf(a->why, a->whylen, "the helper went away: %s",
 		         strerror(errno));
-	else
-		err = recv_reply(s, rep, &end, why, whylen);
-out:
-	pthread_mutex_lock(&fork_lock);
-	inflight_drop(s, 1);
-	pthread_mutex_unlock(&fork_lock);
-	return err;
+		conn_drop(&c);
+		return MG_ERR_PROTO;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &last);
+	return finish_request(a, &c, seq, &last);
 }
 
 enum mg_err
-mg_client_ask(int fd, const char *path, struct mg_proto_rep *rep, char *why,
-              size_t whylen)
+mg_client_ask(int fd, const char *path, const struct stat *st, int intr,
+              struct mg_proto_rep *rep, char *why, size_t whylen,
+              int *interrupted)
 {
+	struct ask a = { fd, path, st, intr, rep, why, whylen, 0, 0 };
 	struct sockaddr_un sa;
+	struct parked p;
 	socklen_t salen = 0;
 	unsigned gen, stale = 0;
 	enum mg_err err = MG_ERR_IO;
 	int attempt, cancel, ignored_state;
 
 	/* No cancellation while we may hold spawn_lock or a half-done
-	 * request (waitpid, connect and recv are cancellation points). */
+	 * request (waitpid, connect and poll are cancellation points). */
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
-	/* Two attempts: the helper may have exited (killed, or its process
-	 * tree's lifeline closed under a fork child); a second failure
-	 * means something is really wrong, and the open is denied. */
-	for (attempt = 0; attempt < 2; attempt++) {
+	if (unpark(st, &p)) {
+		err = finish_request(&a, &p.c, p.seq, &p.last);
+		if (err == MG_OK || a.interrupted || err == MG_ERR_TIMEOUT)
+			goto out;
+	}
+	/* Three attempts: a kept connection's worker may have ended (its
+	 * client before us cancelled; the helper replaced it), the helper
+	 * may have exited (killed, or its lifeline closed under a fork
+	 * child); a third failure means something is really wrong (a file
+	 * that crashes every worker), and the open is denied. */
+	for (attempt = 0; attempt < 3; attempt++) {
 		gen = current_helper(stale, &sa, &salen, why, whylen);
 		if (gen == 0) {
 			err = MG_ERR_IO;
 			break;
 		}
-		err = request(&sa, salen, fd, path, rep, why, whylen);
-		if (err == MG_OK)
+		err = request(&a, gen, &sa, salen);
+		if (err == MG_OK || a.interrupted)
 			break;
 		if (err == MG_ERR_TIMEOUT) {
 			/* Replace the hung helper for the next open (its
@@ -498,8 +953,11 @@ mg_client_ask(int fd, const char *path, struct mg_proto_rep *rep, char *why,
 			               sizeof(ignored));
 			break;
 		}
-		stale = gen;
+		if (!a.sent || err == MG_ERR_PERM)
+			stale = gen; /* no helper there: start one */
 	}
+out:
+	*interrupted = a.interrupted;
 	pthread_setcancelstate(cancel, &ignored_state);
 	return err;
 }

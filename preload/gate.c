@@ -315,10 +315,14 @@ real_path(int fd, const char *path, char *out, size_t cap)
 	return 1;
 }
 
-/* The helper's answer for @fd, or a deny that says why there is none. */
-static void
-ask(int fd, const char *path, struct centry *e)
+/* The helper's answer for @fd, or a deny that says why there is none;
+ * 1 if a signal interrupted the wait (then *@e means nothing). */
+static int
+ask(int fd, const char *path, const struct stat *st, enum mg_gate_how how,
+    struct centry *e)
 {
+	int intr = 0;
+
 	struct mg_proto_rep rep;
 	char why[MG_PROTO_REASON_MAX], rpath[PATH_MAX];
 
@@ -329,20 +333,22 @@ ask(int fd, const char *path, struct centry *e)
 		snprintf(e->reason, sizeof(e->reason),
 		         "no verdict: the policy could not be loaded: %.180s",
 		         mg_state.policy_err);
-		return;
+		return 0;
 	}
 	/* The helper gets the file's real absolute path (pins and registry
 	 * rules match on it; its cwd is not ours); messages keep @path. */
 	if (real_path(fd, path, rpath, sizeof(rpath)) != 0)
 		path = rpath;
-	if (mg_client_ask(fd, path, &rep, why, sizeof(why)) != MG_OK) {
+	/* Why not mmap: mmap(2) has no EINTR to fail with. */
+	if (mg_client_ask(fd, path, st, how != MG_GATE_MMAP, &rep, why,
+	                  sizeof(why), &intr) != MG_OK) {
 		snprintf(e->reason, sizeof(e->reason), "no verdict: %.200s", why);
-		return;
+		return intr;
 	}
 	if (rep.status != MG_PROTO_DECIDED) {
 		snprintf(e->reason, sizeof(e->reason), "no verdict: %.200s",
 		         rep.reason);
-		return;
+		return 0;
 	}
 	e->decided = 1;
 	e->verdict = rep.verdict <= MG_VERDICT_DANGEROUS ? rep.verdict :
@@ -357,6 +363,7 @@ ask(int fd, const char *path, struct centry *e)
 	e->reason[sizeof(e->reason) - 1] = '\0';
 	memcpy(e->sha256, rep.sha256, sizeof(e->sha256));
 	e->sha256[sizeof(e->sha256) - 1] = '\0';
+	return 0;
 }
 
 static void
@@ -529,7 +536,8 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how)
 	mg_preload_report_notes();
 	if (cache_get(&st, &e))
 		return apply(path, &st, &e, 0, how);
-	ask(fd, path, &e);
+	if (ask(fd, path, &st, how, &e))
+		return MG_GATE_INTERRUPTED;
 	/* A failure to get any verdict is not cached: the next open retries
 	 * (the helper may be back). */
 	if (e.decided)

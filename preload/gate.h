@@ -37,7 +37,7 @@ struct mg_state {
 	char exe[PATH_MAX];    /* /proc/self/exe at start */
 	char helper[PATH_MAX]; /* the modelgate binary, or "" if not found */
 	char log_env[PATH_MAX]; /* MODELGATE_LOG (tests), or "" */
-	int timeout_s;         /* helper answer timeout, seconds */
+	int timeout_s;         /* the helper's longest silence, seconds */
 };
 
 extern struct mg_state mg_state;
@@ -58,10 +58,14 @@ enum mg_gate_how { MG_GATE_OPEN, MG_GATE_FOPEN, MG_GATE_MMAP };
  * PATH: REASON; ..." line has been printed), -1 to deny: the
  * "modelgate: denied PATH: REASON" line has then been printed (on every
  * denial) and the decision logged; the caller closes what it opened and
- * sets EACCES.
+ * sets EACCES.  MG_GATE_INTERRUPTED (open and fopen only): a signal
+ * handler ran while the helper worked (client.c); nothing was decided,
+ * printed or cached: the caller closes what it opened and sets EINTR, as
+ * the real call would have failed.
  * May change errno on either path: callers save and restore it.  Called
  * with mg_busy set.
  */
+enum { MG_GATE_INTERRUPTED = -2 };
 int mg_gate_fd(int fd, const char *path, enum mg_gate_how how);
 
 /* Reset the locks after fork() in the child (pthread_atfork). */
@@ -76,16 +80,22 @@ void mg_client_atfork_prepare(void);
 void mg_client_atfork_parent(void);
 
 /*
- * Ask the helper about @fd named @path.  On MG_OK *@rep holds the reply
- * (which may itself be MG_PROTO_FAILED).  Otherwise no verdict could be
- * had: MG_ERR_UNSUPPORTED (no helper binary), MG_ERR_IO (could not start
- * or reach it), MG_ERR_PROTO (it died or answered garbage),
- * MG_ERR_TIMEOUT, MG_ERR_PERM (the peer is not our uid); @why says it in
- * words.  Starts the helper on first need and once more if it died.
- * Thread- and fork-safe: one connection per request.
+ * Ask the helper about @fd (whose fstat is @st) named @path.  On MG_OK
+ * *@rep holds the final reply (which may itself be MG_PROTO_FAILED).
+ * Otherwise no verdict could be had: MG_ERR_UNSUPPORTED (no helper
+ * binary), MG_ERR_IO (could not start or reach it), MG_ERR_PROTO (it died
+ * or answered garbage), MG_ERR_TIMEOUT (silent, with no progress, for
+ * mg_state.timeout_s), MG_ERR_PERM (the peer is not our uid); @why says
+ * it in words.  When @intr (the caller's call may fail with EINTR: open,
+ * fopen), a signal whose handler was installed without SA_RESTART ends
+ * the wait: MG_ERR_IO with *@interrupted = 1 (nothing was decided; the
+ * caller fails with EINTR and caches nothing).  Starts the helper on
+ * first need and again if it died.  Thread- and fork-safe: one request
+ * at a time per connection, connections never shared with a fork child.
  */
-enum mg_err mg_client_ask(int fd, const char *path, struct mg_proto_rep *rep,
-                          char *why, size_t whylen);
+enum mg_err mg_client_ask(int fd, const char *path, const struct stat *st,
+                          int intr, struct mg_proto_rep *rep, char *why,
+                          size_t whylen, int *interrupted);
 
 /* One audit record (see audit.c); never fails visibly. */
 struct mg_audit {

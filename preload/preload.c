@@ -263,10 +263,12 @@ load_policy(void)
 	const char *env = NULL;
 	enum mg_err err;
 
-	/* Why 120 s: a first scan of a multi-GB checkpoint includes its
-	 * SHA-256 (a few seconds per GB); a helper silent for this long is
-	 * hung, and the open is denied rather than the program blocked. */
-	mg_state.timeout_s = 120;
+	/* Why 10 s, and of silence, not in all: a working helper sends
+	 * progress about once a second however long a large file takes
+	 * (client.c); one silent for 10 s is hung, or never started, and
+	 * the open is denied rather than the program blocked.  Also the
+	 * bound on starting the helper. */
+	mg_state.timeout_s = 10;
 
 	if (!mg_state.secure) {
 		env = getenv("MODELGATE_POLICY");
@@ -374,21 +376,22 @@ readable(int flags)
 	return (flags & O_PATH) == 0 && (flags & O_ACCMODE) != O_WRONLY;
 }
 
-/* After the real open: keep @fd, or close it and fail with EACCES. */
+/* After the real open: keep @fd, or close it and fail with EACCES (EINTR
+ * when a signal handler interrupted the decision). */
 static int
 gate_open(int fd, const char *path, int flags)
 {
-	int saved = errno, deny;
+	int saved = errno, rc;
 
 	if (fd < 0 || !mg_state.active || !readable(flags))
 		return fd;
 	mg_busy = 1;
-	deny = mg_gate_fd(fd, path, MG_GATE_OPEN) != 0;
-	if (deny)
+	rc = mg_gate_fd(fd, path, MG_GATE_OPEN);
+	if (rc != 0)
 		mg_raw_close(fd);
 	mg_busy = 0;
-	errno = deny ? EACCES : saved;
-	return deny ? -1 : fd;
+	errno = rc == MG_GATE_INTERRUPTED ? EINTR : rc != 0 ? EACCES : saved;
+	return rc != 0 ? -1 : fd;
 }
 
 #define VA_MODE(flags, last, mode)                                          \
@@ -497,7 +500,8 @@ mode_reads(const char *mode)
 }
 
 /*
- * After the real fopen/freopen: keep @f, or fail with EACCES.  A denied
+ * After the real fopen/freopen: keep @f, or fail with EACCES (EINTR when
+ * a signal handler interrupted the decision: nothing decided).  A denied
  * fopen stream is ours to fclose.  A denied freopen stream is the
  * caller's FILE: freeing it would turn the program's later fclose() into
  * a double free, so its descriptor is replaced by /dev/null (dup2 closes
@@ -506,12 +510,13 @@ mode_reads(const char *mode)
 static FILE *
 gate_stream(FILE *f, const char *path, const char *mode, int reopen)
 {
-	int saved = errno, deny, null;
+	int saved = errno, deny, null, rc;
 
 	if (f == NULL || !mg_state.active || mg_busy || !mode_reads(mode))
 		return f;
 	mg_busy = 1;
-	deny = mg_gate_fd(fileno(f), path, MG_GATE_FOPEN) != 0;
+	rc = mg_gate_fd(fileno(f), path, MG_GATE_FOPEN);
+	deny = rc != 0;
 	if (deny && !reopen) {
 		fclose(f);
 	} else if (deny) {
@@ -526,7 +531,7 @@ gate_stream(FILE *f, const char *path, const char *mode, int reopen)
 			mg_raw_close(null);
 	}
 	mg_busy = 0;
-	errno = deny ? EACCES : saved;
+	errno = rc == MG_GATE_INTERRUPTED ? EINTR : deny ? EACCES : saved;
 	return deny ? NULL : f;
 }
 
