@@ -647,6 +647,13 @@ worker_main(struct helper *h)
 {
 	struct sigaction sa;
 
+	/* Why a fixed mmap threshold: glibc raises it to the size of the
+	 * last large block freed, after which every large calloc of a scan
+	 * (a reader's node table of a few MB for a 200-byte .npy) is served
+	 * from the heap and cleared with memset -- that was most of a
+	 * small file's round trip.  A fresh mapping is zero already and
+	 * only the pages used are touched. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_DFL;

@@ -212,6 +212,8 @@ mg_audit_log(const struct mg_audit *a)
 	put(&l, ",\"verdict\":\"%s\",\"action\":\"%s\",\"reason\":",
 	    a->verdict, a->action);
 	put_str(&l, a->reason);
+	if (a->scan_ms >= 0)
+		put(&l, ",\"scan_ms\":%ld", a->scan_ms);
 	put(&l, "}\n");
 	if (l.bad)
 		goto out;

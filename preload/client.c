@@ -6,20 +6,41 @@
  * starts `modelgate helper` with that socket as fd 3 and the read end of
  * a "lifeline" pipe as fd 4, and closes its own copy of the listener.
  * Threads and forked children (DataLoader workers) inherit the name and
- * the lifeline's write end, and reach the same helper; every request is
- * its own connection, so replies cannot interleave, and a child forked
- * while another thread was mid-request simply never sees that reply.
- * exec() drops the lifeline (O_CLOEXEC) and the name (memory), so an
- * exec'd child starts its own helper.  When the last holder of the
- * lifeline exits, the helper sees POLLHUP and exits: no daemon outlives
- * its process tree.
+ * the lifeline's write end, and reach the same helper.  exec() drops the
+ * lifeline (O_CLOEXEC) and the name (memory), so an exec'd child starts
+ * its own helper.  When the last holder of the lifeline exits, the helper
+ * sees POLLHUP and exits: no daemon outlives its process tree.
+ *
+ * Connections are kept: a request takes an idle connection from a small
+ * process-wide pool (or opens one: socket, connect, SO_PEERCRED), and
+ * gives it back after a clean reply, so a round trip is one sendmsg and
+ * one recv.  One request at a time per connection, so replies cannot
+ * interleave.  Never shared with a fork child: a connection in use is in
+ * the in-flight table and idle ones are in the pool, and the atfork child
+ * handler closes both (a child forked mid-request never sees that reply);
+ * a clone() that skipped the handlers is caught by the pool's pid.  Every
+ * kept descriptor is checked by its socket inode before use and before
+ * close: a program that closed it and got the number back for its own
+ * file keeps that file.
+ *
+ * Waiting: the helper sends progress about once a second while it works,
+ * so the timeout is a silence (mg_state.timeout_s without any message),
+ * never a total a large clean file could exceed.  The wait is a ppoll
+ * with the SA_RESTART-handled signals blocked (wait_message): a signal
+ * whose handler would have made the real open fail with EINTR (Python's
+ * SIGINT) ends it, the open fails with EINTR, and the request is parked
+ * for CPython's retry (PEP 475) or cancelled by the thread's next request.
+ * A helper that does not start within the timeout is killed and the open
+ * denied.
  *
  * Rejected: an inherited socketpair (forked children would share one
- * stream and read each other's replies); a filesystem socket (a
- * directory to create, clean up and protect).  Spoofing: the abstract
- * name is random, and the client checks with SO_PEERCRED that the
- * listener was created by its own euid (after the helper dies another
- * user could bind the name); the helper checks its clients the same way.
+ * stream and read each other's replies); a connection per request (a
+ * connect, an accept and two SO_PEERCRED per round trip, and every worker
+ * woken by every connect); a filesystem socket (a directory to create,
+ * clean up and protect).  Spoofing: the abstract name is random, and the
+ * client checks with SO_PEERCRED that the listener was created by its own
+ * euid (after the helper dies another user could bind the name); the
+ * helper checks its clients the same way.
  *
  * The helper is started with an empty environment (it reads none; the
  * policy path the preload decided on is passed as an argument), all
@@ -794,6 +815,7 @@ wait_message(int s, const struct timespec *last, int intr)
 }
 
 /* Outcomes of await_reply beyond enum mg_err's. */
+enum { SPINS = 40 }; /* why 40: about 20 us of recv(MSG_DONTWAIT) */
 enum { GOT_REPLY, GOT_SILENCE, GOT_SIGNAL, GOT_BROKEN };
 
 /*
@@ -805,9 +827,17 @@ await_reply(int s, uint32_t seq, int intr, struct timespec *last,
             struct mg_proto_rep *rep)
 {
 	ssize_t n;
-	int r;
+	int r, spins;
 
-	for (;;) {
+	for (spins = 0;; spins++) {
+		/* Why spin a little first: a small file's reply comes within
+		 * tens of microseconds, and being woken up from poll costs
+		 * about as much again on a busy machine. */
+		n = spins < SPINS ? recv(s, rep, sizeof(*rep), MSG_DONTWAIT) : -1;
+		if (n < 0 && spins < SPINS && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n >= 0)
+			goto got;
 		r = wait_message(s, last, intr);
 		if (r == 0)
 			return GOT_SILENCE;
@@ -818,6 +848,7 @@ await_reply(int s, uint32_t seq, int intr, struct timespec *last,
 		n = recv(s, rep, sizeof(*rep), MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
+got:
 		if (n != (ssize_t)sizeof(*rep) || rep->magic != MG_PROTO_MAGIC)
 			return GOT_BROKEN;
 		clock_gettime(CLOCK_MONOTONIC, last);

@@ -198,6 +198,7 @@ struct centry {
 	int told;               /* the sandboxed line was printed */
 	unsigned char verdict, action;
 	char reason[MG_PROTO_REASON_MAX];
+	long scan_ms;           /* the helper's time on it, -1 unknown */
 	char sha256[65];
 };
 
@@ -327,6 +328,7 @@ ask(int fd, const char *path, const struct stat *st, enum mg_gate_how how,
 	char why[MG_PROTO_REASON_MAX], rpath[PATH_MAX];
 
 	memset(e, 0, sizeof(*e));
+	memset(&rep, 0, sizeof(rep));
 	e->verdict = MG_VERDICT_ERROR;
 	e->action = MG_ACTION_DENY;
 	if (mg_state.policy == NULL) {
@@ -351,6 +353,7 @@ ask(int fd, const char *path, const struct stat *st, enum mg_gate_how how,
 		return 0;
 	}
 	e->decided = 1;
+	e->scan_ms = (long)rep.elapsed_ms;
 	e->verdict = rep.verdict <= MG_VERDICT_DANGEROUS ? rep.verdict :
 	             MG_VERDICT_ERROR;
 	/* The preload's own policy has the last word; the helper's action
@@ -374,6 +377,7 @@ log_decision(const char *path, const struct stat *st, const struct centry *e,
 		.path = path, .st = st, .sha256 = e->sha256,
 		.verdict = e->decided ? mg_verdict_name(e->verdict) : "none",
 		.action = mg_action_name(applied), .reason = reason, .how = how,
+		.scan_ms = e->decided ? e->scan_ms : -1,
 	};
 
 	mg_audit_log(&a);

@@ -106,6 +106,7 @@ struct mg_audit {
 	const char *action;    /* the action actually applied */
 	const char *reason;
 	enum mg_gate_how how;
+	long scan_ms;          /* the helper's time on the file, -1 unknown */
 };
 void mg_audit_log(const struct mg_audit *a);
 
