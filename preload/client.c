@@ -870,6 +870,8 @@ struct ask {
 	char *why;
 	size_t whylen;
 	int sent;            /* the request reached a connection */
+	int reused;          /* ... a kept one */
+	int heard;           /* the helper said something on it */
 	int interrupted;     /* out: failed with EINTR, nothing decided */
 };
 
@@ -878,9 +880,12 @@ static enum mg_err
 finish_request(struct ask *a, struct conn *c, uint32_t seq,
                struct timespec *last)
 {
+	struct timespec sent_at = *last;
 	int got;
 
 	got = await_reply(c->fd, seq, a->intr, last, a->rep);
+	a->heard = last->tv_sec != sent_at.tv_sec ||
+	           last->tv_nsec != sent_at.tv_nsec;
 	if (got == GOT_REPLY) {
 		a->rep->reason[sizeof(a->rep->reason) - 1] = '\0';
 		a->rep->format[sizeof(a->rep->format) - 1] = '\0';
@@ -921,7 +926,9 @@ request(struct ask *a, unsigned gen, const struct sockaddr_un *sa,
 	uint32_t seq;
 
 	a->sent = 0;
-	if (!conn_take(gen, &c)) {
+	a->heard = 0;
+	a->reused = conn_take(gen, &c);
+	if (!a->reused) {
 		err = conn_open(sa, salen, gen, &c, a->why, a->whylen);
 		if (err != MG_OK)
 			return err;
@@ -945,13 +952,13 @@ mg_client_ask(int fd, const char *path, const struct stat *st, int intr,
               struct mg_proto_rep *rep, char *why, size_t whylen,
               int *interrupted)
 {
-	struct ask a = { fd, path, st, intr, rep, why, whylen, 0, 0 };
+	struct ask a = { fd, path, st, intr, rep, why, whylen, 0, 0, 0, 0 };
 	struct sockaddr_un sa;
 	struct parked p;
 	socklen_t salen = 0;
 	unsigned gen, stale = 0;
 	enum mg_err err = MG_ERR_IO;
-	int attempt, cancel, ignored_state;
+	int attempt, cancel, ignored_state, dead = 0;
 
 	/* No cancellation while we may hold spawn_lock or a half-done
 	 * request (waitpid, connect and poll are cancellation points). */
@@ -983,6 +990,13 @@ mg_client_ask(int fd, const char *path, const struct stat *st, int intr,
 			current_helper(gen, &sa, &salen, ignored,
 			               sizeof(ignored));
 			break;
+		}
+		/* A kept connection whose worker has ended since (a client
+		 * of that worker cancelled, so it stopped and was replaced)
+		 * fails before any answer: not an attempt. */
+		if (a.reused && !a.heard && dead++ < POOL) {
+			attempt--;
+			continue;
 		}
 		if (!a.sent || err == MG_ERR_PERM)
 			stale = gen; /* no helper there: start one */
