@@ -815,7 +815,6 @@ wait_message(int s, const struct timespec *last, int intr)
 }
 
 /* Outcomes of await_reply beyond enum mg_err's. */
-enum { SPINS = 40 }; /* why 40: about 20 us of recv(MSG_DONTWAIT) */
 enum { GOT_REPLY, GOT_SILENCE, GOT_SIGNAL, GOT_BROKEN };
 
 /*
@@ -827,17 +826,9 @@ await_reply(int s, uint32_t seq, int intr, struct timespec *last,
             struct mg_proto_rep *rep)
 {
 	ssize_t n;
-	int r, spins;
+	int r;
 
-	for (spins = 0;; spins++) {
-		/* Why spin a little first: a small file's reply comes within
-		 * tens of microseconds, and being woken up from poll costs
-		 * about as much again on a busy machine. */
-		n = spins < SPINS ? recv(s, rep, sizeof(*rep), MSG_DONTWAIT) : -1;
-		if (n < 0 && spins < SPINS && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n >= 0)
-			goto got;
+	for (;;) {
 		r = wait_message(s, last, intr);
 		if (r == 0)
 			return GOT_SILENCE;
@@ -848,7 +839,6 @@ await_reply(int s, uint32_t seq, int intr, struct timespec *last,
 		n = recv(s, rep, sizeof(*rep), MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
-got:
 		if (n != (ssize_t)sizeof(*rep) || rep->magic != MG_PROTO_MAGIC)
 			return GOT_BROKEN;
 		clock_gettime(CLOCK_MONOTONIC, last);
