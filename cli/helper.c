@@ -18,7 +18,7 @@
  * per connection, i.e. per client process or thread).  While a worker is
  * on a request, a 250 ms timer (watch_tick) checks, from its signal
  * handler, that the client, the lifeline and the work are still there,
- * sends a progress message every second (so the client's timeout is a
+ * sends a progress message every tick (so the client's timeout is a
  * silence, and a large clean file is never denied for taking long),
  * tells the clients queued behind it to keep waiting, and takes
  * connections no idle worker took.  A client gone or the lifeline closed:
@@ -284,7 +284,7 @@ receive(int c, char *path, int *fd, uint32_t *seq)
  * connection table, which the main flow leaves alone while the timer is
  * armed (between watch_start and watch_stop).
  */
-enum { TICK_MS = 250, TICKS_PER_PROGRESS = 4 };
+enum { TICK_MS = 250, TICKS_PER_WORK = 4 };
 /* Why 30 s: a scan or a hash reads (pread, or page faults on its map)
  * all the time; one that reads nothing for this long loops on a bug. */
 #define MG_HELPER_STALL_S 30
@@ -440,19 +440,20 @@ watch_tick(int sig)
 			_exit(0); /* the process tree is gone */
 	}
 	adopt_waiting(watch.h, (pf[2].revents & POLLIN) != 0);
-	if (++watch.ticks % TICKS_PER_PROGRESS == 0) {
+	if (++watch.ticks % TICKS_PER_WORK == 0) {
 		w = work_done();
 		watch.stall_ticks = w == watch.work ? watch.stall_ticks + 1 : 0;
 		watch.work = w;
-		send_progress(watch.conn, watch.seq, w);
-		tell_queued(watch.h, &lifegone);
-		if (lifegone)
-			_exit(0);
-		if (watch.stall_ticks * TICKS_PER_PROGRESS * TICK_MS >=
+		if (watch.stall_ticks * TICKS_PER_WORK * TICK_MS >=
 		    MG_HELPER_STALL_S * 1000)
 			give_up("the helper stopped making progress on this "
 			        "file (read nothing for 30 s)");
 	}
+	/* Every tick: the shortest timeout a user can set is 1 s. */
+	send_progress(watch.conn, watch.seq, watch.work);
+	tell_queued(watch.h, &lifegone);
+	if (lifegone)
+		_exit(0);
 	if (watch.ticks >= watch.limit_ticks)
 		give_up("the helper ran out of its time budget for this file");
 	errno = saved;

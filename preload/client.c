@@ -23,7 +23,7 @@
  * close: a program that closed it and got the number back for its own
  * file keeps that file.
  *
- * Waiting: the helper sends progress about once a second while it works,
+ * Waiting: the helper sends progress every 250 ms while it works,
  * so the timeout is a silence (mg_state.timeout_s without any message),
  * never a total a large clean file could exceed.  The wait is a ppoll
  * with the SA_RESTART-handled signals blocked (wait_message): a signal

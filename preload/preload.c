@@ -264,7 +264,7 @@ load_policy(void)
 	enum mg_err err;
 
 	/* Why 10 s, and of silence, not in all: a working helper sends
-	 * progress about once a second however long a large file takes
+	 * progress every 250 ms however long a large file takes
 	 * (client.c); one silent for 10 s is hung, or never started, and
 	 * the open is denied rather than the program blocked.  Also the
 	 * bound on starting the helper. */

@@ -16,7 +16,7 @@
  * NUL-terminated, req.pathlen bytes), with exactly one fd in SCM_RIGHTS:
  * the open file the caller is about to read.  The helper reads it with
  * pread/mmap only, so the caller's file offset never moves.
- * Replies: zero or more MG_PROTO_PROGRESS messages (about one a second
+ * Replies: zero or more MG_PROTO_PROGRESS messages (one every 250 ms
  * while the helper works on, or holds, the request: the client's timeout
  * is a silence, not a total), then one final message (DECIDED or FAILED)
  * carrying the request's seq.  A progress message with seq 0 means "your
