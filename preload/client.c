@@ -404,8 +404,7 @@ enum { PARKED = 8 }; /* why 8: one per thread interrupted at once; past
 struct parked {
 	struct conn c;
 	pid_t tid;
-	dev_t dev;
-	ino_t ino;
+	struct stat st;       /* the file: the same one only if unchanged */
 	uint32_t seq;
 	struct timespec last; /* the helper's last message */
 	unsigned long age;
@@ -532,13 +531,24 @@ park(struct conn *c, const struct stat *st, uint32_t seq,
 		conn_forget(&p->c); /* the oldest: cancelled */
 	p->c = *c;
 	p->tid = gettid();
-	p->dev = st->st_dev;
-	p->ino = st->st_ino;
+	p->st = *st;
 	p->seq = seq;
 	p->last = *last;
 	p->age = ++park_clock;
 	pthread_mutex_unlock(&fork_lock);
 	c->fd = -1;
+}
+
+/* The verdict cache's key (gate.c): device, inode, size, mtime, ctime. */
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
 /* This thread's parked request for @st, if any (into *@p, its connection
@@ -557,8 +567,7 @@ unpark(const struct stat *st, struct parked *out)
 
 		if (p->tid != tid)
 			continue;
-		if (!found && p->dev == st->st_dev && p->ino == st->st_ino &&
-		    conn_is_ours(&p->c)) {
+		if (!found && same_file(&p->st, st) && conn_is_ours(&p->c)) {
 			*out = *p;
 			inflight_add(p->c.fd);
 			found = 1;
