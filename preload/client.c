@@ -410,6 +410,7 @@ struct parked {
 	unsigned long age;
 };
 static struct parked parked[PARKED];
+static int nparked; /* entries in use: no gettid() when none */
 static unsigned long park_clock;
 static uint32_t next_seq;
 
@@ -447,6 +448,7 @@ forget_all_held(void)
 		if (parked[i].c.fd >= 0 && parked[i].tid != 0)
 			conn_forget(&parked[i].c);
 	memset(parked, 0, sizeof(parked));
+	nparked = 0;
 	pool_pid = getpid();
 }
 
@@ -481,14 +483,14 @@ conn_take(unsigned gen, struct conn *c)
 	return got;
 }
 
-/* A request on @c ended cleanly: keep it for the next one. */
+/* A request on @c ended cleanly: keep it for the next one (checked
+ * again when taken: nothing is written to it or closed before that). */
 static void
 conn_put(struct conn *c)
 {
 	pthread_mutex_lock(&fork_lock);
-	check_pid();
 	inflight_drop(c->fd, 0);
-	if (npool < POOL && conn_is_ours(c))
+	if (npool < POOL && pool_pid != 0)
 		pool[npool++] = *c;
 	else
 		conn_forget(c);
@@ -529,6 +531,8 @@ park(struct conn *c, const struct stat *st, uint32_t seq,
 	}
 	if (p->tid != 0)
 		conn_forget(&p->c); /* the oldest: cancelled */
+	else
+		nparked++;
 	p->c = *c;
 	p->tid = gettid();
 	p->st = *st;
@@ -557,9 +561,12 @@ same_file(const struct stat *a, const struct stat *b)
 static int
 unpark(const struct stat *st, struct parked *out)
 {
-	pid_t tid = gettid();
+	pid_t tid;
 	int i, found = 0;
 
+	if (__atomic_load_n(&nparked, __ATOMIC_RELAXED) == 0)
+		return 0;
+	tid = gettid();
 	pthread_mutex_lock(&fork_lock);
 	check_pid();
 	for (i = 0; i < PARKED; i++) {
@@ -575,6 +582,7 @@ unpark(const struct stat *st, struct parked *out)
 			conn_forget(&p->c);
 		}
 		memset(p, 0, sizeof(*p));
+		nparked--;
 	}
 	pthread_mutex_unlock(&fork_lock);
 	return found;
@@ -755,11 +763,15 @@ add_restartable(sigset_t *mask)
 	}
 }
 
-/* This thread's last view of the SA_RESTART handlers: 64 sigaction
- * calls cost more than a whole round trip, so a quick reply waits with
- * this copy and only a slow one takes a fresh look. */
+/* This thread's last view of the SA_RESTART handlers, and when it was
+ * taken: 64 sigaction calls cost more than a whole round trip, so a
+ * quick reply waits with this copy, and a slow one takes a fresh look
+ * once a second.  Why not every slice: a signal that arrives between two
+ * ppoll calls runs its handler there, unseen, and the open carries on;
+ * that gap must stay a few instructions wide. */
 static __thread sigset_t restartable __attribute__((tls_model("initial-exec")));
-static __thread int restartable_known __attribute__((tls_model("initial-exec")));
+static __thread struct timespec restartable_at
+	__attribute__((tls_model("initial-exec")));
 
 /*
  * Wait until @s is readable (1), or the helper has been silent since @last
@@ -801,13 +813,16 @@ wait_message(int s, const struct timespec *last, int intr)
 				return -2;
 			continue;
 		}
-		if (!first || !restartable_known) {
-			sigemptyset(&restartable);
-			add_restartable(&restartable);
-			restartable_known = 1;
+		if (first) {
+			if (restartable_at.tv_sec == 0 ||
+			    ms_since(&restartable_at) >= 1000) {
+				sigemptyset(&restartable);
+				add_restartable(&restartable);
+				clock_gettime(CLOCK_MONOTONIC, &restartable_at);
+			}
+			pthread_sigmask(SIG_SETMASK, NULL, &mask);
+			sigorset(&mask, &mask, &restartable);
 		}
-		pthread_sigmask(SIG_SETMASK, NULL, &mask);
-		sigorset(&mask, &mask, &restartable);
 		if (ms > (first ? FIRST_MS : SLICE_MS))
 			ms = first ? FIRST_MS : SLICE_MS;
 		first = 0;
