@@ -741,16 +741,20 @@ send_request(int s, int fd, const char *path, uint32_t seq)
 }
 
 /*
- * The signals whose handler was installed with SA_RESTART, added to
- * @mask: for those the kernel restarts a blocking call, so the real
- * open() would just have carried on.
+ * Sort the signals that have a handler: installed with SA_RESTART (the
+ * kernel restarts a blocking call for them: the real open() would just
+ * have carried on) into @restart, without (CPython installs all of its
+ * own so, SIGINT's included: the real call would fail with EINTR) into
+ * @interrupt.
  */
 static void
-add_restartable(sigset_t *mask)
+sort_handled(sigset_t *restart, sigset_t *interrupt)
 {
 	struct sigaction sa;
 	int sig;
 
+	sigemptyset(restart);
+	sigemptyset(interrupt);
 	for (sig = 1; sig < NSIG; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP ||
 		    sigaction(sig, NULL, &sa) != 0)
@@ -758,36 +762,50 @@ add_restartable(sigset_t *mask)
 		if ((sa.sa_flags & SA_SIGINFO) == 0 &&
 		    (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN))
 			continue;
-		if (sa.sa_flags & SA_RESTART)
-			sigaddset(mask, sig);
+		sigaddset((sa.sa_flags & SA_RESTART) ? restart : interrupt, sig);
 	}
 }
 
-/* This thread's last view of the SA_RESTART handlers, and when it was
- * taken: 64 sigaction calls cost more than a whole round trip, so a
- * quick reply waits with this copy, and a slow one takes a fresh look
- * once a second.  Why not every slice: a signal that arrives between two
- * ppoll calls runs its handler there, unseen, and the open carries on;
- * that gap must stay a few instructions wide. */
+/* This thread's last view of the handlers, and when it was taken: 64
+ * sigaction calls cost more than a whole round trip, so a wait uses this
+ * copy, refreshed once a second. */
 static __thread sigset_t restartable __attribute__((tls_model("initial-exec")));
-static __thread struct timespec restartable_at
+static __thread sigset_t interrupting __attribute__((tls_model("initial-exec")));
+static __thread struct timespec handlers_at
 	__attribute__((tls_model("initial-exec")));
+
+/* Is one of the @interrupting signals pending (and not blocked by the
+ * caller's own mask @old)? */
+static int
+interrupt_pending(const sigset_t *old)
+{
+	sigset_t pend;
+	int sig;
+
+	if (sigpending(&pend) != 0 || sigisemptyset(&pend))
+		return 0;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigismember(&pend, sig) == 1 &&
+		    sigismember(&interrupting, sig) == 1 &&
+		    sigismember(old, sig) != 1)
+			return 1;
+	return 0;
+}
 
 /*
  * Wait until @s is readable (1), or the helper has been silent since @last
- * for the timeout (0), or, when @intr, a signal handler that the kernel
- * would not restart a system call for ran (-1: CPython installs all of
- * its own so, SIGINT's included; the real call would have failed with
- * EINTR and Python would have run the handler, raising KeyboardInterrupt).
- * -2: poll failed.
+ * for the timeout (0), or, when @intr, a signal arrived whose handler
+ * would have made the real call fail with EINTR (-1: its handler has run
+ * when we return).  -2: poll failed.
  *
- * Why ppoll with the SA_RESTART signals blocked: after an EINTR nothing
- * says which handler ran; with those held (for one slice at most: they
- * are delivered, and their handlers run, each time ppoll returns), an
- * EINTR can only come from one that would have interrupted the real call.
- * Why not block everything: the kernel would then route a process-wide
- * SIGINT to another thread (numpy's BLAS threads), and the wait would not
- * end.
+ * How: the interrupting signals are blocked except inside ppoll, and the
+ * SA_RESTART ones are blocked inside it.  So an EINTR can only come from
+ * an interrupting one, and one that arrives while ppoll is returning a
+ * message (or between two ppoll calls) stays pending, where sigpending()
+ * sees it, instead of running its handler unseen while the open carries
+ * on.  SA_RESTART signals wait at most a slice.  Why not block
+ * everything: the kernel would route a process-wide SIGINT to another
+ * thread (numpy's BLAS threads), and the wait would not end.
  */
 enum { FIRST_MS = 2, SLICE_MS = 50 }; /* why: a small file's reply comes
                                          within the first; a SA_RESTART
@@ -797,45 +815,52 @@ wait_message(int s, const struct timespec *last, int intr)
 {
 	struct pollfd pf = { s, POLLIN, 0 };
 	struct timespec ts;
-	sigset_t mask;
+	sigset_t old, mask;
 	long long ms;
 	int r, first = 1;
 
-	for (;;) {
-		ms = (long long)mg_state.timeout_s * 1000 - ms_since(last);
-		if (ms <= 0)
-			return 0;
-		if (!intr) {
+	if (!intr) {
+		for (;;) {
+			ms = (long long)mg_state.timeout_s * 1000 -
+			     ms_since(last);
+			if (ms <= 0)
+				return 0;
 			r = poll(&pf, 1, (int)ms);
 			if (r > 0)
 				return 1;
 			if (r < 0 && errno != EINTR)
 				return -2;
-			continue;
 		}
-		if (first) {
-			if (restartable_at.tv_sec == 0 ||
-			    ms_since(&restartable_at) >= 1000) {
-				sigemptyset(&restartable);
-				add_restartable(&restartable);
-				clock_gettime(CLOCK_MONOTONIC, &restartable_at);
-			}
-			pthread_sigmask(SIG_SETMASK, NULL, &mask);
-			sigorset(&mask, &mask, &restartable);
-		}
+	}
+	if (handlers_at.tv_sec == 0 || ms_since(&handlers_at) >= 1000) {
+		sort_handled(&restartable, &interrupting);
+		clock_gettime(CLOCK_MONOTONIC, &handlers_at);
+	}
+	pthread_sigmask(SIG_BLOCK, &interrupting, &old);
+	mask = old;
+	sigorset(&mask, &mask, &restartable);
+	for (;;) {
+		ms = (long long)mg_state.timeout_s * 1000 - ms_since(last);
+		r = 0;
+		if (ms <= 0)
+			break;
 		if (ms > (first ? FIRST_MS : SLICE_MS))
 			ms = first ? FIRST_MS : SLICE_MS;
 		first = 0;
 		ts.tv_sec = 0;
 		ts.tv_nsec = (long)ms * 1000000;
 		r = ppoll(&pf, 1, &ts, &mask);
-		if (r > 0)
-			return 1;
-		if (r < 0 && errno == EINTR)
-			return -1;
-		if (r < 0)
-			return -2;
+		if ((r < 0 && errno == EINTR) || interrupt_pending(&old)) {
+			r = -1;
+			break;
+		}
+		if (r != 0) {
+			r = r > 0 ? 1 : -2;
+			break;
+		}
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL); /* pending ones run now */
+	return r;
 }
 
 /* Outcomes of await_reply beyond enum mg_err's. */
