@@ -26,10 +26,11 @@
  * Waiting: the helper sends progress every 250 ms while it works,
  * so the timeout is a silence (mg_state.timeout_s without any message),
  * never a total a large clean file could exceed.  The wait is a ppoll
- * with the SA_RESTART-handled signals blocked (wait_message): a signal
- * whose handler would have made the real open fail with EINTR (Python's
- * SIGINT) ends it, the open fails with EINTR, and the request is parked
- * for CPython's retry (PEP 475) or cancelled by the thread's next request.
+ * inside which only the signals whose handlers lack SA_RESTART are
+ * unblocked, and outside which only they are blocked (wait_message): such
+ * a signal (Python's SIGINT) ends the wait, the open fails with EINTR as
+ * the real one would have, and the request is parked for CPython's retry
+ * (PEP 475) or cancelled by the thread's next request.
  * A helper that does not start within the timeout is killed and the open
  * denied.
  *
