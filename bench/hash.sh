@@ -4,15 +4,17 @@
 # sha256sum on the same file in the same run (ratio = openssl time / ours;
 # >= 0.9 is the goal), the hash cache's lookups, and (hash_open.py) what a
 # user meets: a checkpoint's first open with nothing that needs its hash,
-# and a pinned 10 GB file opened by a first and a second process.  Files
+# a pinned 10 GB file opened by a first and a second process, and a 100 GB
+# one opened to the end and interrupted by SIGINT.  Files
 # live in /var/tmp (a disk: /tmp may be tmpfs) and are removed at the end;
 # the file is read once first so every hasher sees the page cache warm.
-# usage: bench/hash.sh [BUILD_DIR] [SIZE_MB] [SPARSE_GB]
+# usage: bench/hash.sh [BUILD_DIR] [SIZE_MB] [SPARSE_GB] [HUGE_GB]
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 B=${1:-${MG_BUILD:-$root/build}}
 mb=${2:-2048}
 sparse_gb=${3:-10}
+huge_gb=${4:-100}
 work=$(mktemp -d /var/tmp/mghash.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -48,4 +50,4 @@ printf 'hash %d MB: modelgate %.2f s (%.0f MB/s), openssl dgst -sha256 %.2f s, r
 printf 'hash cached second lookup: %s us from the cache file (a new process), %s us in-process (medians of 1001)\n' \
     "$lookup" "$memlookup"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-/usr/bin/python3 "$root/bench/hash_open.py" "$B" "${BENCH_HASH_CKPT_MB:-1024}" "$sparse_gb"
+/usr/bin/python3 "$root/bench/hash_open.py" "$B" "${BENCH_HASH_CKPT_MB:-1024}" "$sparse_gb" "$huge_gb"

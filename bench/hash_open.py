@@ -2,11 +2,13 @@
 open() and torch.load of a 1 GB checkpoint in a fresh process with nothing
 that needs its hash, and with a log that does (MODELGATE_LOG); and a 10 GB
 (sparse) pinned checkpoint opened by a first and then a second process:
-hashed once, then a hash-cache hit.  Each figure against the same step
+hashed once, then a hash-cache hit; a 100 GB (sparse) pinned file, whose
+hash outlasts any fixed timeout, opened to the end; and how long a SIGINT
+takes to interrupt that open (against SIGINT to a time.sleep).  Each figure against the same step
 without the preload, in the same run.  Files in /var/tmp (a disk, not
 tmpfs), removed at the end.
 
-usage: hash_open.py BUILD_DIR [CHECKPOINT_MB] [SPARSE_GB]
+usage: hash_open.py BUILD_DIR [CHECKPOINT_MB] [SPARSE_GB] [HUGE_GB]
 """
 import os
 import shutil
@@ -18,6 +20,7 @@ import time
 BUILD = os.path.abspath(sys.argv[1])
 MB = int(sys.argv[2]) if len(sys.argv) > 2 else 1024
 SPARSE_GB = int(sys.argv[3]) if len(sys.argv) > 3 else 10
+HUGE_GB = int(sys.argv[4]) if len(sys.argv) > 4 else 100
 LIB = os.path.join(BUILD, "libmodelgate.so")
 PY = "/usr/bin/python3"
 
@@ -115,6 +118,90 @@ def sparse_pinned(work):
     os.unlink(path)
 
 
+# Waits for "ready" (helper up), then either opens argv[1] to the end
+# (argv[2] == "open") or, for the SIGINT figure, opens it or sleeps
+# (argv[2] == "sleep") until the parent's SIGINT.
+INTERRUPTED = r"""
+import json, pickle, signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
+pickle.load(open(sys.argv[3], 'rb'))
+print('ready', flush=True)
+t = time.monotonic()
+r = {}
+try:
+    if sys.argv[2] == 'sleep':
+        time.sleep(600)
+    else:
+        open(sys.argv[1], 'rb').close()
+        r['opened'] = True
+except KeyboardInterrupt:
+    r['kbint'] = time.monotonic()
+except OSError as e:
+    r['errno'] = e.errno
+r['took'] = time.monotonic() - t
+print(json.dumps(r), flush=True)
+"""
+
+
+def interrupted(work, path, how, pol, after):
+    """Run INTERRUPTED; SIGINT it AFTER seconds past "ready" (None: never).
+    Returns (its result, seconds from our kill() to its KeyboardInterrupt
+    as both see CLOCK_MONOTONIC)."""
+    import json
+    import signal
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("LD_PRELOAD", "MODELGATE_POLICY", "MODELGATE_LOG")}
+    env["XDG_CACHE_HOME"] = os.path.join(work, "cache")
+    if pol is not None:
+        env["LD_PRELOAD"] = LIB
+        env.update(pol)
+    p = subprocess.Popen([PY, "-c", INTERRUPTED, path, how,
+                          os.path.join(work, "small.pkl")], env=env, cwd=work,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.stdout.readline()
+    sent = None
+    if after is not None:
+        time.sleep(after)
+        sent = time.monotonic()
+        p.send_signal(signal.SIGINT)
+    out, err = p.communicate()
+    r = json.loads(out.strip().splitlines()[-1]) if out.strip() else {"err": err[-300:]}
+    lat = r["kbint"] - sent if sent is not None and "kbint" in r else None
+    return r, lat, err
+
+
+def huge_pinned(work):
+    path = os.path.join(work, "huge.pt")
+    with open(path, "wb") as f:
+        f.truncate(HUGE_GB << 30)
+    t = time.perf_counter()
+    hexd = subprocess.run(["openssl", "dgst", "-sha256", "-r", path],
+                          capture_output=True, text=True, check=True).stdout.split()[0]
+    t_ssl = time.perf_counter() - t
+    with open(os.path.join(work, "huge.lock"), "w") as f:
+        f.write(f"{hexd}  {path}\n")
+    with open(os.path.join(work, "huge.conf"), "w") as f:
+        f.write(f"[pins]\nlockfile = {os.path.join(work, 'huge.lock')}\n")
+    pol = {"MODELGATE_POLICY": os.path.join(work, "huge.conf")}
+    time.sleep(2.1)
+    lats, bases = [], []
+    for _ in range(3):  # SIGINT 1 s into the hash; nothing is cached
+        r, lat, err = interrupted(work, path, "open", pol, 1.0)
+        if lat is None:
+            sys.exit(f"SIGINT did not interrupt the open: {r} {err[-300:]}")
+        lats.append(lat)
+        bases.append(interrupted(work, path, "sleep", None, 1.0)[1])
+    say("SIGINT to KeyboardInterrupt during that first open (vs during a "
+        "time.sleep without the preload)", min(bases), min(lats), "ms")
+    r, _, err = interrupted(work, path, "open", pol, None)
+    print(f"first open() of a {HUGE_GB} GB pinned (sparse) file to the end: "
+          f"{'allowed' if r.get('opened') else 'NOT allowed ' + repr(r) + err[-300:]} "
+          f"after {r.get('took', 0):.1f} s; openssl dgst of it {t_ssl:.1f} s, "
+          f"ratio {r.get('took', 0) / t_ssl:.2f} (no fixed timeout: the helper "
+          "reports progress)", flush=True)
+    os.unlink(path)
+
+
 def main():
     work = tempfile.mkdtemp(prefix="mghash-open.", dir="/var/tmp")
     try:
@@ -123,6 +210,8 @@ def main():
             pickle.dump([1, 2, 3], f)
         checkpoint(work)
         sparse_pinned(work)
+        if HUGE_GB > 0:
+            huge_pinned(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
