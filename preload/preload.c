@@ -160,6 +160,32 @@ is_helper_exe(void)
 	       self.st_dev == helper.st_dev && self.st_ino == helper.st_ino;
 }
 
+/*
+ * Whether the CPython runtime is in this process: the main program, or a
+ * library it was linked with (libpython), exports Py_IsInitialized.  Why
+ * by symbol and not only by name: a copy of the interpreter named
+ * ~/snake, `ld-linux-x86-64.so.2 /usr/bin/python3` (whose /proc/self/exe
+ * is ld.so) and a C++ service linking libpython all unpickle, and none is
+ * named python*.  CPython's interpreters export their C API (extension
+ * modules link against it), so a Python without it is one linked
+ * statically with no dynamic symbols, which loads no extension module
+ * either.  Not seen: a libpython dlopen()ed later (a uWSGI-style plugin);
+ * README, "What is not covered".  Cost: one symbol lookup per process
+ * start, only where the name did not match already.  The failed lookup's
+ * dlerror message is taken and freed, so nothing is left behind.
+ */
+static int
+python_runtime_present(void)
+{
+	void *sym = dlsym(RTLD_DEFAULT, "Py_IsInitialized");
+
+	if (sym == NULL) {
+		(void)dlerror(); /* hands the message over... */
+		(void)dlerror(); /* ...and frees it */
+	}
+	return sym != NULL;
+}
+
 /* Python only: used when not even the embedded default could be built
  * (no memory at start-up). */
 static int
@@ -344,6 +370,8 @@ mg_preload_init(void)
 		                                    mg_state.exe);
 	else
 		mg_state.active = default_acts_in(mg_state.exe);
+	if (!mg_state.active)
+		mg_state.active = python_runtime_present();
 	if (mg_state.active) {
 		find_helper();
 		mg_state.active = !is_helper_exe();
