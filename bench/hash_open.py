@@ -96,18 +96,24 @@ torch.save({{'layer%d' % i: torch.ones(n) for i in range(64)}}, {path!r})
     os.unlink(path)
 
 
+def pinned(work, name, path, hexd):
+    """A policy NAME.conf pinning @path to @hexd through NAME.lock; the
+    environment that selects it.  Waits past the hash cache's racy window."""
+    with open(os.path.join(work, name + ".lock"), "w") as f:
+        f.write(f"{hexd}  {path}\n")
+    with open(os.path.join(work, name + ".conf"), "w") as f:
+        f.write(f"[pins]\nlockfile = {os.path.join(work, name + '.lock')}\n")
+    time.sleep(2.1)
+    return {"MODELGATE_POLICY": os.path.join(work, name + ".conf")}
+
+
 def sparse_pinned(work):
     path = os.path.join(work, "sparse.pt")
     with open(path, "wb") as f:
         f.truncate(SPARSE_GB << 30)
     hexd = subprocess.run(["openssl", "dgst", "-sha256", "-r", path],
                           capture_output=True, text=True, check=True).stdout.split()[0]
-    with open(os.path.join(work, "pins.lock"), "w") as f:
-        f.write(f"{hexd}  {path}\n")
-    with open(os.path.join(work, "pins.conf"), "w") as f:
-        f.write(f"[pins]\nlockfile = {os.path.join(work, 'pins.lock')}\n")
-    pol = {"MODELGATE_POLICY": os.path.join(work, "pins.conf")}
-    time.sleep(2.1)
+    pol = pinned(work, "pins", path, hexd)
     shutil.rmtree(os.path.join(work, "cache"), ignore_errors=True)
     base = best([child(work, path, False, False) for _ in range(3)])[0]
     first = child(work, path, False, True, pol)[0]
@@ -182,12 +188,7 @@ def huge_pinned(work):
             h.update(memoryview(buf)[:n])
     t_py = time.perf_counter() - t
     hexd = h.hexdigest()
-    with open(os.path.join(work, "huge.lock"), "w") as f:
-        f.write(f"{hexd}  {path}\n")
-    with open(os.path.join(work, "huge.conf"), "w") as f:
-        f.write(f"[pins]\nlockfile = {os.path.join(work, 'huge.lock')}\n")
-    pol = {"MODELGATE_POLICY": os.path.join(work, "huge.conf")}
-    time.sleep(2.1)
+    pol = pinned(work, "huge", path, hexd)
     lats, bases = [], []
     for _ in range(3):  # SIGINT 1 s into the hash; nothing is cached
         r, lat, err = interrupted(work, path, "open", pol, 1.0)

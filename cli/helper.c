@@ -487,16 +487,6 @@ watch_stop(void)
 
 /* --- serving ---------------------------------------------------------------- */
 
-static long long
-ms_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)(now.tv_sec - t->tv_sec) * 1000 +
-	       (now.tv_nsec - t->tv_nsec) / 1000000;
-}
-
 /* One request on @c; -1 when the connection is to be closed. */
 static int
 serve_one(struct helper *h, int c)
@@ -531,7 +521,7 @@ serve_one(struct helper *h, int c)
 		decide(h, fd, path, &rep);
 		watch_stop();
 	}
-	rep.elapsed_ms = (uint32_t)ms_since(&t0);
+	rep.elapsed_ms = (uint32_t)mg_proto_ms_since(&t0);
 	(void)!send(c, &rep, sizeof(rep), MSG_NOSIGNAL);
 	if (rep.elapsed_ms >= MG_HELPER_TRIM_MS)
 		(void)malloc_trim(0); /* after the reply: the client goes on */

@@ -608,17 +608,6 @@ mg_client_atfork_child(void)
 
 /* --- one round trip -------------------------------------------------------- */
 
-/* Milliseconds from @t to now. */
-static long long
-ms_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)(now.tv_sec - t->tv_sec) * 1000 +
-	       (now.tv_nsec - t->tv_nsec) / 1000000;
-}
-
 /*
  * Why a deadline: a socket call with SO_SNDTIMEO that a signal interrupts
  * fails with EINTR and is never resumed with the time left, so retrying
@@ -823,7 +812,7 @@ wait_message(int s, const struct timespec *last, int intr)
 	if (!intr) {
 		for (;;) {
 			ms = (long long)mg_state.timeout_s * 1000 -
-			     ms_since(last);
+			     mg_proto_ms_since(last);
 			if (ms <= 0)
 				return 0;
 			r = poll(&pf, 1, (int)ms);
@@ -833,7 +822,7 @@ wait_message(int s, const struct timespec *last, int intr)
 				return -2;
 		}
 	}
-	if (handlers_at.tv_sec == 0 || ms_since(&handlers_at) >= 1000) {
+	if (handlers_at.tv_sec == 0 || mg_proto_ms_since(&handlers_at) >= 1000) {
 		sort_handled(&restartable, &interrupting);
 		clock_gettime(CLOCK_MONOTONIC, &handlers_at);
 	}
@@ -841,7 +830,7 @@ wait_message(int s, const struct timespec *last, int intr)
 	mask = old;
 	sigorset(&mask, &mask, &restartable);
 	for (;;) {
-		ms = (long long)mg_state.timeout_s * 1000 - ms_since(last);
+		ms = (long long)mg_state.timeout_s * 1000 - mg_proto_ms_since(last);
 		r = 0;
 		if (ms <= 0)
 			break;

@@ -27,6 +27,7 @@
 #define MG_PROTO_H
 
 #include <stdint.h>
+#include <time.h>
 
 /* Version 2: enum mg_verdict gained MG_VERDICT_UNKNOWN_CALL (values of
  * error and dangerous moved up one).  Version 3: persistent connections,
@@ -66,5 +67,17 @@ struct mg_proto_rep {
 	char sha256[65];   /* lowercase hex or "" when not computed */
 	char reason[MG_PROTO_REASON_MAX]; /* NUL-terminated, one line */
 };
+
+/* Milliseconds from @t (CLOCK_MONOTONIC) to now: both ends time the
+ * protocol's waits with it. */
+static inline long long
+mg_proto_ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - t->tv_sec) * 1000 +
+	       (now.tv_nsec - t->tv_nsec) / 1000000;
+}
 
 #endif /* MG_PROTO_H */
