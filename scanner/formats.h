@@ -45,6 +45,14 @@ enum mg_err mg_scan_any(const struct mg_scan_opts *o, const char *name,
                         const char *member, const uint8_t *buf, size_t len,
                         unsigned depth, struct mg_report *rep) MG_WUR;
 
+/*
+ * Drop from this process the whole pages of [@p, @p + @n) when they lie in
+ * the file mapping of @o (o->map, set by mg_scan_fd); nothing otherwise.
+ * The bytes stay readable: a later read faults them back in from the page
+ * cache.  For readers that walk a large stream once (the pickle analyser),
+ * so that their peak RSS does not include the whole file.
+ */
+void mg_scan_drop(const struct mg_scan_opts *o, const uint8_t *p, size_t n);
 
 /*
  * Readers.  Same contract for all: scan @buf (the whole file or member)

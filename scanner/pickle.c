@@ -44,6 +44,7 @@
 #include <sys/mman.h>
 
 #include "compat.h"
+#include "formats.h"
 #include "pickle.h"
 #include "pickle_text.h"
 
@@ -100,6 +101,10 @@ _Static_assert(MG_KEEP_SEQ == 0, "lists and sets keep no items");
    MG_HUGE_CHUNK chunks backed by huge pages (huge()). */
 #define MG_HUGE_AFTER ((size_t)4 << 20)
 #define MG_HUGE_CHUNK ((size_t)4 << 20)
+/* A walk through a file mapping gives back what it has read every
+   MG_DROP_STEP bytes, keeping the last MG_DROP_KEEP (drop()). */
+#define MG_DROP_STEP ((size_t)4 << 20)
+#define MG_DROP_KEEP ((size_t)1 << 20)
 
 /* Value flags (private; the public part is struct mg_pvalue). */
 #define PF_PY2STR 0x1 /* STRING/BINSTRING: str under the default encoding */
@@ -194,6 +199,8 @@ struct ps {
 	size_t frame_filepos;    /* where the loader's file is meanwhile */
 	int proto;               /* last PROTO seen; 0 before any */
 	int nomem;
+	size_t dropped;          /* buf[start..dropped) given back (drop()) */
+	size_t drop_at;          /* read position of the next drop() */
 	struct chunk *chunks;
 	size_t arena;            /* bytes in chunks */
 	struct pval *free_vals;
@@ -2942,6 +2949,28 @@ ps_free(struct ps *s)
 }
 
 /*
+ * Give the pages of the file mapping already read back to the kernel
+ * (mg_scan_drop), all but the last MG_DROP_KEEP bytes, and come back
+ * MG_DROP_STEP bytes later.  Why: the loader reads a pickle once, front to
+ * back, and so does the walk; without this an opcode-dense pickle's every
+ * page stays in this process until the end, on top of the memo (its peak
+ * RSS was 1.6x the file).  Why keep some: a frame, a BUILD hook, a memo
+ * string may look back a little; further back still reads right, at the
+ * cost of a minor fault from the page cache.
+ */
+static void
+drop(struct ps *s)
+{
+	size_t to = s->p - MG_DROP_KEEP;
+
+	if (to > s->dropped) {
+		mg_scan_drop(s->o, s->buf + s->dropped, to - s->dropped);
+		s->dropped = to;
+	}
+	s->drop_at = s->p + MG_DROP_STEP;
+}
+
+/*
  * Walk one pickle from @start.  0 after a clean STOP (*@end just past it,
  * or where the loader's file position is), -1 after an error finding
  * (*@end where it happened), -2 when out of memory.
@@ -2952,6 +2981,7 @@ scan_stream(const struct mg_scan_opts *o, const struct mg_pickle_hooks *hooks,
             uint64_t base, unsigned depth, struct mg_report *rep, size_t *end)
 {
 	struct ps s;
+	size_t lim;
 	int r = ST_OK;
 
 	memset(&s, 0, sizeof(s));
@@ -2968,15 +2998,25 @@ scan_stream(const struct mg_scan_opts *o, const struct mg_pickle_hooks *hooks,
 	s.max_stack = o->max_stack ? o->max_stack : (size_t)1 << 20;
 	s.max_memo = o->max_memo ? o->max_memo : (size_t)1 << 22;
 	s.num = ++rep->npickles;
+	s.dropped = start;
+	s.drop_at = o->map != NULL && buf >= o->map &&
+	            buf < o->map + o->map_len && len - start > MG_DROP_STEP ?
+	            start + MG_DROP_KEEP + MG_DROP_STEP : SIZE_MAX;
+	/* Why one bound for both: a second compare per opcode cost 3% */
+	lim = s.drop_at < len ? s.drop_at : len;
 	for (;;) {
 		if (s.in_frame && s.p == s.frame_end) {
 			s.in_frame = 0;
 			s.p = s.frame_filepos;
 		}
 		s.op = s.p;
-		if (s.p >= len) {
+		if (s.p >= lim && s.p >= len) {
 			r = MALFORMED(&s, "pickle ends without STOP");
 			break;
+		}
+		if (s.p >= lim) {
+			drop(&s);
+			lim = s.drop_at < len ? s.drop_at : len;
 		}
 		if ((r = step(&s)) != ST_OK)
 			break;

@@ -452,10 +452,16 @@ enum mg_err
 mg_scan_buffer(const struct mg_scan_opts *o, const char *name,
                const uint8_t *buf, size_t len, struct mg_report *rep)
 {
+	struct mg_scan_opts bo;
+
 	if (o == NULL || o->classifier == NULL || rep == NULL ||
 	    (buf == NULL && len != 0))
 		return MG_ERR_INVAL;
-	return mg_scan_any(o, name, NULL, buf, len, 0, rep);
+	/* Why a copy: a caller's buffer is never a mapping to drop. */
+	bo = *o;
+	bo.map = NULL;
+	bo.map_len = 0;
+	return mg_scan_any(&bo, name, NULL, buf, len, 0, rep);
 }
 
 /* Files up to this size are read into memory rather than mapped. */
@@ -496,10 +502,27 @@ out:
 	return err;
 }
 
+void
+mg_scan_drop(const struct mg_scan_opts *o, const uint8_t *p, size_t n)
+{
+	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+	uintptr_t m = (uintptr_t)o->map;
+
+	/* Why only inside the mapping: MADV_DONTNEED on anonymous memory
+	 * (a decompressed member, a caller's buffer) would zero it, while a
+	 * read-only private file mapping is only unmapped: the page cache
+	 * still holds the bytes, and the next read maps them again. */
+	if (o->map == NULL || a < m || e > m + o->map_len || e <= a)
+		return;
+	(void)madvise((void *)a, e - a, MADV_DONTNEED);
+}
+
 enum mg_err
 mg_scan_fd(const struct mg_scan_opts *o, int fd, const char *name,
            struct mg_report *rep)
 {
+	struct mg_scan_opts mo;
 	struct stat st;
 	void *map;
 	enum mg_err err;
@@ -521,7 +544,14 @@ mg_scan_fd(const struct mg_scan_opts *o, int fd, const char *name,
 	 * tensor, the pickles); the kernel's readahead around each fault
 	 * would otherwise read most of a multi-GB checkpoint. */
 	(void)madvise(map, (size_t)st.st_size, MADV_RANDOM);
-	err = mg_scan_buffer(o, name, map, (size_t)st.st_size, rep);
+	if (o == NULL || o->classifier == NULL || rep == NULL) {
+		err = MG_ERR_INVAL;
+	} else {
+		mo = *o;
+		mo.map = map;
+		mo.map_len = (size_t)st.st_size;
+		err = mg_scan_any(&mo, name, NULL, map, mo.map_len, 0, rep);
+	}
 	munmap(map, (size_t)st.st_size);
 	return err;
 }

@@ -196,6 +196,11 @@ struct mg_scan_opts {
 	uint64_t max_decompressed; /* bytes produced by one decompression */
 	unsigned max_members;    /* archive members examined */
 	int sniff;               /* 1: decide format by content (default) */
+	/* Set by mg_scan_fd() alone (NULL otherwise): the read-only file
+	   mapping the bytes lie in, whose pages readers may drop from
+	   this process once read past (mg_scan_drop in formats.h). */
+	const uint8_t *map;
+	size_t map_len;
 };
 
 /* Fill @o with the defaults (documented in scanner.c), classifier NULL. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
@@ -1118,6 +1119,53 @@ START_TEST(test_tar_pickle_member_is_scanned)
 }
 END_TEST
 
+/*
+ * A pickle walk through a file mapping drops the pages behind it
+ * (mg_scan_drop); what it memoized there must still read right.  "posix"
+ * and "system" are memoized in the first page, then 12 MiB of NONE/POP,
+ * then STACK_GLOBAL of the two memo entries: the names are read back from
+ * pages given back meanwhile, and the call must still be denied.
+ */
+START_TEST(test_scan_fd_reads_memo_behind_dropped_pages)
+{
+	static const uint8_t head[] = "\x80\x04" "\x8c\x05posix" "\x94"
+	    "\x8c\x06system" "\x94" "00";
+	static const uint8_t tail[] = "h\x00h\x01\x93" "\x8c\x02ls" "\x85" "R"
+	    ".";
+	size_t fill = (size_t)12 << 20, i;
+	char path[] = "/tmp/mg_drop_XXXXXX";
+	struct mg_scan_opts o = opts();
+	struct mg_report *r;
+	uint8_t *b;
+	size_t n;
+	int fd;
+
+	n = sizeof(head) - 1 + fill + sizeof(tail) - 1;
+	ck_assert_ptr_nonnull(b = malloc(n));
+	memcpy(b, head, sizeof(head) - 1);
+	for (i = 0; i < fill; i += 2)
+		memcpy(b + sizeof(head) - 1 + i, "N0", 2);
+	memcpy(b + n - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
+	ck_assert_int_ge(fd = mkstemp(path), 0);
+	ck_assert_int_eq(write(fd, b, n), (ssize_t)n);
+	ck_assert_ptr_nonnull(r = mg_report_new());
+	ck_assert_int_eq(mg_scan_fd(&o, fd, path, r), MG_OK);
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	ck_assert_ptr_nonnull(find(r, "pickle.global.denied", NULL));
+	ck_assert_str_eq(find(r, "pickle.global.denied", NULL)->global,
+	                 "posix system");
+	mg_report_free(r);
+	/* the caller's own buffer: scanned the same, never dropped */
+	r = scan(path, b, n);
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	ck_assert_int_eq(memcmp(b, head, sizeof(head) - 1), 0);
+	mg_report_free(r);
+	close(fd);
+	unlink(path);
+	free(b);
+}
+END_TEST
+
 START_TEST(test_tar_storages_walk_needs_known_type)
 {
 	/* count 1, args naming an unknown storage class: error, not skip */
@@ -1206,6 +1254,7 @@ suite(void)
 	tcase_add_test(t, test_npy_header_literal_accepts_what_literal_eval_does);
 	tcase_add_test(t, test_npy_object_array_pickle_is_scanned);
 	tcase_add_test(t, test_npy_bad_version_and_lengths);
+	tcase_add_test(t, test_scan_fd_reads_memo_behind_dropped_pages);
 	suite_add_tcase(s, t);
 	t = tcase_create("tar");
 	tcase_add_test(t, test_tar_member_past_end_is_error);
