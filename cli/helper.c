@@ -594,7 +594,9 @@ serve(struct helper *h)
 /* --- setup ---------------------------------------------------------------- */
 
 /* Touch, before the lock, what lazily opens files on first use
- * (OpenSSL's configuration, the scanner's readers). */
+ * (OpenSSL's configuration, the scanner's readers, libhdf5: dlopen()ed
+ * here so that no library is mapped after the lock; a failure is
+ * reported by the first HDF5 scan). */
 static void
 warm_up(struct helper *h)
 {
@@ -611,6 +613,7 @@ warm_up(struct helper *h)
 		(void)!mg_scan_buffer(&h->opts, "warm-up.pkl", pkl, sizeof(pkl),
 		                      r);
 	mg_report_free(r);
+	(void)mg_hdf5_load();
 }
 
 /*

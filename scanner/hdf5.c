@@ -37,6 +37,7 @@
  * child subverted by a hostile file could still lie about what it read:
  * isolation buys robustness, not trust.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -65,6 +66,81 @@
 #define HDF5_TIMEOUT_MS 30000
 
 static pthread_mutex_t hdf5_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * libhdf5 is dlopen()ed on the first HDF5 file, not linked: loading it and
+ * its dependencies at exec cost ~3 ms of every `modelgate scan`, HDF5 or
+ * not.  The helper loads it before its seccomp filter (mg_hdf5_load), so
+ * nothing is mapped executable after the lock-down.
+ */
+#ifndef MG_HDF5_SONAME
+#define MG_HDF5_SONAME "libhdf5_serial.so.103"
+#endif
+
+/* H5F_ACC_RDONLY's value; the macro also calls H5check and H5open. */
+#define ACC_RDONLY 0x0000u
+
+/* Every libhdf5 function this file calls, resolved by name. */
+#define H5_FUNCS(X) \
+	X(Aclose) X(Aexists) X(Aget_space) X(Aget_type) \
+	X(Aopen) X(Aread) X(Eset_auto2) X(Fclose) \
+	X(Fopen) X(Lexists) X(Oclose) X(Oopen) \
+	X(Pclose) X(Pcreate) X(Pset_fapl_core) X(Pset_file_image) \
+	X(Pset_file_image_callbacks) X(Sclose) X(Sget_simple_extent_type) X(Tclose) \
+	X(Tcopy) X(Tget_class) X(Tget_cset) X(Tget_size) \
+	X(Tis_variable_str) X(Tset_cset) X(Tset_size) X(free_memory)
+
+#define H5_FIELD(f) __typeof__(H5##f) *f;
+static struct {
+	__typeof__(H5open) *open;
+	hid_t *fapl_class;      /* H5P_CLS_FILE_ACCESS_ID_g (H5P_FILE_ACCESS) */
+	hid_t *c_s1;            /* H5T_C_S1_g (H5T_C_S1) */
+	H5_FUNCS(H5_FIELD)
+} h5;
+#undef H5_FIELD
+
+static pthread_once_t h5_once = PTHREAD_ONCE_INIT;
+static char h5_error[320];      /* why the load failed; "" when it worked */
+
+/* Resolve @sym into *@slot; 0, or -1 with h5_error set. */
+static int
+resolve(void *lib, void **slot, const char *sym)
+{
+	*slot = dlsym(lib, sym);
+	if (*slot != NULL)
+		return 0;
+	snprintf(h5_error, sizeof(h5_error), "%s has no %s", MG_HDF5_SONAME,
+	         sym);
+	return -1;
+}
+
+/* pthread_once body: dlopen libhdf5 and fill h5, or set h5_error. */
+static void
+load_once(void)
+{
+	void *lib = dlopen(MG_HDF5_SONAME, RTLD_NOW | RTLD_LOCAL);
+	int bad = 0;
+
+	if (lib == NULL) {
+		snprintf(h5_error, sizeof(h5_error), "%s", dlerror());
+		return;
+	}
+	bad |= resolve(lib, (void **)&h5.open, "H5open");
+	bad |= resolve(lib, (void **)&h5.fapl_class, "H5P_CLS_FILE_ACCESS_ID_g");
+	bad |= resolve(lib, (void **)&h5.c_s1, "H5T_C_S1_g");
+#define H5_RESOLVE(f) bad |= resolve(lib, (void **)&h5.f, "H5" #f);
+	H5_FUNCS(H5_RESOLVE)
+#undef H5_RESOLVE
+	if (bad)
+		dlclose(lib);
+}
+
+const char *
+mg_hdf5_load(void)
+{
+	pthread_once(&h5_once, load_once);
+	return h5_error[0] != '\0' ? h5_error : NULL;
+}
 
 /* The buffer HDF5 is told is its file image. */
 struct image {
@@ -132,15 +208,15 @@ open_image(struct image *im)
 	};
 	hid_t fapl, fid = H5I_INVALID_HID;
 
-	fapl = H5Pcreate(H5P_FILE_ACCESS);
+	fapl = h5.Pcreate(*h5.fapl_class);
 	if (fapl == H5I_INVALID_HID)
 		return H5I_INVALID_HID;
 	/* Callbacks first: H5Pset_file_image copies through them. */
-	if (H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0 &&
-	    H5Pset_file_image_callbacks(fapl, &cb) >= 0 &&
-	    H5Pset_file_image(fapl, (void *)im->buf, im->len) >= 0)
-		fid = H5Fopen("modelgate-image.h5", H5F_ACC_RDONLY, fapl);
-	H5Pclose(fapl);
+	if (h5.Pset_fapl_core(fapl, 1 << 16, 0) >= 0 &&
+	    h5.Pset_file_image_callbacks(fapl, &cb) >= 0 &&
+	    h5.Pset_file_image(fapl, (void *)im->buf, im->len) >= 0)
+		fid = h5.Fopen("modelgate-image.h5", ACC_RDONLY, fapl);
+	h5.Pclose(fapl);
 	return fid;
 }
 
@@ -150,7 +226,7 @@ static int
 read_fixed(hid_t attr, hid_t ftype, char **out, size_t *outlen,
            const char **why)
 {
-	size_t size = H5Tget_size(ftype);
+	size_t size = h5.Tget_size(ftype);
 	hid_t mtype;
 	char *s;
 	int rc = -1;
@@ -162,8 +238,8 @@ read_fixed(hid_t attr, hid_t ftype, char **out, size_t *outlen,
 	s = calloc(1, size + 1);
 	if (s == NULL)
 		return -2;
-	mtype = H5Tcopy(ftype);
-	if (mtype != H5I_INVALID_HID && H5Aread(attr, mtype, s) >= 0) {
+	mtype = h5.Tcopy(ftype);
+	if (mtype != H5I_INVALID_HID && h5.Aread(attr, mtype, s) >= 0) {
 		*out = s;
 		*outlen = strnlen(s, size);
 		s = NULL;
@@ -172,7 +248,7 @@ read_fixed(hid_t attr, hid_t ftype, char **out, size_t *outlen,
 		*why = "cannot be read";
 	}
 	if (mtype != H5I_INVALID_HID)
-		H5Tclose(mtype);
+		h5.Tclose(mtype);
 	free(s);
 	return rc;
 }
@@ -183,16 +259,16 @@ static int
 read_vlen(hid_t attr, hid_t ftype, char **out, size_t *outlen,
           const char **why)
 {
-	hid_t mtype = H5Tcopy(H5T_C_S1);
+	hid_t mtype = h5.Tcopy(*h5.c_s1);
 	char *v = NULL;
 	int rc = -1;
 	size_t n;
 
 	/* The memory type must carry the file's character set: HDF5 has no
 	 * conversion between ASCII and UTF-8 strings (h5py writes UTF-8). */
-	if (mtype == H5I_INVALID_HID || H5Tset_size(mtype, H5T_VARIABLE) < 0 ||
-	    H5Tset_cset(mtype, H5Tget_cset(ftype)) < 0 ||
-	    H5Aread(attr, mtype, &v) < 0 || v == NULL) {
+	if (mtype == H5I_INVALID_HID || h5.Tset_size(mtype, H5T_VARIABLE) < 0 ||
+	    h5.Tset_cset(mtype, h5.Tget_cset(ftype)) < 0 ||
+	    h5.Aread(attr, mtype, &v) < 0 || v == NULL) {
 		*why = "cannot be read";
 		goto out;
 	}
@@ -206,9 +282,9 @@ read_vlen(hid_t attr, hid_t ftype, char **out, size_t *outlen,
 	rc = *out == NULL ? -2 : 0;
 out:
 	if (v != NULL)
-		H5free_memory(v);
+		h5.free_memory(v);
 	if (mtype != H5I_INVALID_HID)
-		H5Tclose(mtype);
+		h5.Tclose(mtype);
 	return rc;
 }
 
@@ -225,31 +301,31 @@ read_string_attr(hid_t obj, const char *name, char **out, size_t *outlen,
 	hid_t attr, ftype = H5I_INVALID_HID, space = H5I_INVALID_HID;
 	int rc = -1;
 
-	if (H5Aexists(obj, name) <= 0)
+	if (h5.Aexists(obj, name) <= 0)
 		return 1;
-	attr = H5Aopen(obj, name, H5P_DEFAULT);
+	attr = h5.Aopen(obj, name, H5P_DEFAULT);
 	if (attr == H5I_INVALID_HID) {
 		*why = "cannot be opened";
 		return -1;
 	}
-	ftype = H5Aget_type(attr);
-	space = H5Aget_space(attr);
+	ftype = h5.Aget_type(attr);
+	space = h5.Aget_space(attr);
 	/* h5py hands Keras a str/bytes only for a scalar string; anything
 	 * else makes the loader fail, and we do not guess what it meant. */
-	if (ftype == H5I_INVALID_HID || H5Tget_class(ftype) != H5T_STRING)
+	if (ftype == H5I_INVALID_HID || h5.Tget_class(ftype) != H5T_STRING)
 		*why = "is not a string";
 	else if (space == H5I_INVALID_HID ||
-	         H5Sget_simple_extent_type(space) != H5S_SCALAR)
+	         h5.Sget_simple_extent_type(space) != H5S_SCALAR)
 		*why = "is not a scalar";
-	else if (H5Tis_variable_str(ftype) > 0)
+	else if (h5.Tis_variable_str(ftype) > 0)
 		rc = read_vlen(attr, ftype, out, outlen, why);
 	else
 		rc = read_fixed(attr, ftype, out, outlen, why);
 	if (space != H5I_INVALID_HID)
-		H5Sclose(space);
+		h5.Sclose(space);
 	if (ftype != H5I_INVALID_HID)
-		H5Tclose(ftype);
-	H5Aclose(attr);
+		h5.Tclose(ftype);
+	h5.Aclose(attr);
 	return rc;
 }
 
@@ -426,14 +502,14 @@ collect_group(struct sink *s, const char *member, hid_t fid,
 	hid_t g;
 	size_t i;
 
-	if (strcmp(path, "/") != 0 && H5Lexists(fid, path, H5P_DEFAULT) <= 0)
+	if (strcmp(path, "/") != 0 && h5.Lexists(fid, path, H5P_DEFAULT) <= 0)
 		return;
-	g = H5Oopen(fid, path, H5P_DEFAULT);
+	g = h5.Oopen(fid, path, H5P_DEFAULT);
 	if (g == H5I_INVALID_HID)
 		return;
 	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
 		collect_attr(s, member, g, path, attrs[i]);
-	H5Oclose(g);
+	h5.Oclose(g);
 }
 
 /* Everything libhdf5 does for one file; the caller serialises. */
@@ -443,14 +519,16 @@ collect(struct sink *s, const char *member, const uint8_t *buf, size_t len)
 	struct image im = { buf, len };
 	hid_t fid;
 
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	/* What the H5P_/H5T_ macros do: the globals are set by H5open. */
+	h5.open();
+	h5.Eset_auto2(H5E_DEFAULT, NULL, NULL);
 	fid = open_image(&im);
 	if (fid == H5I_INVALID_HID) {
 		emit(s, REC_BADFILE, NULL, NULL, 0);
 	} else {
 		collect_group(s, member, fid, "/");
 		collect_group(s, member, fid, "/model_weights");
-		H5Fclose(fid);
+		h5.Fclose(fid);
 	}
 	if (!s->failed)
 		emit(s, REC_END, NULL, NULL, 0);
@@ -597,6 +675,7 @@ mg_hdf5_scan(const struct mg_scan_opts *o, const char *name,
 {
 	struct handler h = { o, member, depth, rep, 0, 0, MG_OK };
 	struct sink s = { -1, NULL, 0, 0, 0 };
+	const char *why;
 
 	(void)name;
 	if (rep == NULL || (buf == NULL && len != 0))
@@ -604,6 +683,11 @@ mg_hdf5_scan(const struct mg_scan_opts *o, const char *name,
 	if (len == 0)
 		return mg_report_add(rep, MG_VERDICT_ERROR, "hdf5.invalid", NULL,
 		                     member, 0, "empty HDF5 file");
+	why = mg_hdf5_load();
+	if (why != NULL)
+		return mg_report_add(rep, MG_VERDICT_ERROR, "hdf5.unavailable",
+		                     NULL, member, 0, "cannot read this HDF5 "
+		                     "file: libhdf5 could not be loaded (%s)", why);
 	pthread_mutex_lock(&hdf5_lock);
 	if (scan_isolated(&h, buf, len) == 0)
 		return h.err;

@@ -232,4 +232,12 @@ enum mg_err mg_scan_fd(const struct mg_scan_opts *o, int fd, const char *name,
  */
 const char *mg_scan_sniff(const uint8_t *buf, size_t len);
 
+/*
+ * Load libhdf5 now; the HDF5 reader otherwise dlopen()s it on its first
+ * file.  For a process about to confine itself (the helper, before its
+ * seccomp filter).  Idempotent and thread-safe.  NULL when loaded, else
+ * why not (a static string).
+ */
+const char *mg_hdf5_load(void);
+
 #endif /* MG_SCANNER_H */
