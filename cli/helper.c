@@ -594,7 +594,7 @@ serve(struct helper *h)
 /* --- setup ---------------------------------------------------------------- */
 
 /* Touch, before the lock, what lazily opens files on first use
- * (OpenSSL's configuration, the scanner's readers, libhdf5: dlopen()ed
+ * (the scanner's readers, libhdf5: dlopen()ed
  * here so that no library is mapped after the lock; a failure is
  * reported by the first HDF5 scan). */
 static void

@@ -25,7 +25,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+/* Why the SHA256_* functions, deprecated in OpenSSL 3: they hash with the
+ * same code as the EVP digest, but without the library initialisation
+ * the EVP route starts with (configuration file, provider and name
+ * tables), which was ~6 M instructions, more than half of a `modelgate
+ * scan` of one small file.  No lookup per file either. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include "pin.h"
 #include "policy_int.h"
@@ -35,32 +41,12 @@
 #define CHUNK (4u << 20)
 
 static const char digits[] = "0123456789abcdef";
-static pthread_once_t md_once = PTHREAD_ONCE_INIT;
-static EVP_MD *md_fetched;
-
-static void
-fetch_md(void)
-{
-	md_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-/* Why fetched once: EVP_sha256() makes every EVP_DigestInit_ex look the
- * algorithm up in the provider store again (OpenSSL 3), which was a fifth
- * of the per-file cost of `modelgate scan` on a directory of small files.
- * Never freed: one object for the life of the process. */
-static const EVP_MD *
-sha256_md(void)
-{
-	pthread_once(&md_once, fetch_md);
-	return md_fetched != NULL ? md_fetched : EVP_sha256();
-}
-
 enum mg_err
 mg_pin_sha256_fd(int fd, char hex[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-	EVP_MD_CTX *ctx = NULL;
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	unsigned int i;
+	SHA256_CTX ctx;
 	unsigned char *buf = NULL;
 	enum mg_err err = MG_ERR_NOMEM;
 	off_t off = 0;
@@ -74,9 +60,7 @@ mg_pin_sha256_fd(int fd, char hex[65])
 	if (fstat(fd, &st) == 0 && st.st_size >= 0 && (uint64_t)st.st_size < CHUNK)
 		chunk = st.st_size < 4096 ? 4096 : (size_t)st.st_size + 1;
 	buf = malloc(chunk);
-	ctx = EVP_MD_CTX_new();
-	if (buf == NULL || ctx == NULL ||
-	    EVP_DigestInit_ex(ctx, sha256_md(), NULL) != 1)
+	if (buf == NULL || SHA256_Init(&ctx) != 1)
 		goto out;
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	for (;;) {
@@ -89,20 +73,19 @@ mg_pin_sha256_fd(int fd, char hex[65])
 		}
 		if (n == 0)
 			break;
-		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
+		if (SHA256_Update(&ctx, buf, (size_t)n) != 1)
 			goto out;
 		off += n;
 	}
-	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
+	if (SHA256_Final(md, &ctx) != 1)
 		goto out;
-	for (i = 0; i < mdlen; i++) {
+	for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 15];
 	}
 	hex[64] = '\0';
 	err = MG_OK;
 out:
-	EVP_MD_CTX_free(ctx);
 	free(buf);
 	return err;
 }
