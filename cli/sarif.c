@@ -380,6 +380,12 @@ static const struct rule_doc rule_docs[] = {
 	  "A loader may still execute it, so it is never reported clean.",
 	  "If it is not a model (a fastText .bin, say), pin it (allow) or set "
 	  "error = audit in a policy for it." },
+	{ "format.inert", I, "very-high", 0,
+	  "The file cannot run code: the pickle loader fails on it first",
+	  "Its content is no format modelgate reads (or a pickle cut short), "
+	  "and the pickle loader, which torch.load and np.load fall back to, "
+	  "must fail on it before it resolves a global or calls anything: "
+	  "a tokenizer protobuf, raw array data, an image.", T_INFO },
 	{ "format.unsupported", E, "high", 0,
 	  "The container format is not read",
 	  "7z archives are not read; what they carry cannot be checked.",

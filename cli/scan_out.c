@@ -35,7 +35,10 @@ text_findings(const struct mg_report *r, int verbose)
 
 	for (i = 0; i < r->nfindings; i++) {
 		f = &r->findings[i];
-		if (f->verdict == MG_VERDICT_CLEAN && !verbose)
+		/* Why format.inert is shown: it is why an unreadable file
+		 * was allowed, which a reviewer must see without -v. */
+		if (f->verdict == MG_VERDICT_CLEAN && !verbose &&
+		    strcmp(f->rule, "format.inert") != 0)
 			continue;
 		printf("  %-8s %s at %s%s%llu: %s\n",
 		       mg_severity_name(f->verdict), f->rule,

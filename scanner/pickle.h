@@ -141,4 +141,16 @@ enum mg_err mg_pickle_scan_all(const struct mg_scan_opts *o,
  */
 int mg_pickle_sniff(const uint8_t *buf, size_t len);
 
+/*
+ * inert.c: 1 if the pickle loader (CPython's _pickle and pickle.py alike)
+ * must fail on @buf[0..@len) before it resolves a global, calls anything
+ * or reaches extension code; *@at is then the offset of the opcode it
+ * fails at and *@why (static) says how.  0 when it may get that far, or
+ * succeed, or the walk cannot tell (fail-closed: not inert).
+ * @persid_fails: the loader has no persistent_load (a file at the top
+ * level), so a persistent id fails too.
+ */
+int mg_pickle_inert(const uint8_t *buf, size_t len, int persid_fails,
+                    size_t *at, const char **why);
+
 #endif /* MG_PICKLE_H */

@@ -363,11 +363,44 @@ check_pickle_polyglot(const struct mg_scan_opts *o, const char *member,
 	return err;
 }
 
+/*
+ * What is a pickle, or no format at all, reaches only pickle.load (torch.load
+ * and np.load fall back to it).  When that loader must fail before any
+ * global, call or extension code (inert.c), the file runs nothing: say so
+ * as a clean finding.  Why only at depth 0 without a member does a
+ * persistent id fail: torch unpickles zip members with persistent_load.
+ * 1 when inert (the finding added, or *err set), 0 otherwise.
+ */
+static int
+check_inert(const char *member, const uint8_t *buf, size_t len,
+            unsigned depth, enum mg_fmt f, struct mg_report *rep,
+            enum mg_err *err)
+{
+	const char *why = NULL;
+	size_t at = 0;
+
+	if (!mg_pickle_inert(buf, len, depth == 0 && member == NULL, &at,
+	                     &why))
+		return 0;
+	*err = mg_report_add(rep, MG_VERDICT_CLEAN, "format.inert", NULL,
+	                     member, at, "inert: %s, and the pickle loader "
+	                     "fails at offset %zu (%s) before it resolves a "
+	                     "global or calls anything", f == MG_FMT_PICKLE ?
+	                     "content starts like a pickle" : "content is not "
+	                     "a format modelgate reads", at, why);
+	return 1;
+}
+
 static enum mg_err
 dispatch(const struct mg_scan_opts *o, const char *name, const char *member,
          const uint8_t *buf, size_t len, unsigned depth, enum mg_fmt f,
          struct mg_report *rep)
 {
+	enum mg_err err = MG_OK;
+
+	if ((f == MG_FMT_PICKLE || f == MG_FMT_UNKNOWN) &&
+	    check_inert(member, buf, len, depth, f, rep, &err))
+		return err;
 	switch (f) {
 	case MG_FMT_PICKLE:
 		if (is_torch_legacy(buf, len))

@@ -270,10 +270,28 @@ END_TEST
 
 START_TEST(test_unknown_bytes_named_pt_are_error)
 {
-	struct mg_report *r = scan("model.pt", (const uint8_t *)"hello", 5);
+	/* NEWTRUE NEWTRUE STACK_GLOBAL: no format, and the loader reaches
+	 * find_class before it fails: undecided, never clean. */
+	struct mg_report *r = scan("model.pt",
+	                           (const uint8_t *)"\x88\x88\x93hello", 8);
 
 	ck_assert_int_eq(r->verdict, MG_VERDICT_ERROR);
 	ck_assert_ptr_nonnull(find(r, "format.unknown", NULL));
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_bytes_the_loader_rejects_first_are_inert)
+{
+	/* "hello": BINGET of key 'e' on an empty memo fails before
+	 * anything is resolved: inert, allowed, with the finding. */
+	struct mg_report *r = scan("model.pt", (const uint8_t *)"hello", 5);
+	const struct mg_finding *f;
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_CLEAN);
+	f = find(r, "format.inert", NULL);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->offset, 0);
 	mg_report_free(r);
 }
 END_TEST
@@ -608,6 +626,18 @@ START_TEST(test_distcp_bytes_between_archives_are_scanned)
 	z.len = 0;
 	put(&z, a.buf, a.len);
 	put(&z, "garbage!", 8);
+	put(&z, b.buf, b.len);
+	r = scan("__0_0.distcp", z.buf, z.len);
+	/* GET's line runs to the end of the range: the loader fails
+	 * before anything runs, so the range is inert, not an error. */
+	ck_assert_int_eq(r->verdict, MG_VERDICT_CLEAN);
+	f = find(r, "format.inert", NULL);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f->member, gap);
+	mg_report_free(r);
+	z.len = 0;
+	put(&z, a.buf, a.len);
+	put(&z, "\x88\x88\x93!", 4);
 	put(&z, b.buf, b.len);
 	r = scan("__0_0.distcp", z.buf, z.len);
 	ck_assert_int_ge(r->verdict, MG_VERDICT_ERROR);
@@ -1211,6 +1241,7 @@ suite(void)
 	tcase_add_test(t, test_sniff_finds_tar_and_hdf5_user_block);
 	tcase_add_test(t, test_safetensors_length_must_fit);
 	tcase_add_test(t, test_unknown_bytes_named_pt_are_error);
+	tcase_add_test(t, test_bytes_the_loader_rejects_first_are_inert);
 	tcase_add_test(t, test_7z_is_error_never_clean);
 	tcase_add_test(t, test_pickle_named_safetensors_is_dangerous_mismatch);
 	tcase_add_test(t, test_zip_named_npy_is_unknown_mismatch);
