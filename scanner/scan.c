@@ -369,16 +369,21 @@ check_pickle_polyglot(const struct mg_scan_opts *o, const char *member,
  * global, call or extension code (inert.c), the file runs nothing: say so
  * as a clean finding.  Why only at depth 0 without a member does a
  * persistent id fail: torch unpickles zip members with persistent_load.
+ * Why not under a data-only name (.safetensors, .gguf): its own loader
+ * reads it, and a broken one stays an error its reader explains.
  * 1 when inert (the finding added, or *err set), 0 otherwise.
  */
 static int
-check_inert(const char *member, const uint8_t *buf, size_t len,
-            unsigned depth, enum mg_fmt f, struct mg_report *rep,
-            enum mg_err *err)
+check_inert(const char *name, const char *member, const uint8_t *buf,
+            size_t len, unsigned depth, enum mg_fmt f,
+            struct mg_report *rep, enum mg_err *err)
 {
+	const struct ext_rule *r = depth == 0 ? ext_rule_of(name) : NULL;
 	const char *why = NULL;
 	size_t at = 0;
 
+	if (r != NULL && r->data_only)
+		return 0;
 	if (!mg_pickle_inert(buf, len, depth == 0 && member == NULL, &at,
 	                     &why))
 		return 0;
@@ -399,7 +404,7 @@ dispatch(const struct mg_scan_opts *o, const char *name, const char *member,
 	enum mg_err err = MG_OK;
 
 	if ((f == MG_FMT_PICKLE || f == MG_FMT_UNKNOWN) &&
-	    check_inert(member, buf, len, depth, f, rep, &err))
+	    check_inert(name, member, buf, len, depth, f, rep, &err))
 		return err;
 	switch (f) {
 	case MG_FMT_PICKLE:
