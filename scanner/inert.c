@@ -11,7 +11,7 @@
  * does, with an exact object stack length, mark stack and memo key set.
  * Every opcode either fails for certain (an invalid load key, an argument
  * cut by the end of the file, a stack underflow, an empty MARK stack, a
- * memo key never stored, a protocol above 5, no persistent_load) or is
+ * memo key never stored, a protocol above 5) or is
  * followed along the path on which it succeeds.  Why that is fail-closed:
  * the success path is the loader's own whenever the loader got that far,
  * and if the loader failed earlier than we say, it still ran nothing.
@@ -46,7 +46,6 @@ struct walk {
 	uint32_t memo[INERT_MEMO];
 	size_t nmemo;
 	int memo_vague;               /* a PUT whose key we did not parse */
-	int persid_fails;             /* no persistent_load */
 	const char *why;              /* how the loader fails */
 };
 
@@ -346,11 +345,12 @@ step(struct walk *w)
 		/* Why no length check: pickle.py's _Unframer reads a short
 		 * frame and goes on parsing it; the bytes are the same. */
 		return take(w, 8, &p) != 0 ? -1 : 0;
-	case 'P': case 'Q':
-		if (w->persid_fails)
-			return fail(w, "a persistent id and the loader has no "
-			            "persistent_load");
-		return 1;
+	/* Why a persistent id is followed, not a failure: which loader reads
+	 * the file is not known, and one with a persistent_load (torch's, a
+	 * program's own Unpickler) gets an object back and goes on.  Its
+	 * own code, not the file's; what follows is walked as usual. */
+	case 'P': return text(w, op);
+	case 'Q': return stack(w, 1, 1);
 	case 'c': case 'i':
 		return global_lines(w);
 	}
@@ -358,7 +358,7 @@ step(struct walk *w)
 }
 
 int
-mg_pickle_inert(const uint8_t *buf, size_t len, int persid_fails,
+mg_pickle_inert(const uint8_t *buf, size_t len,
                 size_t *at, const char **why)
 {
 	struct walk w;
@@ -367,7 +367,6 @@ mg_pickle_inert(const uint8_t *buf, size_t len, int persid_fails,
 	memset(&w, 0, sizeof(w));
 	w.b = buf;
 	w.len = len;
-	w.persid_fails = persid_fails;
 	do {
 		*at = w.pos;
 		r = step(&w);

@@ -146,11 +146,12 @@ int mg_pickle_sniff(const uint8_t *buf, size_t len);
  * must fail on @buf[0..@len) before it resolves a global, calls anything
  * or reaches extension code; *@at is then the offset of the opcode it
  * fails at and *@why (static) says how.  0 when it may get that far, or
- * succeed, or the walk cannot tell (fail-closed: not inert).
- * @persid_fails: the loader has no persistent_load (a file at the top
- * level), so a persistent id fails too.
+ * succeed, or the walk cannot tell (fail-closed: not inert).  A
+ * persistent id is never a failure: which loader reads a file is not
+ * known, and one with a persistent_load (torch's, a program's own
+ * Unpickler subclass) goes on to whatever follows, which is walked.
  */
-int mg_pickle_inert(const uint8_t *buf, size_t len, int persid_fails,
+int mg_pickle_inert(const uint8_t *buf, size_t len,
                     size_t *at, const char **why);
 
 #endif /* MG_PICKLE_H */

@@ -384,7 +384,7 @@ check_inert(const char *name, const char *member, const uint8_t *buf,
 
 	if (r != NULL && r->data_only)
 		return 0;
-	if (!mg_pickle_inert(buf, len, depth == 0 && member == NULL, &at,
+	if (!mg_pickle_inert(buf, len, &at,
 	                     &why))
 		return 0;
 	*err = mg_report_add(rep, MG_VERDICT_CLEAN, "format.inert", NULL,
