@@ -125,12 +125,22 @@ load_once(void)
 		snprintf(h5_error, sizeof(h5_error), "%s", dlerror());
 		return;
 	}
+	void *vars;
+
 	bad |= resolve(lib, (void **)&h5.open, "H5open");
-	bad |= resolve(lib, (void **)&h5.fapl_class, "H5P_CLS_FILE_ACCESS_ID_g");
-	bad |= resolve(lib, (void **)&h5.c_s1, "H5T_C_S1_g");
 #define H5_RESOLVE(f) bad |= resolve(lib, (void **)&h5.f, "H5" #f);
 	H5_FUNCS(H5_RESOLVE)
 #undef H5_RESOLVE
+	/* Why the variables may come from the global scope: a program
+	 * linked with libhdf5 that names H5P_FILE_ACCESS has its own copy
+	 * of the variable (a copy relocation), and the library sets that
+	 * copy, not its own storage, which stays unset.  When the libhdf5
+	 * of the global scope is this very one, its variables are looked
+	 * up there (the program's copy first); otherwise in ours. */
+	vars = !bad && dlsym(RTLD_DEFAULT, "H5open") == (void *)h5.open ?
+	       RTLD_DEFAULT : lib;
+	bad |= resolve(vars, (void **)&h5.fapl_class, "H5P_CLS_FILE_ACCESS_ID_g");
+	bad |= resolve(vars, (void **)&h5.c_s1, "H5T_C_S1_g");
 	if (bad)
 		dlclose(lib);
 }
