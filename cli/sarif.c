@@ -342,6 +342,12 @@ static const struct rule_doc rule_docs[] = {
 	  "libhdf5 crashed or stopped reading the file",
 	  "The HDF5 reader runs in a child process; it crashed, timed out or "
 	  "failed on this file: malformed or hostile HDF5.", T_RESAVE },
+	{ "hdf5.unavailable", E, "high", 0,
+	  "libhdf5 could not be loaded to read an HDF5 file",
+	  "The HDF5 reader loads libhdf5 on the first HDF5 file; the library "
+	  "is missing or unusable, so what the file holds cannot be told.",
+	  "Install Debian's libhdf5 (scripts/install-deps does), then scan "
+	  "again." },
 	{ "hdf5.no_keras_config", I, "high", 0,
 	  "An HDF5 file without a Keras config (information)",
 	  "Its datasets and attributes are data, loaded without running "
