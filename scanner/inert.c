@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "pickle.h"
+#include "pickle_text.h"
 
 #define INERT_MARKS 64   /* why: real streams nest a few deep */
 #define INERT_MEMO 256   /* memo keys tracked before giving up */
@@ -48,16 +49,6 @@ struct walk {
 	int memo_vague;               /* a PUT whose key we did not parse */
 	const char *why;              /* how the loader fails */
 };
-
-/* 1 if @c is a key of _pickle.c's load() dispatch. */
-static int
-valid_key(uint8_t c)
-{
-	static const char ops[] = "(.012FIJKLMNPQRSTUVXabcdeghijlopqrstu}])G"
-	                          "BC";
-
-	return (c >= 0x80 && c <= 0x98) || (c != 0 && strchr(ops, c) != NULL);
-}
 
 static size_t
 fence(const struct walk *w)
@@ -290,7 +281,7 @@ step(struct walk *w)
 	if (w->pos == w->len)
 		return fail(w, "the file ends before a STOP opcode");
 	op = w->b[w->pos++];
-	if (!valid_key(op))
+	if (!mg_pickle_is_opcode(op))
 		return fail(w, "a byte is not a pickle opcode (invalid load "
 		            "key)");
 	switch (op) {

@@ -9,9 +9,8 @@
 #include "pickle.h"
 #include "pickle_text.h"
 
-/* Opcodes of protocols 0-5: what may follow PROTO in a real stream. */
-static int
-is_opcode(uint8_t c)
+int
+mg_pickle_is_opcode(uint8_t c)
 {
 	static const char ops[] = "(.012FIJKLMNPQRSTUVXabcdeghijlopqrstu}])G"
 	                          "BC";
@@ -300,7 +299,7 @@ mg_pickle_sniff(const uint8_t *buf, size_t len)
 
 	if (n >= 2 && buf[0] == 0x80)
 		return buf[1] >= 2 && buf[1] <= 5 &&
-		       (n == 2 || is_opcode(buf[2]));
+		       (n == 2 || mg_pickle_is_opcode(buf[2]));
 	while (i < n) {
 		c = buf[i++];
 		ops++;

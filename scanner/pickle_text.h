@@ -32,4 +32,8 @@ int mg_pickle_utf8_valid(const uint8_t *b, size_t n);
 /* 1 if any dot-separated component of the C string @s is __x__-shaped. */
 int mg_pickle_has_dunder(const char *s);
 
+/* 1 if @c is an opcode of protocols 0-5: a key of _pickle.c's load()
+ * dispatch (any other byte is an "invalid load key"). */
+int mg_pickle_is_opcode(uint8_t c);
+
 #endif /* MG_PICKLE_TEXT_H */
