@@ -30,7 +30,7 @@
 #include "policy_int.h"
 
 enum ktype { T_ACTION, T_BOOL, T_LIST, T_PATH, T_GLOBALS, T_EXTS,
-             T_PACKS, T_PATHS, T_LOCKFILES, T_REPOS };
+             T_PACKS, T_PATHS, T_LOCKFILES, T_REPOS, T_GUARD };
 
 struct keydef {
 	const char *section, *key;
@@ -60,6 +60,7 @@ static const struct keydef keys[] = {
 	{ "pins", "require_pin", MG_K_REQUIRE_PIN, T_BOOL },
 	{ "registry", "allow_repos", MG_K_ALLOW_REPOS, T_REPOS },
 	{ "registry", "deny_repos", MG_K_DENY_REPOS, T_REPOS },
+	{ "guard", "find_class", MG_K_GUARD_FIND_CLASS, T_GUARD },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -430,6 +431,20 @@ set_scalar(struct rd *r, const struct keydef *kd, const char *v)
 			return -1;
 		}
 		p->actions[kd->k - MG_K_CLEAN] = a;
+		return 0;
+	}
+	if (kd->type == T_GUARD) {
+		if (strcmp(v, "off") == 0)
+			p->guard = MG_GUARD_OFF;
+		else if (strcmp(v, "audit") == 0)
+			p->guard = MG_GUARD_AUDIT;
+		else if (strcmp(v, "deny") == 0)
+			p->guard = MG_GUARD_DENY;
+		else {
+			fail(r, r->lineno, "bad value '%s' for '%s' (deny, audit "
+			     "or off)", v, kd->key);
+			return -1;
+		}
 		return 0;
 	}
 	if (kd->type == T_PATH) {

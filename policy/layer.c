@@ -367,6 +367,13 @@ merge_key(struct merge_ctx *c, enum mg_key k)
 	case MG_K_LOG_FILE: case MG_K_SYSLOG:
 		merge_log(c, k);
 		return;
+	case MG_K_GUARD_FIND_CLASS:
+		/* Locked: only toward deny (off < audit < deny). */
+		if (c->locked && l->guard < d->guard)
+			note_ignored(c, k);
+		else
+			d->guard = l->guard;
+		return;
 	default:
 		merge_list(c, k);
 		return;
@@ -631,4 +638,6 @@ mg_policy_write(const struct mg_policy *p, FILE *f)
 	fputs("\n[registry]\n", f);
 	write_list(f, "allow_repos", &p->allow_repos);
 	write_list(f, "deny_repos", &p->deny_repos);
+	fprintf(f, "\n[guard]\nfind_class = %s\n",
+	        mg_guard_mode_name(p->guard));
 }

@@ -14,6 +14,7 @@
  * allow < audit < sandbox < deny; deny, deny_repos, processes, extensions
  * and readonly_paths only grow; packs only shrink (intersection); sniff,
  * require_pin and deny_exec can only be turned on and dry_run only off;
+ * the guard ([guard] find_class) only moves up off < audit < deny;
  * allow, lockfile, log_file, syslog and allow_repos (when the system sets
  * any) cannot be changed at all, because each of them can let a file
  * through that the system policy stops.  Every ignored setting is a note
@@ -180,6 +181,9 @@ mg_policy_new_default(void)
 	 * a team's classes) so it loads, but without network; error is
 	 * denied because unparseable is never clean. */
 	p->actions[MG_VERDICT_CLEAN] = MG_ACTION_ALLOW;
+	/* The guard refuses only what the deny rules name: on by default
+	 * (preload/guard.c says what it leaves alone and why). */
+	p->guard = MG_GUARD_DENY;
 	p->actions[MG_VERDICT_UNKNOWN] = MG_ACTION_SANDBOX;
 	/* An unknown callable called with the file's arguments runs what
 	 * the file chooses, and the sandbox only stops new sockets: deny.
@@ -432,6 +436,23 @@ int
 mg_policy_sniff(const struct mg_policy *p)
 {
 	return p == NULL || p->sniff;
+}
+
+enum mg_guard_mode
+mg_policy_guard(const struct mg_policy *p)
+{
+	return p == NULL ? MG_GUARD_DENY : p->guard;
+}
+
+const char *
+mg_guard_mode_name(enum mg_guard_mode m)
+{
+	switch (m) {
+	case MG_GUARD_OFF: return "off";
+	case MG_GUARD_AUDIT: return "audit";
+	case MG_GUARD_DENY: return "deny";
+	}
+	return "deny";
 }
 
 const char *

@@ -106,6 +106,25 @@ int mg_policy_sniff(const struct mg_policy *p);
 const char *mg_policy_log_file(const struct mg_policy *p);
 int mg_policy_log_syslog(const struct mg_policy *p);
 
+/*
+ * The in-process guard on pickle.find_class (the [guard] section,
+ * preload/guard.c): what it does with a global the deny rules name when a
+ * pickle is loaded from memory or from a file the preload did not stop.
+ * Ordered from least to most strict (a locked policy only moves it up).
+ */
+enum mg_guard_mode {
+	MG_GUARD_OFF = 0,   /* no hook is registered */
+	MG_GUARD_AUDIT = 1, /* the global resolves; the refusal it would have
+	                       been is logged */
+	MG_GUARD_DENY = 2,  /* find_class raises PermissionError (default) */
+};
+
+/* The guard mode of @p: MG_GUARD_DENY for a NULL @p. */
+enum mg_guard_mode mg_policy_guard(const struct mg_policy *p);
+
+/* "off", "audit", "deny"; never NULL. */
+const char *mg_guard_mode_name(enum mg_guard_mode m);
+
 /* The sandbox options; never NULL for a valid @p. */
 const struct mg_sandbox_conf *mg_policy_sandbox(const struct mg_policy *p);
 

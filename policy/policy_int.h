@@ -67,6 +67,7 @@ enum mg_key {
 	MG_K_DENY_EXEC, MG_K_DRY_RUN, MG_K_READONLY,
 	MG_K_LOCKFILE, MG_K_REQUIRE_PIN,
 	MG_K_ALLOW_REPOS, MG_K_DENY_REPOS,
+	MG_K_GUARD_FIND_CLASS,
 	MG_K_COUNT
 };
 
@@ -84,6 +85,7 @@ struct mg_policy {
 	struct mg_strv allow_repos, deny_repos; /* fnmatch globs "org/name" */
 	struct mg_strv sources;      /* files layered in, in order */
 	struct mg_sandbox_conf sandbox;
+	enum mg_guard_mode guard;    /* [guard] find_class */
 	const struct mg_pack *pack_tab[16]; /* resolved packs */
 	size_t npack;
 	unsigned long serial;        /* distinct per policy object */

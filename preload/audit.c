@@ -176,6 +176,56 @@ mg_audit_note(const struct mg_note *n)
 	errno = saved;
 }
 
+/* The record's common head: time, pid, uid, exe. */
+static void
+put_head(struct line *l)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	put(l, "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"pid\":%d,"
+	    "\"uid\":%u,\"exe\":", tm.tm_year + 1900, tm.tm_mon + 1,
+	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    ts.tv_nsec / 1000000L, (int)getpid(), (unsigned)getuid());
+	put_str(l, mg_state.exe);
+}
+
+void
+mg_audit_guard(const char *event, const char *what, const char *action,
+               const char *reason, const char *caller)
+{
+	static const struct line empty;
+	const char *file = mg_state.policy ?
+	                   mg_policy_log_file(mg_state.policy) : NULL;
+	int sys = want_syslog(), saved = errno;
+	struct line l;
+
+	/* As for files: "audit" with no destination goes to syslog. */
+	if (file == NULL && !sys && mg_state.log_env[0] == '\0' &&
+	    strcmp(action, "audit") == 0)
+		sys = 1;
+	if (file == NULL && !sys && mg_state.log_env[0] == '\0')
+		return;
+	l = empty;
+	put_head(&l);
+	put(&l, ",\"event\":\"guard\",\"audit_event\":");
+	put_str(&l, event);
+	put(&l, ",\"global\":");
+	put_str(&l, what);
+	put(&l, ",\"caller\":");
+	put_str(&l, caller);
+	put(&l, ",\"action\":");
+	put_str(&l, action);
+	put(&l, ",\"reason\":");
+	put_str(&l, reason);
+	put(&l, "}\n");
+	if (!l.bad)
+		emit(l.buf, l.n, sys);
+	errno = saved;
+}
+
 void
 mg_audit_log(const struct mg_audit *a)
 {

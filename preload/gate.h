@@ -110,6 +110,25 @@ struct mg_audit {
 };
 void mg_audit_log(const struct mg_audit *a);
 
+/*
+ * Log one decision of the in-process guard (guard.c): the audit @event
+ * ("pickle.find_class", "exec", ...), what it was about (@what: "MODULE
+ * NAME", or the event), the @action applied ("deny" or "audit"), @reason
+ * and @caller (the unpickle's caller, "FILE:FUNCTION").  Never fails
+ * visibly, preserves errno (audit.c).
+ */
+void mg_audit_guard(const char *event, const char *what, const char *action,
+                    const char *reason, const char *caller);
+
+/*
+ * Register the guard's audit hook when this process runs a CPython with
+ * audit hooks (3.8+) that is not initialised yet, and the policy's [guard]
+ * find_class is not off.  1 if a hook was registered, 0 if not (nothing
+ * was changed then).  Called once, by the constructor of an active
+ * process (guard.c).
+ */
+int mg_guard_install(void);
+
 /* Log the policy note @n (policy.h) where decisions go, and to syslog
  * for a refused system policy (then no log_file can be trusted); never
  * fails visibly, preserves errno (audit.c). */

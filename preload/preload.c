@@ -378,6 +378,10 @@ mg_preload_init(void)
 	}
 	if (mg_state.active) {
 		pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+		/* Only where the runtime is: a process matched by name alone
+		 * has no interpreter to hook. */
+		if (python_runtime_present())
+			(void)mg_guard_install();
 	} else {
 		mg_policy_free(mg_state.policy);
 		mg_policy_free(mg_state.defaults);

@@ -271,6 +271,84 @@ START_TEST(test_policy_locked_system_ignores_weakening_user_file)
 }
 END_TEST
 
+/* [guard] find_class: deny by default, a user may turn it to audit or
+ * off unlocked; locked, it only moves toward deny; bad values name the
+ * line; `policy show` writes it back. */
+START_TEST(test_policy_guard_defaults_to_deny_and_user_may_lower_unlocked)
+{
+	struct mg_policy *p = mg_policy_new_default();
+	char err[512];
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(mg_policy_guard(p), MG_GUARD_DENY);
+	mg_policy_free(p);
+	p = NULL;
+	ck_assert_int_eq(load_text("[guard]\nfind_class = off\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_guard(p), MG_GUARD_OFF);
+	mg_policy_free(p);
+	p = NULL;
+	ck_assert_int_eq(load_text("[guard]\nfind_class = audit\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_guard(p), MG_GUARD_AUDIT);
+	mg_policy_free(p);
+	expect_error("[guard]\nfind_class = maybe\n", 2,
+	             "bad value 'maybe' for 'find_class' (deny, audit or off)");
+	expect_error("[guard]\nfind_klass = off\n", 2,
+	             "unknown key 'find_klass' in [guard]");
+}
+END_TEST
+
+START_TEST(test_policy_locked_system_keeps_guard_from_lowering)
+{
+	struct mg_policy *p = NULL;
+	char err[512];
+
+	put_system("[policy]\nlocked = yes\n", 0644);
+	ck_assert_int_eq(load_text("[guard]\nfind_class = off\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_locked(p), 1);
+	ck_assert_int_eq(mg_policy_guard(p), MG_GUARD_DENY);
+	mg_policy_free(p);
+	p = NULL;
+	/* An administrator's audit may be raised by a user, not lowered. */
+	put_system("[policy]\nlocked = yes\n[guard]\nfind_class = audit\n",
+	           0644);
+	ck_assert_int_eq(load_text("[guard]\nfind_class = off\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_guard(p), MG_GUARD_AUDIT);
+	mg_policy_free(p);
+	p = NULL;
+	ck_assert_int_eq(load_text("[guard]\nfind_class = deny\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_guard(p), MG_GUARD_DENY);
+	mg_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_policy_show_writes_guard_back)
+{
+	struct mg_policy *p = NULL, *q = NULL;
+	char err[512], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	ck_assert_int_eq(load_text("[guard]\nfind_class = audit\n", &p, err,
+	                           sizeof(err)), MG_OK);
+	f = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(f);
+	mg_policy_write(p, f);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf, "[guard]\nfind_class = audit\n"));
+	ck_assert_int_eq(mg_policy_parse_text("shown", buf, len, &q, err,
+	                                      sizeof(err)), MG_OK);
+	ck_assert_int_eq(mg_policy_guard(q), MG_GUARD_AUDIT);
+	free(buf);
+	mg_policy_free(p);
+	mg_policy_free(q);
+}
+END_TEST
+
 START_TEST(test_policy_locked_system_accepts_stricter_user_file)
 {
 	struct mg_policy *p = NULL;
@@ -1021,6 +1099,9 @@ policy_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_policy_user_overrides_unlocked_system);
 	tcase_add_test(tc, test_policy_locked_system_ignores_weakening_user_file);
+	tcase_add_test(tc, test_policy_guard_defaults_to_deny_and_user_may_lower_unlocked);
+	tcase_add_test(tc, test_policy_locked_system_keeps_guard_from_lowering);
+	tcase_add_test(tc, test_policy_show_writes_guard_back);
 	tcase_add_test(tc, test_policy_locked_system_accepts_stricter_user_file);
 	tcase_add_test(tc, test_policy_refuses_unsafe_system_file_and_locks_default);
 	tcase_add_test(tc, test_policy_broken_system_file_locks_default);

@@ -1,0 +1,624 @@
+/*
+ * guard.c - the in-process guard: a CPython audit hook that refuses the
+ * globals the deny rules name, for pickles the file gate never sees
+ * (pickle.loads of a socket's or an HTTP body's bytes, torch.load and
+ * joblib.load of an io.BytesIO, a stream the gate did not recognise).
+ *
+ * Approach: both unpicklers (_pickle.c and pickle.py) raise the audit
+ * event "pickle.find_class" (module, name) before they resolve a global.
+ * A C hook registered with PySys_AddAuditHook sees it, classifies the pair
+ * with the policy's rules (the same mg_policy_classify the scanner uses,
+ * with the Python 2 name mapping and the dotted-name splits the scanner
+ * applies), and for a denied pair sets PermissionError and returns -1:
+ * find_class raises, and the loader propagates it before the global is
+ * imported.  Allowed and unknown globals are left alone: the guard is a
+ * deny-list at run time, not the file scanner's verdict.
+ *
+ * The C API is found with dlsym(RTLD_DEFAULT) (no link against libpython),
+ * so the guard exists only where the interpreter exports it: Python 3.8
+ * and later.  Elsewhere (non-Python processes, Python 2, 3.7) nothing is
+ * registered.  The hook is registered in the constructor, before
+ * Py_Initialize: CPython allows that (the runtime keeps its hook list
+ * across initialisation), and it is the only moment this library runs
+ * with nothing else going on.  An interpreter already running when the
+ * library is loaded (a dlopen) gets no guard: registering then needs the
+ * GIL, which the constructor cannot know it holds.
+ *
+ * Trusted channels.  multiprocessing, concurrent.futures, DataLoader
+ * workers and joblib's loky send pickles of their own objects through
+ * their pipes and queues: multiprocessing.pool.mapstar, getattr for bound
+ * methods, cloudpickle's code-building helpers.  Every one of those is on
+ * the deny-list (rightly: no model file needs them), so a guard applying
+ * the list to them would break the program.  The unpickle's caller tells
+ * them apart: for the C unpickler it is the innermost Python frame at the
+ * event, for pickle.py the first frame outside pickle.py.  When that
+ * caller is one of the receiving functions in trusted_callers[] (their
+ * data comes from a process of the same program; Python documents that
+ * Connection.recv trusts its peer), denied globals are let through.  The
+ * bytes cannot choose the caller: code, not data, decides which function
+ * calls loads().
+ *
+ * Code built during an unpickle.  The events "exec", "compile",
+ * "code.__new__", "marshal.loads" and "marshal.load" are refused when the
+ * unpickler itself made the call, whatever name it found the callable
+ * under (an alias the deny-list misses):
+ *  - pickle.py: the innermost frame is pickle.py's (load_reduce calls
+ *    func(*args); pickle.py never compiles or execs anything itself);
+ *  - _pickle.c: at each find_class event the thread records its innermost
+ *    frame, code object and instruction offset (the CALL of loads/load);
+ *    an exec-family event with the same three is the C unpickler calling
+ *    a C function directly.  Imports a benign unpickle causes run their
+ *    marshal.loads and exec in importlib's frames, which differ.
+ * A call the unpickler makes into Python code that then execs (an unknown
+ * function that evals its argument) has that function's frame innermost
+ * and is not seen: README, "What the guard does not see".
+ *
+ * Cost: the hook runs for every audit event (open, import, exec...).  It
+ * dispatches on the event name's first byte and returns for anything
+ * else; find_class pays a classification (binary searches, no
+ * allocation), the exec family a frame lookup.
+ *
+ * Why the allocator dance: CPython frees its hook list at finalisation
+ * with PyMem_RawFree.  The entry was allocated before Py_Initialize, with
+ * the allocator in force then (malloc); under PYTHONMALLOC=debug or -X
+ * dev the debug hooks installed later check every raw free and abort on
+ * a block they did not allocate.  So the entry's address is recorded when
+ * it is allocated, and if, at the finalisation event, the raw allocator
+ * is no longer the one that allocated it, a wrapper is installed that
+ * frees that one block with the original allocator and passes everything
+ * else through.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gate.h"
+#include "../scanner/compat.h"
+
+typedef struct py_object py_object; /* PyObject, never dereferenced */
+
+/* Why 512 and not the scanner's 4 KiB: the hook runs on the caller's
+ * stack, and a Python thread's may be as small as 32 KiB
+ * (threading.stack_size); no real module or attribute path comes close,
+ * and a longer one is refused, not judged.  Dotted paths: as deep as the
+ * scanner follows them (scanner/pickle.c MG_DOTTED_MAX). */
+enum { NAME_CAP = 512, DOTTED_CAP = 16, FILE_CAP = 512, FUNC_CAP = 96,
+       WHY_CAP = 3 * NAME_CAP + 64 };
+typedef int (*hook_fn)(const char *, py_object *, void *);
+
+/* PyMemAllocatorEx (stable since 3.5). */
+struct py_alloc {
+	void *ctx;
+	void *(*malloc)(void *ctx, size_t size);
+	void *(*calloc)(void *ctx, size_t nelem, size_t elsize);
+	void *(*realloc)(void *ctx, void *ptr, size_t size);
+	void (*free)(void *ctx, void *ptr);
+};
+enum { PY_DOMAIN_RAW = 0 };
+
+/* The C API, resolved once in the constructor. */
+static struct {
+	int (*add_hook)(hook_fn, void *);
+	py_object *(*tuple_item)(py_object *, long);
+	const char *(*utf8)(py_object *, long *);
+	void (*set_string)(py_object *, const char *);
+	void (*err_clear)(void);
+	py_object **permission_error;
+	py_object *(*get_frame)(void);
+	py_object *(*frame_code)(py_object *);
+	py_object *(*frame_back)(py_object *);
+	int (*frame_lasti)(py_object *); /* 3.11+; NULL before */
+	py_object *(*getattr)(py_object *, const char *);
+	void (*decref)(py_object *);
+	void (*get_alloc)(int, struct py_alloc *);
+	void (*set_alloc)(int, struct py_alloc *);
+} api;
+
+static enum mg_guard_mode mode;
+
+/* The hook entry CPython allocated for us, and the allocator it came
+ * from (see the top of the file). */
+static void *entry;
+static struct py_alloc entry_alloc, recording, passthrough;
+
+/* Per thread: where the C unpickler last resolved a global. */
+struct site {
+	const void *frame, *code;
+	int lasti;
+	int valid;
+};
+static __thread struct site last_site __attribute__((tls_model("initial-exec")));
+
+/* --- the unpickle's caller ------------------------------------------------ */
+
+/* Receiving functions whose pickles come from the same program (file
+ * suffix, function).  Each is the only caller of loads/load in its file
+ * that a test reaches; see tests/integration/test_preload_guard. */
+static const struct {
+	const char *file, *func;
+} trusted_callers[] = {
+	/* Connection.recv: Pool results, ProcessPoolExecutor, managers. */
+	{ "/multiprocessing/connection.py", "recv" },
+	/* Queue.get, SimpleQueue.get: Pool tasks, DataLoader workers,
+	 * ProcessPoolExecutor call items, loky. */
+	{ "/multiprocessing/queues.py", "get" },
+	/* A spawn or forkserver child reading its process object. */
+	{ "/multiprocessing/spawn.py", "_main" },
+	/* loky's own spawn child (run as a script: the load is module
+	 * code), and the cloudpickled payload it unwraps (reached from an
+	 * untrusted unpickle only through joblib.externals.loky, which the
+	 * deny-list refuses). */
+	{ "/loky/backend/popen_loky_posix.py", "<module>" },
+	{ "/loky/cloudpickle_wrapper.py", "_reconstruct_wrapper" },
+};
+
+/* The text of attribute @attr of @obj into @out; a longer text keeps its
+ * last @cap - 1 bytes (what a suffix test needs). */
+static void
+attr_text(py_object *obj, const char *attr, char *out, size_t cap)
+{
+	py_object *v = api.getattr(obj, attr);
+	const char *s = NULL;
+	long n = 0;
+
+	out[0] = '\0';
+	if (v != NULL)
+		s = api.utf8(v, &n);
+	if (s != NULL && n >= 0 && (size_t)n >= cap)
+		snprintf(out, cap, "%s", s + n - (long)(cap - 1));
+	else if (s != NULL)
+		snprintf(out, cap, "%.*s", (int)n, s);
+	else
+		api.err_clear();
+	if (v != NULL)
+		api.decref(v);
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), e = strlen(suffix);
+
+	return n >= e && strcmp(s + n - e, suffix) == 0;
+}
+
+/* The file and function of frame @f's code into @file / @func. */
+static void
+frame_where(py_object *f, char *file, size_t fcap, char *func, size_t ncap)
+{
+	py_object *code = api.frame_code(f);
+
+	file[0] = func[0] = '\0';
+	if (code == NULL)
+		return;
+	attr_text(code, "co_filename", file, fcap);
+	attr_text(code, "co_name", func, ncap);
+	api.decref(code);
+}
+
+/*
+ * The unpickle's caller, from the innermost frame @f: the first frame
+ * whose file is not pickle.py.  Fills @file and @func ("" when there is
+ * no Python frame: an unpickle started from C).  Why at most 16 frames:
+ * pickle.py's load, its dispatch and find_class are three deep.
+ */
+static void
+unpickle_caller(py_object *f, char *file, size_t fcap, char *func,
+                size_t ncap)
+{
+	py_object *back;
+	int depth;
+
+	file[0] = func[0] = '\0';
+	if (f == NULL || api.frame_back == NULL)
+		return;
+	frame_where(f, file, fcap, func, ncap);
+	for (depth = 0; depth < 16 && ends_with(file, "/pickle.py"); depth++) {
+		back = api.frame_back(f);
+		if (depth > 0)
+			api.decref(f);
+		f = back;
+		if (f == NULL) {
+			file[0] = func[0] = '\0';
+			return;
+		}
+		frame_where(f, file, fcap, func, ncap);
+	}
+	if (depth > 0)
+		api.decref(f);
+}
+
+static int
+trusted(const char *file, const char *func)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(trusted_callers) / sizeof(trusted_callers[0]);
+	     i++)
+		if (strcmp(func, trusted_callers[i].func) == 0 &&
+		    ends_with(file, trusted_callers[i].file))
+			return 1;
+	return 0;
+}
+
+/* --- the deny rules ------------------------------------------------------- */
+
+static const struct mg_policy *
+rules(void)
+{
+	return mg_state.policy ? mg_state.policy : mg_state.defaults;
+}
+
+/*
+ * Globals the deny-list names only because the file scanner cannot see
+ * what they load, whose nested load is an unpickle this hook guards too:
+ * torch.storage._load_from_bytes is torch.load(io.BytesIO(b)), and is
+ * what pickle.dumps() of any tensor writes (torch.distributed object
+ * collectives do that).
+ */
+static int
+nested_guarded(const char *mod, const char *name)
+{
+	return strcmp(mod, "torch.storage") == 0 &&
+	       strcmp(name, "_load_from_bytes") == 0;
+}
+
+/*
+ * 1 if (@mod, @name) is denied, as the scanner decides it for a global:
+ * the pair, and for a dotted name (protocol >= 4 resolves "a.b" one
+ * getattr at a time) every (module path, attribute) split the chain
+ * passes through.  *@why gets "MODULE NAME is denied (CATEGORY)".
+ */
+static int
+pair_denied(const char *mod, const char *name, char *why, size_t cap)
+{
+	const char *cat = NULL, *comp[DOTTED_CAP + 1], *c = name;
+	char m[2 * NAME_CAP + 2];
+	size_t k = 0, a, b;
+
+	if (mg_policy_classify(rules(), mod, name, &cat) == MG_GLOBAL_DENIED)
+		goto denied;
+	comp[k++] = name;
+	while ((c = strchr(c, '.')) != NULL && k < DOTTED_CAP)
+		comp[k++] = ++c;
+	if (c != NULL)
+		goto denied; /* deeper than the scanner follows */
+	for (b = 1; b < k; b++) {
+		char nm[NAME_CAP + 1];
+
+		snprintf(nm, sizeof(nm), "%.*s", (int)(strcspn(comp[b], ".")),
+		         comp[b]);
+		for (a = 0; a <= b; a++) {
+			/* a == b: from the module itself, "mod.c0...c(b-1)". */
+			if (a == b)
+				snprintf(m, sizeof(m), "%s.%.*s", mod,
+				         (int)(comp[b] - 1 - name), name);
+			else
+				snprintf(m, sizeof(m), "%.*s",
+				         (int)(comp[b] - 1 - comp[a]), comp[a]);
+			if (mg_policy_classify(rules(), m, nm, &cat) ==
+			    MG_GLOBAL_DENIED) {
+				snprintf(why, cap, "global %s %s reaches %s %s, "
+				         "which is denied (%s)", mod, name, m, nm,
+				         cat ? cat : "denied");
+				return 1;
+			}
+		}
+	}
+	return 0;
+denied:
+	snprintf(why, cap, "global %s %s is denied (%s)", mod, name,
+	         cat ? cat : "attribute path too deep");
+	return 1;
+}
+
+/* The pair as the loader may resolve it: as written (protocol >= 3) and
+ * through the Python 2 names (protocol < 3, which the event does not
+ * say): denied if either is. */
+static int
+global_denied(const char *mod, const char *name, char *why, size_t cap)
+{
+	const char *m2, *n2;
+
+	if (strlen(mod) >= NAME_CAP || strlen(name) >= NAME_CAP) {
+		snprintf(why, cap, "global name longer than %d bytes",
+		         NAME_CAP - 1);
+		return 1;
+	}
+	if (nested_guarded(mod, name))
+		return 0;
+	if (pair_denied(mod, name, why, cap))
+		return 1;
+	return mg_compat_map(mod, name, &m2, &n2) &&
+	       pair_denied(m2, n2, why, cap);
+}
+
+/* --- refusing ------------------------------------------------------------- */
+
+/* The stderr line, the log record and, when denying, the exception.
+ * Returns the hook's answer: -1 refuse, 0 let it be. */
+static int
+refuse(const char *event, const char *what, const char *why,
+       const char *file, const char *func)
+{
+	char line[WHY_CAP + 2 * FILE_CAP + 128], where[FILE_CAP + FUNC_CAP + 32];
+	int n;
+
+	snprintf(where, sizeof(where), "%s%s%s", file[0] ? file : "(no Python "
+	         "frame)", func[0] ? ":" : "", func);
+	mg_audit_guard(event, what, mode == MG_GUARD_DENY ? "deny" : "audit",
+	               why, where);
+	if (mode != MG_GUARD_DENY)
+		return 0;
+	n = snprintf(line, sizeof(line), "modelgate: denied unpickle: %s "
+	             "(in-process guard, %s, called from %s)\n", why, event,
+	             where);
+	if (n > 0)
+		(void)!write(STDERR_FILENO, line, (size_t)n < sizeof(line) ?
+		             (size_t)n : sizeof(line) - 1);
+	/* The exception says it too, without the prefix and the newline. */
+	if (n > 12 && (size_t)n < sizeof(line))
+		line[n - 1] = '\0';
+	api.set_string(*api.permission_error, line + 11);
+	return -1;
+}
+
+/* --- the events ----------------------------------------------------------- */
+
+/* Item @i of the event's argument tuple as UTF-8 into @out; -1 when it is
+ * not text (then the pair cannot be judged: refused). */
+static int
+arg_text(py_object *args, long i, char *out, size_t cap)
+{
+	py_object *o = api.tuple_item(args, i);
+	const char *s = NULL;
+	long n = 0;
+
+	if (o != NULL)
+		s = api.utf8(o, &n);
+	if (s == NULL) {
+		api.err_clear();
+		return -1;
+	}
+	/* A longer name is cut to cap - 1 bytes here, which global_denied
+	 * refuses as too long. */
+	snprintf(out, cap, "%.*s", n < (long)cap ? (int)n : (int)cap - 1, s);
+	return 0;
+}
+
+/* Record where the C unpickler is (the innermost frame), for on_code. */
+static void
+note_site(py_object *f)
+{
+	py_object *code;
+
+	last_site.valid = 0;
+	if (f == NULL || api.frame_lasti == NULL ||
+	    (code = api.frame_code(f)) == NULL)
+		return;
+	last_site.frame = f;
+	last_site.code = code;
+	last_site.lasti = api.frame_lasti(f);
+	last_site.valid = 1;
+	api.decref(code);
+}
+
+static int
+on_find_class(py_object *args)
+{
+	char mod[NAME_CAP + 1], name[NAME_CAP + 1], what[2 * NAME_CAP + 2];
+	char why[WHY_CAP], file[FILE_CAP], func[FUNC_CAP];
+	py_object *f = api.get_frame();
+
+	note_site(f);
+	if (arg_text(args, 0, mod, sizeof(mod)) != 0 ||
+	    arg_text(args, 1, name, sizeof(name)) != 0) {
+		snprintf(what, sizeof(what), "(not text)");
+		snprintf(why, sizeof(why), "a global whose module or name is "
+		         "not text cannot be judged");
+	} else {
+		snprintf(what, sizeof(what), "%s %s", mod, name);
+		if (!global_denied(mod, name, why, sizeof(why)))
+			return 0;
+	}
+	/* Only a denied global costs the frame walk. */
+	unpickle_caller(f, file, sizeof(file), func, sizeof(func));
+	if (trusted(file, func))
+		return 0;
+	return refuse("pickle.find_class", what, why, file, func);
+}
+
+/* exec, compile, code.__new__, marshal.load(s): refused when the
+ * unpickler itself makes the call (see the top of the file). */
+static int
+on_code(const char *event)
+{
+	char file[FILE_CAP], func[FUNC_CAP], why[160];
+	py_object *f = api.get_frame(), *code;
+	int direct = 0;
+
+	if (f == NULL)
+		return 0;
+	if (last_site.valid && last_site.frame == (void *)f &&
+	    api.frame_lasti != NULL && api.frame_lasti(f) == last_site.lasti) {
+		code = api.frame_code(f);
+		direct = code != NULL && (void *)code == last_site.code;
+		if (code != NULL)
+			api.decref(code);
+	}
+	if (!direct) {
+		frame_where(f, file, sizeof(file), func, sizeof(func));
+		direct = ends_with(file, "/pickle.py");
+	}
+	if (!direct)
+		return 0;
+	unpickle_caller(f, file, sizeof(file), func, sizeof(func));
+	if (trusted(file, func))
+		return 0;
+	snprintf(why, sizeof(why), "the unpickler called %s: code built from "
+	         "the pickle's data", event);
+	return refuse(event, event, why, file, func);
+}
+
+/* A raw free of the hook entry goes to the allocator that made it. */
+static void
+passthrough_free(void *ctx, void *ptr)
+{
+	struct py_alloc *cur = ctx;
+
+	if (ptr != NULL && ptr == entry) {
+		entry = NULL;
+		entry_alloc.free(entry_alloc.ctx, ptr);
+		return;
+	}
+	cur->free(cur->ctx, ptr);
+}
+
+static void *
+passthrough_malloc(void *ctx, size_t n)
+{
+	struct py_alloc *cur = ctx;
+
+	return cur->malloc(cur->ctx, n);
+}
+
+static void *
+passthrough_calloc(void *ctx, size_t k, size_t n)
+{
+	struct py_alloc *cur = ctx;
+
+	return cur->calloc(cur->ctx, k, n);
+}
+
+static void *
+passthrough_realloc(void *ctx, void *ptr, size_t n)
+{
+	struct py_alloc *cur = ctx;
+
+	return cur->realloc(cur->ctx, ptr, n);
+}
+
+/* The finalisation event, just before the hook list is freed. */
+static void
+on_clear_hooks(void)
+{
+	static struct py_alloc now;
+
+	if (entry == NULL || api.get_alloc == NULL || api.set_alloc == NULL)
+		return;
+	api.get_alloc(PY_DOMAIN_RAW, &now);
+	if (memcmp(&now, &entry_alloc, sizeof(now)) == 0)
+		return;
+	passthrough.ctx = &now;
+	passthrough.malloc = passthrough_malloc;
+	passthrough.calloc = passthrough_calloc;
+	passthrough.realloc = passthrough_realloc;
+	passthrough.free = passthrough_free;
+	api.set_alloc(PY_DOMAIN_RAW, &passthrough);
+}
+
+static int
+hook(const char *event, py_object *args, void *ud)
+{
+	int saved_busy = mg_busy, rc = 0;
+
+	(void)ud;
+	switch (event[0]) {
+	case 'p': case 'e': case 'm': case 'c':
+		break;
+	default:
+		return 0;
+	}
+	mg_busy = 1;
+	if (strcmp(event, "pickle.find_class") == 0)
+		rc = on_find_class(args);
+	else if (strcmp(event, "exec") == 0 || strcmp(event, "compile") == 0 ||
+	         strcmp(event, "code.__new__") == 0 ||
+	         strcmp(event, "marshal.loads") == 0 ||
+	         strcmp(event, "marshal.load") == 0)
+		rc = on_code(event);
+	else if (strcmp(event, "cpython._PySys_ClearAuditHooks") == 0)
+		on_clear_hooks();
+	mg_busy = saved_busy;
+	return rc;
+}
+
+/* --- registering ---------------------------------------------------------- */
+
+static void *
+recording_malloc(void *ctx, size_t n)
+{
+	(void)ctx;
+	entry = entry_alloc.malloc(entry_alloc.ctx, n);
+	return entry;
+}
+
+static void *
+sym(const char *name)
+{
+	void *p = dlsym(RTLD_DEFAULT, name);
+
+	if (p == NULL) {
+		(void)dlerror(); /* hands the message over... */
+		(void)dlerror(); /* ...and frees it */
+	}
+	return p;
+}
+
+/* Resolve the C API; 0 when this interpreter has what the guard needs. */
+static int
+resolve_api(void)
+{
+	api.add_hook = (int (*)(hook_fn, void *))sym("PySys_AddAuditHook");
+	if (api.add_hook == NULL)
+		return -1;
+	api.tuple_item = (py_object *(*)(py_object *, long))
+	                 sym("PyTuple_GetItem");
+	api.utf8 = (const char *(*)(py_object *, long *))
+	           sym("PyUnicode_AsUTF8AndSize");
+	api.set_string = (void (*)(py_object *, const char *))
+	                 sym("PyErr_SetString");
+	api.err_clear = (void (*)(void))sym("PyErr_Clear");
+	api.permission_error = (py_object **)sym("PyExc_PermissionError");
+	api.get_frame = (py_object *(*)(void))sym("PyEval_GetFrame");
+	api.frame_code = (py_object *(*)(py_object *))sym("PyFrame_GetCode");
+	api.frame_back = (py_object *(*)(py_object *))sym("PyFrame_GetBack");
+	api.frame_lasti = (int (*)(py_object *))sym("PyFrame_GetLasti");
+	api.getattr = (py_object *(*)(py_object *, const char *))
+	              sym("PyObject_GetAttrString");
+	api.decref = (void (*)(py_object *))sym("Py_DecRef");
+	api.get_alloc = (void (*)(int, struct py_alloc *))
+	                sym("PyMem_GetAllocator");
+	api.set_alloc = (void (*)(int, struct py_alloc *))
+	                sym("PyMem_SetAllocator");
+	/* Why these are required: without them no pair can be read or
+	 * refused, and a hook that cannot refuse is worse than none. */
+	if (api.tuple_item == NULL || api.utf8 == NULL ||
+	    api.set_string == NULL || api.err_clear == NULL ||
+	    api.permission_error == NULL || api.get_frame == NULL ||
+	    api.frame_code == NULL || api.getattr == NULL ||
+	    api.decref == NULL || api.get_alloc == NULL ||
+	    api.set_alloc == NULL)
+		return -1;
+	return 0;
+}
+
+int
+mg_guard_install(void)
+{
+	int (*initialized)(void) = (int (*)(void))sym("Py_IsInitialized");
+
+	mode = mg_policy_guard(rules());
+	if (mode == MG_GUARD_OFF || initialized == NULL || initialized() ||
+	    resolve_api() != 0)
+		return 0;
+	api.get_alloc(PY_DOMAIN_RAW, &entry_alloc);
+	recording = entry_alloc;
+	recording.malloc = recording_malloc;
+	api.set_alloc(PY_DOMAIN_RAW, &recording);
+	if (api.add_hook(hook, NULL) != 0)
+		entry = NULL;
+	api.set_alloc(PY_DOMAIN_RAW, &entry_alloc);
+	return entry != NULL;
+}
