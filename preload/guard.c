@@ -15,9 +15,13 @@
  * deny-list at run time, not the file scanner's verdict.
  *
  * The C API is found with dlsym(RTLD_DEFAULT) (no link against libpython),
- * so the guard exists only where the interpreter exports it: Python 3.8
- * and later.  Elsewhere (non-Python processes, Python 2, 3.7) nothing is
- * registered.  The hook is registered in the constructor, before
+ * so the guard exists only where the interpreter exports it: Python 3.9
+ * and later (3.8 raises the event but lacks PyFrame_GetCode and
+ * PyFrame_GetBack, without which the trusted channels below cannot be
+ * told apart: a guard that broke multiprocessing would be worse than
+ * none).  Elsewhere (non-Python processes, Python 2, 3.8 and older)
+ * nothing is registered.  PyFrame_GetLasti (3.11) is optional: without
+ * it only pickle.py's code-building calls are recognised.  The hook is registered in the constructor, before
  * Py_Initialize: CPython allows that (the runtime keeps its hook list
  * across initialisation), and it is the only moment this library runs
  * with nothing else going on.  An interpreter already running when the
@@ -69,8 +73,11 @@
  * else through.
  */
 #include <dlfcn.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "gate.h"
@@ -100,8 +107,8 @@ enum { PY_DOMAIN_RAW = 0 };
 /* The C API, resolved once in the constructor. */
 static struct {
 	int (*add_hook)(hook_fn, void *);
-	py_object *(*tuple_item)(py_object *, long);
-	const char *(*utf8)(py_object *, long *);
+	py_object *(*tuple_item)(py_object *, ssize_t);
+	const char *(*utf8)(py_object *, ssize_t *);
 	void (*set_string)(py_object *, const char *);
 	void (*err_clear)(void);
 	py_object **permission_error;
@@ -160,13 +167,13 @@ attr_text(py_object *obj, const char *attr, char *out, size_t cap)
 {
 	py_object *v = api.getattr(obj, attr);
 	const char *s = NULL;
-	long n = 0;
+	ssize_t n = 0;
 
 	out[0] = '\0';
 	if (v != NULL)
 		s = api.utf8(v, &n);
 	if (s != NULL && n >= 0 && (size_t)n >= cap)
-		snprintf(out, cap, "%s", s + n - (long)(cap - 1));
+		snprintf(out, cap, "%s", s + n - (ssize_t)(cap - 1));
 	else if (s != NULL)
 		snprintf(out, cap, "%.*s", (int)n, s);
 	else
@@ -211,7 +218,7 @@ unpickle_caller(py_object *f, char *file, size_t fcap, char *func,
 	int depth;
 
 	file[0] = func[0] = '\0';
-	if (f == NULL || api.frame_back == NULL)
+	if (f == NULL)
 		return;
 	frame_where(f, file, fcap, func, ncap);
 	for (depth = 0; depth < 16 && ends_with(file, "/pickle.py"); depth++) {
@@ -274,29 +281,37 @@ static int
 pair_denied(const char *mod, const char *name, char *why, size_t cap)
 {
 	const char *cat = NULL, *comp[DOTTED_CAP + 1], *c = name;
-	char m[2 * NAME_CAP + 2];
+	char m[2 * NAME_CAP + 2], nm[NAME_CAP + 1];
 	size_t k = 0, a, b;
 
-	if (mg_policy_classify(rules(), mod, name, &cat) == MG_GLOBAL_DENIED)
-		goto denied;
+	if (mg_policy_classify(rules(), mod, name, &cat) == MG_GLOBAL_DENIED) {
+		snprintf(why, cap, "global %s %s is denied (%s)", mod, name,
+		         cat ? cat : "denied");
+		return 1;
+	}
 	comp[k++] = name;
 	while ((c = strchr(c, '.')) != NULL && k < DOTTED_CAP)
 		comp[k++] = ++c;
-	if (c != NULL)
-		goto denied; /* deeper than the scanner follows */
-	for (b = 1; b < k; b++) {
-		char nm[NAME_CAP + 1];
-
-		snprintf(nm, sizeof(nm), "%.*s", (int)(strcspn(comp[b], ".")),
+	if (c != NULL) {
+		snprintf(why, cap, "global %s %s: attribute path deeper than %d",
+		         mod, name, DOTTED_CAP);
+		return 1;
+	}
+	/* Each component c[b] is an attribute of what comes before it: the
+	 * module and c[0..b) (a == b), or a module some c[a] named. */
+	for (b = 0; k > 1 && b < k; b++) {
+		snprintf(nm, sizeof(nm), "%.*s", (int)strcspn(comp[b], "."),
 		         comp[b]);
 		for (a = 0; a <= b; a++) {
-			/* a == b: from the module itself, "mod.c0...c(b-1)". */
-			if (a == b)
+			if (a == b && b == 0)
+				snprintf(m, sizeof(m), "%s", mod);
+			else if (a == b)
 				snprintf(m, sizeof(m), "%s.%.*s", mod,
 				         (int)(comp[b] - 1 - name), name);
 			else
 				snprintf(m, sizeof(m), "%.*s",
 				         (int)(comp[b] - 1 - comp[a]), comp[a]);
+			cat = NULL;
 			if (mg_policy_classify(rules(), m, nm, &cat) ==
 			    MG_GLOBAL_DENIED) {
 				snprintf(why, cap, "global %s %s reaches %s %s, "
@@ -307,10 +322,63 @@ pair_denied(const char *mod, const char *name, char *why, size_t cap)
 		}
 	}
 	return 0;
-denied:
-	snprintf(why, cap, "global %s %s is denied (%s)", mod, name,
-	         cat ? cat : "attribute path too deep");
-	return 1;
+}
+
+/*
+ * Pairs recently judged not denied.  Why: a classification is a dozen
+ * binary searches over 15,000 entries (1-2 us), and a loop of small
+ * unpickles asks about the same few pairs again and again; the policy
+ * never changes in a process.  Only "not denied" is kept (a denial is
+ * rare and prints anyway), under the full key, so a collision can only
+ * cost a miss.  Why trylock: a fork() while another thread held the lock
+ * must not leave the child's next unpickle waiting forever; a busy lock
+ * is a miss.
+ */
+enum { ALLOWED_SLOTS = 256, ALLOWED_KEY = 96 };
+static struct {
+	char key[ALLOWED_KEY]; /* "module\0name\0", "" when empty */
+	size_t len;
+} allowed[ALLOWED_SLOTS];
+static pthread_mutex_t allowed_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The key "module\0name" into @key; its length, or 0 when it does not
+ * fit.  *@slot gets its slot. */
+static size_t
+allowed_key(const char *mod, const char *name, char *key, unsigned *slot)
+{
+	size_t ml = strlen(mod), nl = strlen(name), i;
+	uint32_t h = 2166136261u;
+
+	if (ml + nl + 2 > ALLOWED_KEY)
+		return 0;
+	memcpy(key, mod, ml + 1);
+	memcpy(key + ml + 1, name, nl + 1);
+	for (i = 0; i < ml + nl + 2; i++)
+		h = (h ^ (unsigned char)key[i]) * 16777619u;
+	*slot = h % ALLOWED_SLOTS;
+	return ml + nl + 2;
+}
+
+/* 1 if the pair is in the cache (@put 0), or store it (@put 1). */
+static int
+allowed_cache(const char *mod, const char *name, int put)
+{
+	char key[ALLOWED_KEY];
+	unsigned slot = 0;
+	size_t len = allowed_key(mod, name, key, &slot);
+	int hit = 0;
+
+	if (len == 0 || pthread_mutex_trylock(&allowed_lock) != 0)
+		return 0;
+	if (put) {
+		memcpy(allowed[slot].key, key, len);
+		allowed[slot].len = len;
+	} else {
+		hit = allowed[slot].len == len &&
+		      memcmp(allowed[slot].key, key, len) == 0;
+	}
+	pthread_mutex_unlock(&allowed_lock);
+	return hit;
 }
 
 /* The pair as the loader may resolve it: as written (protocol >= 3) and
@@ -326,12 +394,15 @@ global_denied(const char *mod, const char *name, char *why, size_t cap)
 		         NAME_CAP - 1);
 		return 1;
 	}
-	if (nested_guarded(mod, name))
+	if (nested_guarded(mod, name) || allowed_cache(mod, name, 0))
 		return 0;
 	if (pair_denied(mod, name, why, cap))
 		return 1;
-	return mg_compat_map(mod, name, &m2, &n2) &&
-	       pair_denied(m2, n2, why, cap);
+	if (mg_compat_map(mod, name, &m2, &n2) &&
+	    pair_denied(m2, n2, why, cap))
+		return 1;
+	(void)allowed_cache(mod, name, 1);
+	return 0;
 }
 
 /* --- refusing ------------------------------------------------------------- */
@@ -369,11 +440,11 @@ refuse(const char *event, const char *what, const char *why,
 /* Item @i of the event's argument tuple as UTF-8 into @out; -1 when it is
  * not text (then the pair cannot be judged: refused). */
 static int
-arg_text(py_object *args, long i, char *out, size_t cap)
+arg_text(py_object *args, ssize_t i, char *out, size_t cap)
 {
 	py_object *o = api.tuple_item(args, i);
 	const char *s = NULL;
-	long n = 0;
+	ssize_t n = 0;
 
 	if (o != NULL)
 		s = api.utf8(o, &n);
@@ -383,7 +454,7 @@ arg_text(py_object *args, long i, char *out, size_t cap)
 	}
 	/* A longer name is cut to cap - 1 bytes here, which global_denied
 	 * refuses as too long. */
-	snprintf(out, cap, "%.*s", n < (long)cap ? (int)n : (int)cap - 1, s);
+	snprintf(out, cap, "%.*s", n < (ssize_t)cap ? (int)n : (int)cap - 1, s);
 	return 0;
 }
 
@@ -573,9 +644,9 @@ resolve_api(void)
 	api.add_hook = (int (*)(hook_fn, void *))sym("PySys_AddAuditHook");
 	if (api.add_hook == NULL)
 		return -1;
-	api.tuple_item = (py_object *(*)(py_object *, long))
+	api.tuple_item = (py_object *(*)(py_object *, ssize_t))
 	                 sym("PyTuple_GetItem");
-	api.utf8 = (const char *(*)(py_object *, long *))
+	api.utf8 = (const char *(*)(py_object *, ssize_t *))
 	           sym("PyUnicode_AsUTF8AndSize");
 	api.set_string = (void (*)(py_object *, const char *))
 	                 sym("PyErr_SetString");
@@ -597,7 +668,8 @@ resolve_api(void)
 	if (api.tuple_item == NULL || api.utf8 == NULL ||
 	    api.set_string == NULL || api.err_clear == NULL ||
 	    api.permission_error == NULL || api.get_frame == NULL ||
-	    api.frame_code == NULL || api.getattr == NULL ||
+	    api.frame_code == NULL || api.frame_back == NULL ||
+	    api.getattr == NULL ||
 	    api.decref == NULL || api.get_alloc == NULL ||
 	    api.set_alloc == NULL)
 		return -1;
