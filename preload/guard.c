@@ -73,6 +73,7 @@
  * else through.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -589,10 +590,12 @@ on_clear_hooks(void)
 	api.set_alloc(PY_DOMAIN_RAW, &passthrough);
 }
 
+/* The audit hook.  Why errno is kept: an event can come between a call
+ * and the caller's reading of its errno. */
 static int
 hook(const char *event, py_object *args, void *ud)
 {
-	int saved_busy = mg_busy, rc = 0;
+	int saved_busy = mg_busy, saved_errno, rc = 0;
 
 	(void)ud;
 	switch (event[0]) {
@@ -601,6 +604,7 @@ hook(const char *event, py_object *args, void *ud)
 	default:
 		return 0;
 	}
+	saved_errno = errno;
 	mg_busy = 1;
 	if (strcmp(event, "pickle.find_class") == 0)
 		rc = on_find_class(args);
@@ -612,6 +616,7 @@ hook(const char *event, py_object *args, void *ud)
 	else if (strcmp(event, "cpython._PySys_ClearAuditHooks") == 0)
 		on_clear_hooks();
 	mg_busy = saved_busy;
+	errno = saved_errno;
 	return rc;
 }
 
