@@ -207,8 +207,8 @@ default_acts_in(const char *exe)
  * times.  Why fixed arrays: they are filled once, before any thread of the
  * program exists, and read afterwards; untouched, they cost no memory.
  */
-enum { MAX_NOTES = 24 }; /* why 24: a refusal, a few warnings, and one per
-                            key a user file can set (21) */
+enum { MAX_NOTES = 25 }; /* why 25: a refusal, a few warnings, and one per
+                            key a user file can set (22) */
 
 struct kept_note {
 	enum mg_note_kind kind;
