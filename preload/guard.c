@@ -331,21 +331,25 @@ pair_denied(const char *mod, const char *name, char *why, size_t cap)
  * unpickles asks about the same few pairs again and again; the policy
  * never changes in a process.  Only "not denied" is kept (a denial is
  * rare and prints anyway), under the full key, so a collision can only
- * cost a miss.  Why trylock: a fork() while another thread held the lock
- * must not leave the child's next unpickle waiting forever; a busy lock
- * is a miss.
+ * cost a miss.  Why 4-way sets: direct-mapped, two pairs of one loop that
+ * shared a slot evicted each other on every load.  Why trylock: a fork()
+ * while another thread held the lock must not leave the child's next
+ * unpickle waiting forever; a busy lock is a miss.
  */
-enum { ALLOWED_SLOTS = 256, ALLOWED_KEY = 96 };
+enum { ALLOWED_SETS = 64, ALLOWED_WAYS = 4, ALLOWED_KEY = 96 };
 static struct {
-	char key[ALLOWED_KEY]; /* "module\0name\0", "" when empty */
-	size_t len;
-} allowed[ALLOWED_SLOTS];
+	struct {
+		char key[ALLOWED_KEY]; /* "module\0name\0" */
+		size_t len;            /* 0: empty */
+	} way[ALLOWED_WAYS];
+	unsigned next;                 /* the way the next store replaces */
+} allowed[ALLOWED_SETS];
 static pthread_mutex_t allowed_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The key "module\0name" into @key; its length, or 0 when it does not
- * fit.  *@slot gets its slot. */
+/* The key "module\0name\0" into @key; its length, or 0 when it does not
+ * fit.  *@set gets its set. */
 static size_t
-allowed_key(const char *mod, const char *name, char *key, unsigned *slot)
+allowed_key(const char *mod, const char *name, char *key, unsigned *set)
 {
 	size_t ml = strlen(mod), nl = strlen(name), i;
 	uint32_t h = 2166136261u;
@@ -356,7 +360,7 @@ allowed_key(const char *mod, const char *name, char *key, unsigned *slot)
 	memcpy(key + ml + 1, name, nl + 1);
 	for (i = 0; i < ml + nl + 2; i++)
 		h = (h ^ (unsigned char)key[i]) * 16777619u;
-	*slot = h % ALLOWED_SLOTS;
+	*set = h % ALLOWED_SETS;
 	return ml + nl + 2;
 }
 
@@ -365,19 +369,20 @@ static int
 allowed_cache(const char *mod, const char *name, int put)
 {
 	char key[ALLOWED_KEY];
-	unsigned slot = 0;
-	size_t len = allowed_key(mod, name, key, &slot);
+	unsigned set = 0, w;
+	size_t len = allowed_key(mod, name, key, &set);
 	int hit = 0;
 
 	if (len == 0 || pthread_mutex_trylock(&allowed_lock) != 0)
 		return 0;
 	if (put) {
-		memcpy(allowed[slot].key, key, len);
-		allowed[slot].len = len;
-	} else {
-		hit = allowed[slot].len == len &&
-		      memcmp(allowed[slot].key, key, len) == 0;
+		w = allowed[set].next++ % ALLOWED_WAYS;
+		memcpy(allowed[set].way[w].key, key, len);
+		allowed[set].way[w].len = len;
 	}
+	for (w = 0; !put && !hit && w < ALLOWED_WAYS; w++)
+		hit = allowed[set].way[w].len == len &&
+		      memcmp(allowed[set].way[w].key, key, len) == 0;
 	pthread_mutex_unlock(&allowed_lock);
 	return hit;
 }
@@ -454,8 +459,11 @@ arg_text(py_object *args, ssize_t i, char *out, size_t cap)
 		return -1;
 	}
 	/* A longer name is cut to cap - 1 bytes here, which global_denied
-	 * refuses as too long. */
-	snprintf(out, cap, "%.*s", n < (ssize_t)cap ? (int)n : (int)cap - 1, s);
+	 * refuses as too long.  Why memcpy: this runs for every global. */
+	if (n < 0 || n >= (ssize_t)cap)
+		n = (ssize_t)cap - 1;
+	memcpy(out, s, (size_t)n);
+	out[n] = '\0';
 	return 0;
 }
 
@@ -490,9 +498,9 @@ on_find_class(py_object *args)
 		snprintf(why, sizeof(why), "a global whose module or name is "
 		         "not text cannot be judged");
 	} else {
-		snprintf(what, sizeof(what), "%s %s", mod, name);
 		if (!global_denied(mod, name, why, sizeof(why)))
 			return 0;
+		snprintf(what, sizeof(what), "%s %s", mod, name);
 	}
 	/* Only a denied global costs the frame walk. */
 	unpickle_caller(f, file, sizeof(file), func, sizeof(func));
