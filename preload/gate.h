@@ -122,8 +122,8 @@ void mg_audit_guard(const char *event, const char *what, const char *action,
 
 /*
  * Register the guard's audit hook when this process runs a CPython with
- * audit hooks (3.8+) that is not initialised yet, and the policy's [guard]
- * find_class is not off.  1 if a hook was registered, 0 if not (nothing
+ * audit hooks and the frame API (3.9+) that is not initialised yet, and
+ * the policy's [guard] find_class is not off.  1 if a hook was registered, 0 if not (nothing
  * was changed then).  Called once, by the constructor of an active
  * process (guard.c).
  */

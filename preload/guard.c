@@ -59,8 +59,9 @@
  *
  * Cost: the hook runs for every audit event (open, import, exec...).  It
  * dispatches on the event name's first byte and returns for anything
- * else; find_class pays a classification (binary searches, no
- * allocation), the exec family a frame lookup.
+ * else; find_class pays a lookup in a cache of allowed pairs (a
+ * classification, binary searches with no allocation, on a miss), the
+ * exec family a frame lookup.
  *
  * Why the allocator dance: CPython frees its hook list at finalisation
  * with PyMem_RawFree.  The entry was allocated before Py_Initialize, with
