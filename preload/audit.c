@@ -234,9 +234,7 @@ mg_audit_log(const struct mg_audit *a)
 	                   mg_policy_log_file(mg_state.policy) : NULL;
 	int sys = want_syslog();
 	int saved = errno;
-	struct timespec ts;
 	struct line l;
-	struct tm tm;
 
 	/* "audit" means allow *and log*: with no destination configured,
 	 * syslog is the one every host has. */
@@ -246,13 +244,7 @@ mg_audit_log(const struct mg_audit *a)
 	if (file == NULL && !sys && mg_state.log_env[0] == '\0')
 		return;
 	l = empty;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	put(&l, "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"pid\":%d,"
-	    "\"uid\":%u,\"exe\":", tm.tm_year + 1900, tm.tm_mon + 1,
-	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	    ts.tv_nsec / 1000000L, (int)getpid(), (unsigned)getuid());
-	put_str(&l, mg_state.exe);
+	put_head(&l);
 	put(&l, ",\"event\":\"%s\",\"path\":", how_name(a->how));
 	put_str(&l, a->path);
 	put(&l, ",\"dev\":%llu,\"ino\":%llu,\"size\":%lld,\"sha256\":",
