@@ -19,6 +19,7 @@ int mg_cmd_pin(int argc, char **argv);    /* pin_cmd.c */
 int mg_cmd_policy(int argc, char **argv); /* policy_cmd.c */
 int mg_cmd_kernel(int argc, char **argv); /* kernel.c: Jupyter kernelspecs */
 int mg_cmd_host(int argc, char **argv);   /* host.c: /etc/ld.so.preload */
+int mg_cmd_watch(int argc, char **argv);  /* watch.c: the fanotify daemon */
 
 /*
  * The absolute path of the libmodelgate.so that goes with this binary

@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "policy", mg_cmd_policy, "show or check a policy file" },
 	{ "kernel", mg_cmd_kernel, "install, remove or list Jupyter kernels run under the preload" },
 	{ "host", mg_cmd_host, "install, remove or check the preload host-wide" },
+	{ "watch", mg_cmd_watch, "(root) deny model files system-wide with fanotify" },
 	{ "helper", mg_cmd_helper, "(internal) the scanning helper the preload starts" },
 };
 
