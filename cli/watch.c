@@ -309,6 +309,31 @@ fd_path(int fd, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/*
+ * The helper cannot be reached (every process of it gone: killed, or
+ * crashed past its supervisor): start a new one.  Why at most once a
+ * second: a helper that cannot start at all must cost each candidate a
+ * deny, not a fork and exec.  Requests still pending on the old one see
+ * their connections close, and are denied.
+ */
+static int
+restart_helper(char *why, size_t whylen)
+{
+	static long long last;
+	long long now = now_ms();
+
+	if (last != 0 && now - last < 1000)
+		return -1;
+	last = now;
+	mg_watch_helper_stop(&W.helper);
+	if (mg_watch_helper_start(&W.helper, W.exe, W.policy_path, why,
+	                          whylen) != 0)
+		return -1;
+	fprintf(stderr, "modelgate: watch: the helper was gone: started a "
+	        "new one\n");
+	return 0;
+}
+
 /* A candidate in scope: the cache, or the helper. */
 static void
 judge(struct pend *p)
@@ -329,6 +354,9 @@ judge(struct pend *p)
 	p->seq = ++W.seq ? W.seq : ++W.seq; /* never 0 */
 	p->conn = mg_watch_helper_send(&W.helper, p->evfd, p->path, p->seq,
 	                               why, sizeof(why));
+	if (p->conn < 0 && restart_helper(why, sizeof(why)) == 0)
+		p->conn = mg_watch_helper_send(&W.helper, p->evfd, p->path,
+		                               p->seq, why, sizeof(why));
 	if (p->conn < 0) {
 		finish(p, -1, MG_ACTION_DENY, why, 0, "");
 		return;
@@ -519,7 +547,7 @@ shut_down(void)
 			break;
 	}
 	close(W.fan);
-	close(W.helper.life_w);
+	mg_watch_helper_stop(&W.helper);
 	fprintf(stderr, "modelgate: watch: stopped\n");
 }
 

@@ -85,4 +85,8 @@ int mg_watch_helper_read(int c, uint32_t seq, struct mg_proto_rep *rep);
  * pool is full). */
 void mg_watch_helper_release(struct mg_watch_helper *h, int c);
 
+/* Let the helper go: its idle connections and its lifeline are closed
+ * (it exits when no connection is left to answer). */
+void mg_watch_helper_stop(struct mg_watch_helper *h);
+
 #endif /* MG_WATCH_H */

@@ -243,3 +243,13 @@ mg_watch_helper_release(struct mg_watch_helper *h, int c)
 	else
 		close(c);
 }
+
+void
+mg_watch_helper_stop(struct mg_watch_helper *h)
+{
+	while (h->nidle > 0)
+		close(h->idle[--h->nidle]);
+	if (h->life_w >= 0)
+		close(h->life_w);
+	h->life_w = -1;
+}
