@@ -260,13 +260,22 @@ static void
 decided(struct pend *p, const struct mg_proto_rep *rep)
 {
 	long ms = (long)(now_ms() - p->t0);
+	struct mg_proto_rep r = *rep;
+	enum mg_action a;
 
-	if (rep->status == MG_PROTO_DECIDED) {
-		cache_put(&p->st, rep);
-		finish(p, rep->verdict, rep->action, rep->reason, ms,
-		       rep->sha256);
+	if (r.status == MG_PROTO_DECIDED) {
+		/* As the preload does: our policy's action for the verdict,
+		 * or the helper's when stricter (both load the same files). */
+		if (r.verdict > MG_VERDICT_DANGEROUS)
+			r.verdict = MG_VERDICT_ERROR;
+		a = mg_policy_action(W.policy, (enum mg_verdict)r.verdict);
+		if (r.action <= MG_ACTION_DENY && r.action > a)
+			a = (enum mg_action)r.action;
+		r.action = (uint8_t)a;
+		cache_put(&p->st, &r);
+		finish(p, r.verdict, r.action, r.reason, ms, r.sha256);
 	} else {
-		finish(p, -1, MG_ACTION_DENY, rep->reason, ms, "");
+		finish(p, -1, MG_ACTION_DENY, r.reason, ms, "");
 	}
 	mg_watch_helper_release(&W.helper, p->conn);
 	drop_pend(p);
@@ -366,6 +375,21 @@ judge(struct pend *p)
 	W.npend++;
 }
 
+/*
+ * A file the cache says is allowed (or audited) is let through before the
+ * scope test: whoever opens it, the answer is the same, and the scope
+ * test (the opener's maps) is the dear part of a re-open.  Like the
+ * preload, a re-open the cache allows is not logged again.
+ */
+static int
+cached_allow(const struct stat *st)
+{
+	const struct centry *c = cache_slot(st);
+
+	return cache_hit(c, st) && (c->action == MG_ACTION_ALLOW ||
+	                            c->action == MG_ACTION_AUDIT);
+}
+
 static void
 on_event(const struct fanotify_event_metadata *md)
 {
@@ -386,7 +410,7 @@ on_event(const struct fanotify_event_metadata *md)
 	}
 	fd_path(fd, tmp.path, sizeof(tmp.path));
 	if (!mg_watch_candidate(W.policy, fd, tmp.path, &tmp.st) ||
-	    mg_watch_is_ours(md->pid) ||
+	    cached_allow(&tmp.st) || mg_watch_is_ours(md->pid) ||
 	    !mg_watch_in_scope(W.policy, md->pid, tmp.exe, sizeof(tmp.exe))) {
 		respond(fd, 1);
 		return;
