@@ -86,6 +86,7 @@ struct watch {
 	int fan, sig, logfd, syslog;
 	pid_t self;
 	char exe[PATH_MAX];
+	char policy_abs[PATH_MAX];
 	uint32_t seq;
 	struct mg_watch_helper helper;
 	struct pend pend[MAX_PEND];
@@ -606,6 +607,10 @@ set_up(void)
 	const char *lf;
 	ssize_t n;
 
+	/* absolute: the helper loads it after chdir("/") */
+	if (W.policy_path != NULL &&
+	    realpath(W.policy_path, W.policy_abs) != NULL)
+		W.policy_path = W.policy_abs;
 	if (mg_policy_load_effective(W.policy_path, 0, &W.policy, err,
 	                             sizeof(err)) != MG_OK) {
 		mg_cli_error("watch: %s", err[0] ? err : "cannot load the policy");
