@@ -36,6 +36,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,77 +108,100 @@ now_ms(void)
 
 /* --- the log ---------------------------------------------------------------- */
 
-/* @s as a JSON string into @out at *@n (quotes included). */
-static void
-json_str(char *out, size_t cap, size_t *n, const char *s)
+/* A log line being built; an overflow marks it bad (then dropped whole,
+ * never split or cut). */
+struct line {
+	char buf[12288]; /* why: two escaped PATH_MAX paths and a reason */
+	size_t n;
+	int bad;
+};
+
+static void MG_PRINTF(2, 3)
+put(struct line *l, const char *fmt, ...)
 {
-	unsigned char c;
+	va_list ap;
 	int k;
 
-	for (k = snprintf(out + *n, cap - *n, "\""); *s != '\0'; s++) {
-		if (k < 0 || (size_t)k >= cap - *n)
-			break;
-		*n += (size_t)k;
+	if (l->bad)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(l->buf + l->n, sizeof(l->buf) - l->n, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= sizeof(l->buf) - l->n)
+		l->bad = 1;
+	else
+		l->n += (size_t)k;
+}
+
+/* @s as a JSON string, quotes included; NULL as null. */
+static void
+put_str(struct line *l, const char *s)
+{
+	unsigned char c;
+
+	if (s == NULL || *s == '\0') {
+		put(l, "null");
+		return;
+	}
+	put(l, "\"");
+	for (; *s != '\0' && !l->bad; s++) {
 		c = (unsigned char)*s;
 		if (c == '"' || c == '\\')
-			k = snprintf(out + *n, cap - *n, "\\%c", c);
+			put(l, "\\%c", c);
 		else if (c < 0x20 || c == 0x7f)
-			k = snprintf(out + *n, cap - *n, "\\u%04x", c);
+			put(l, "\\u%04x", c);
 		else
-			k = snprintf(out + *n, cap - *n, "%c", c);
+			put(l, "%c", c);
 	}
-	if (k >= 0 && (size_t)k < cap - *n)
-		*n += (size_t)k;
-	k = snprintf(out + *n, cap - *n, "\"");
-	if (k >= 0 && (size_t)k < cap - *n)
-		*n += (size_t)k;
+	put(l, "\"");
 }
 
 /* One JSON line per decision on a candidate, the preload's fields
- * (audit.c) with "event":"fanotify" and the opener's pid and exe. */
+ * (audit.c) with "event":"fanotify" and the opener's pid, exe and uid
+ * (the owner of /proc/PID: its effective uid, or root's for a process
+ * that is not dumpable; the event carries no credentials).  With no
+ * destination set up, denials and audits go to syslog. */
 static void
 log_decision(const struct pend *p, const char *verdict, const char *action,
              const char *reason, long scan_ms, const char *sha)
 {
-	char line[6144];
+	static struct line l; /* 12 KB: not on the stack */
 	struct timespec ts;
+	struct stat pst;
+	char proc[32];
 	struct tm tm;
-	size_t n = 0;
-	int k;
 
 	if (W.logfd < 0 && !W.syslog && strcmp(action, "deny") != 0 &&
 	    strcmp(action, "audit") != 0)
 		return;
+	l.n = 0;
+	l.bad = 0;
+	snprintf(proc, sizeof(proc), "/proc/%d", (int)p->pid);
+	if (stat(proc, &pst) != 0)
+		pst.st_uid = (uid_t)-1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	k = snprintf(line, sizeof(line), "{\"time\":\"%04d-%02d-%02dT%02d:%02d:"
-	             "%02d.%03ldZ\",\"pid\":%d,\"uid\":%u,\"exe\":",
-	             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	             tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L, (int)p->pid,
-	             (unsigned)p->st.st_uid);
-	n = (size_t)k;
-	json_str(line, sizeof(line), &n, p->exe);
-	n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"event\":\"fanotify\""
-	                      ",\"path\":");
-	json_str(line, sizeof(line), &n, p->path);
-	n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"dev\":%llu,\"ino\":"
-	                      "%llu,\"size\":%lld,\"sha256\":%s%s%s,\"verdict\":"
-	                      "\"%s\",\"action\":\"%s\",\"reason\":",
-	                      (unsigned long long)p->st.st_dev,
-	                      (unsigned long long)p->st.st_ino,
-	                      (long long)p->st.st_size, sha[0] ? "\"" : "",
-	                      sha[0] ? sha : "null", sha[0] ? "\"" : "",
-	                      verdict, action);
-	json_str(line, sizeof(line), &n, reason);
-	k = snprintf(line + n, sizeof(line) - n, ",\"scan_ms\":%ld}\n", scan_ms);
-	if (k < 0 || (size_t)k >= sizeof(line) - n)
-		return; /* too long: dropped, never split */
-	n += (size_t)k;
+	put(&l, "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"pid\":%d,"
+	    "\"uid\":%u,\"exe\":", tm.tm_year + 1900, tm.tm_mon + 1,
+	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    ts.tv_nsec / 1000000L, (int)p->pid, (unsigned)pst.st_uid);
+	put_str(&l, p->exe);
+	put(&l, ",\"event\":\"fanotify\",\"path\":");
+	put_str(&l, p->path);
+	put(&l, ",\"dev\":%llu,\"ino\":%llu,\"size\":%lld,\"sha256\":",
+	    (unsigned long long)p->st.st_dev,
+	    (unsigned long long)p->st.st_ino, (long long)p->st.st_size);
+	put_str(&l, sha);
+	put(&l, ",\"verdict\":\"%s\",\"action\":\"%s\",\"reason\":", verdict,
+	    action);
+	put_str(&l, reason);
+	put(&l, ",\"scan_ms\":%ld}\n", scan_ms);
+	if (l.bad)
+		return;
 	if (W.logfd >= 0)
-		(void)!write(W.logfd, line, n);
-	/* "audit" and "deny" reach syslog when nothing else is set up */
+		(void)!write(W.logfd, l.buf, l.n);
 	if (W.syslog || W.logfd < 0)
-		syslog(LOG_AUTHPRIV | LOG_NOTICE, "%.*s", (int)n - 1, line);
+		syslog(LOG_AUTHPRIV | LOG_NOTICE, "%.*s", (int)l.n - 1, l.buf);
 }
 
 /* --- answering ------------------------------------------------------------- */

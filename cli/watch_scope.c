@@ -142,9 +142,10 @@ obj_slot(unsigned long long dev, unsigned long long ino)
 	return &objs[(ino * 31 + dev) % OBJ_SLOTS];
 }
 
-/* One line of /proc/PID/maps: 1 if it shows Python. */
+/* One line of /proc/PID/maps: 1 if it shows Python.  *@budget counts
+ * down the objects read (not cached yet). */
 static int
-maps_line_python(int mem, const char *line)
+maps_line_python(int mem, const char *line, int *budget)
 {
 	unsigned long long start, off, ino;
 	unsigned maj, min;
@@ -162,6 +163,8 @@ maps_line_python(int mem, const char *line)
 		return 1;
 	o = obj_slot(makedev(maj, min), ino);
 	if (!o->used || o->dev != makedev(maj, min) || o->ino != ino) {
+		if (--*budget < 0)
+			return 1; /* see runtime_present */
 		o->dev = makedev(maj, min);
 		o->ino = ino;
 		o->python = object_is_python(mem, start);
@@ -170,13 +173,20 @@ maps_line_python(int mem, const char *line)
 	return o->python;
 }
 
+/*
+ * Why a budget of 256 objects not cached yet per look: a process chooses
+ * its maps, and one mapping thousands of distinct files would make every
+ * one of its opens cost the daemon (and every other opener waiting on
+ * it) thousands of reads.  Past the budget the process is in scope: its
+ * candidates are scanned, which is the safe side.
+ */
 static int
 runtime_present(pid_t pid)
 {
 	char p[64], *line = NULL;
 	size_t cap = 0;
 	FILE *maps;
-	int mem, rc = 0;
+	int mem, rc = 0, budget = 256;
 
 	snprintf(p, sizeof(p), "/proc/%d/mem", (int)pid);
 	mem = open(p, O_RDONLY | O_CLOEXEC);
@@ -187,7 +197,7 @@ runtime_present(pid_t pid)
 		goto out;
 	}
 	while (!rc && getline(&line, &cap, maps) > 0)
-		rc = maps_line_python(mem, line);
+		rc = maps_line_python(mem, line, &budget);
 out:
 	free(line);
 	if (maps != NULL)
