@@ -206,14 +206,20 @@ log_decision(const struct pend *p, const char *verdict, const char *action,
 
 /* --- answering ------------------------------------------------------------- */
 
+/*
+ * Why close before answering: the kernel finds the event by the number
+ * it gave the fd (nothing reads events in between to reuse it), and the
+ * opener, once answered, may unmount the filesystem at once; our copy of
+ * the file must be gone by then, not a scheduling slice later.
+ */
 static void
 respond(int evfd, int allow)
 {
 	struct fanotify_response r = { evfd, allow ? FAN_ALLOW : FAN_DENY };
 
+	close(evfd);
 	while (write(W.fan, &r, sizeof(r)) < 0 && errno == EINTR)
 		;
-	close(evfd);
 }
 
 /* Answer the candidate @p with the helper's (or the cache's) decision,
