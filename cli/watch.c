@@ -628,6 +628,23 @@ mark_all(void)
 	return 0;
 }
 
+/*
+ * syslog() stamps its lines in local time, and glibc reads the time
+ * zone (/etc/localtime) on the first such call.  After the marks, that
+ * open could be on a watched filesystem, and would wait for this very
+ * process's answer for ever (test_watch puts the file there).  So the
+ * zone is read now; glibc keeps it (TZ is not changed later).
+ */
+static void
+warm_time_zone(void)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	tzset();
+	(void)localtime_r(&t, &tm);
+}
+
 /* Before any mark: every file the daemon itself needs is opened now. */
 static int
 set_up(void)
@@ -656,6 +673,7 @@ set_up(void)
 	}
 	W.syslog = mg_policy_log_syslog(W.policy) || mg_policy_locked(W.policy);
 	openlog("modelgate-watch", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+	warm_time_zone();
 	n = readlink("/proc/self/exe", W.exe, sizeof(W.exe) - 1);
 	if (n < 0) {
 		mg_cli_error("watch: cannot find its own binary: %s",
