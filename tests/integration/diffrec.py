@@ -136,11 +136,12 @@ class Recording:
                 return obj
         return Stub
 
-    def load(self, unpickler):
-        """Run unpickler.load(), counting it (and its failure)."""
+    def load(self, run):
+        """Run one unpickler's load (the callable run), counting it and its
+        failure."""
         self.loads += 1
         try:
-            return unpickler.load()
+            return run()
         except BaseException:
             self.failed_loads += 1
             raise
@@ -192,7 +193,26 @@ def c_recorder(rec, persistent=False):
             return rec.resolve(pair)
 
         def load(self):
-            return rec.load(super())
+            return rec.load(super().load)
+
+    def __init_subclass__(cls, **kw):
+        # A loader's own subclass (torch's UnpicklerWrapper) may answer some
+        # names itself (torch: storage classes, by name) without calling
+        # ours: those are resolved too, recorded as the pickle names them.
+        super(CRecorder, cls).__init_subclass__(**kw)
+        theirs = cls.__dict__.get("find_class")
+        if theirs is None:
+            return
+
+        def find_class(self, module, name):
+            before = len(rec.pairs)
+            got = theirs(self, module, name)
+            if len(rec.pairs) == before:
+                rec.pairs.append((module, name))
+            return got
+        cls.find_class = find_class
+
+    CRecorder.__init_subclass__ = classmethod(__init_subclass__)
 
     if persistent:
         def record_pid(pid):
@@ -224,7 +244,7 @@ def py_recorder(rec):
             return rec.resolve(py2_map(self.proto, self.fix_imports, module, name))
 
         def load(self):
-            return rec.load(super())
+            return rec.load(super().load)
 
     return PyRecorder
 
