@@ -67,6 +67,7 @@ help:
 	@echo "make check-integration  real-Python integration tests (tests/integration), Debian python3 and .venv"
 	@echo "make check-fuzz      every fuzz target for CHECK_FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) (part of check)"
 	@echo "make fuzz            libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each"
+	@echo "make fuzz-diff       differential fuzzer vs. the real loaders, DIFF_SECONDS=$(DIFF_SECONDS) per stack"
 	@echo "make bench           benchmarks, printed as ratios against a baseline"
 	@echo "make check-syntax    cppcheck, mandoc -Tlint and the banned-function grep"
 	@echo "make check-tables    regenerate the generated allow tables, fail on drift (part of check)"
@@ -185,6 +186,22 @@ fuzz: $(FUZZ_BIN)
 # The bounded run `make check` does (CI): every target, sanitizers on.
 check-fuzz:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+
+# The differential fuzzer (tests/integration/fuzz_diff_loaders.py): mutants
+# of every loader's containers, scanned and loaded by the recording real
+# loaders, on both Python stacks for DIFF_SECONDS each; kept mutants in
+# $(B)/fuzz-diff/kept-STACK.json.  Its bounded pass runs in
+# test_diff_loaders (check-integration).
+DIFF_SECONDS ?= 600
+.PHONY: fuzz-diff
+fuzz-diff: all
+	@mkdir -p $(B)/fuzz-diff; rc=0; \
+	for s in debian:/usr/bin/python3 modern:$(abspath .venv/bin/python); do \
+	    MG_STACK=$${s%%:*} MG_BIN=$(abspath $(B))/modelgate nice -n 19 $${s#*:} \
+	        tests/integration/fuzz_diff_loaders.py --seconds $(DIFF_SECONDS) \
+	        --seed $${DIFF_SEED:-$$(date +%s)} --work $(abspath $(B))/fuzz-diff/work-$${s%%:*} \
+	        --keep $(abspath $(B))/fuzz-diff/kept-$${s%%:*}.json || rc=1; \
+	done; exit $$rc
 
 bench: all
 	@MG_BUILD=$(abspath $(B)) bash bench/run

@@ -38,26 +38,71 @@ struct tarscan {
 	int torch_members;      /* bit 1 storages, 2 tensors, 4 pickle */
 };
 
-/* Octal (or GNU base-256) number field. */
+/* Python's str.strip() whitespace, in ASCII. */
+static int
+py_space(uint8_t c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+}
+
+/*
+ * @p[0..n) as Python's int(s, base) reads it (base 8 or 10): stripped, an
+ * optional '+', for base 8 an optional "0o", digits with single
+ * underscores between them.  Returns -1 where int() raises, and for a
+ * negative number (tarfile would take it; nothing honest has one).
+ */
+static int
+py_int(const uint8_t *p, size_t n, unsigned base, uint64_t *v)
+{
+	size_t i = 0, e = n;
+	int digits = 0;
+
+	*v = 0;
+	while (i < e && py_space(p[i]))
+		i++;
+	while (e > i && py_space(p[e - 1]))
+		e--;
+	if (i < e && p[i] == '+')
+		i++;
+	if (base == 8 && e - i >= 2 && p[i] == '0' && (p[i + 1] | 0x20) == 'o')
+		i += 2, digits = -1;
+	for (; i < e; i++) {
+		if (p[i] == '_' && digits != 0 && i + 1 < e && p[i + 1] != '_')
+			continue;
+		if (p[i] < '0' || p[i] >= '0' + base || *v >> 59)
+			return -1;
+		*v = *v * base + (uint64_t)(p[i] - '0');
+		digits = 1;
+	}
+	return digits == 1 ? 0 : -1;
+}
+
+/*
+ * A number field as tarfile's nti() reads it: GNU base-256 when the first
+ * byte is 0x80 (0xff, negative, is refused here), else the text up to the
+ * first NUL read by int(s, 8), empty being 0.  Why exactly: a field tarfile
+ * reads as 0 while a looser reader skips the NULs and reads 0o1000 moves
+ * every later header, and a member can hide in what one reader takes for
+ * data.  Returns -1 where tarfile raises.
+ */
 static int
 tar_num(const uint8_t *p, size_t n, uint64_t *v)
 {
-	size_t i = 0;
+	size_t i, e;
 
 	*v = 0;
-	if (p[0] & 0x80) {
+	if (p[0] == 0x80) {
 		for (i = 1; i < n; i++) {
 			if (*v >> 55)
 				return -1;
 			*v = *v << 8 | p[i];
 		}
-		return (p[0] & 0x7f) ? -1 : 0;
+		return 0;
 	}
-	while (i < n && (p[i] == ' ' || p[i] == '\0'))
-		i++;
-	for (; i < n && p[i] >= '0' && p[i] <= '7'; i++)
-		*v = *v << 3 | (uint64_t)(p[i] - '0');
-	return 0;
+	e = strnlen((const char *)p, n);
+	for (i = 0; i < e && py_space(p[i]); i++)
+		;
+	return i == e ? 0 : py_int(p, e, 8, v);
 }
 
 static char *
@@ -211,10 +256,25 @@ scan_member(struct tarscan *t, const char *n, const uint8_t *d, size_t len)
 	return err;
 }
 
+/*
+ * What the extended headers before a member say about it, as tarfile
+ * applies them: 'x'/'X' records (and GNU 'L' names) to the next member,
+ * 'g' records to every later one (_proc_builtin applies tarfile.pax_headers
+ * to each member), the next member's own winning.  Sizes are UINT64_MAX
+ * where none was given.
+ */
+struct tarext {
+	char name[TAR_NAME_MAX], gname[TAR_NAME_MAX];
+	uint64_t size, gsize;
+	int after_pax;          /* the member follows an 'x'/'X' header */
+	int odd;                /* GNU sparse records, or a negative size */
+};
+
 /* A PAX record set ("LEN key=value\n", LEN counting the whole record):
- * take path= and size= for the next member. */
+ * path= (its trailing '/' stripped, as _apply_pax_info does) and size=
+ * (int(value), 0 where that raises) into @name and @size. */
 static void
-pax_records(const uint8_t *d, size_t n, char *name, uint64_t *size)
+pax_records(const uint8_t *d, size_t n, char *name, uint64_t *size, int *odd)
 {
 	size_t i = 0, j, rl;
 	const uint8_t *r, *eq;
@@ -231,45 +291,147 @@ pax_records(const uint8_t *d, size_t n, char *name, uint64_t *size)
 		if (eq == NULL)
 			return;
 		j = (size_t)(d + i + rl - 1 - (eq + 1)); /* value length */
+		if (eq - r > 11 && memcmp(r, "GNU.sparse.", 11) == 0)
+			*odd = 1;
 		if (eq - r == 4 && memcmp(r, "path", 4) == 0 && j < TAR_NAME_MAX) {
+			while (j > 0 && eq[j] == '/')
+				j--;
 			memcpy(name, eq + 1, j);
 			name[j] = '\0';
 		} else if (eq - r == 4 && memcmp(r, "size", 4) == 0) {
-			*size = strtoull((const char *)eq + 1, NULL, 10);
+			if (memchr(eq + 1, '-', j) != NULL)
+				*odd = 1;
+			if (py_int(eq + 1, j, 10, size) != 0)
+				*size = 0;
 		}
 		i += rl;
 	}
 }
 
-/* The member name of header @h: ustar prefix + name. */
+/* Record an extended header ('x', 'X', 'g', 'L' or 'K') in @x. */
 static void
-header_name(const uint8_t *h, char *out)
+ext_header(struct tarext *x, uint8_t type, const uint8_t *d, size_t n)
+{
+	if (type == 'x' || type == 'X') {
+		pax_records(d, n, x->name, &x->size, &x->odd);
+		x->after_pax = 1;
+	} else if (type == 'g') {
+		pax_records(d, n, x->gname, &x->gsize, &x->odd);
+	} else if (type == 'L' && n < TAR_NAME_MAX) {
+		memcpy(x->name, d, n);
+		x->name[n] = '\0';
+	}
+	/* 'K' is a long link name: nothing we match on. */
+}
+
+/*
+ * The member name of header @h as tarfile's frombuf() makes it: the name
+ * field up to its NUL, an AREGTYPE whose name ends in '/' a directory
+ * (*@type becomes '5'), a directory's trailing '/' stripped, and a
+ * non-empty prefix field joined in front whatever the magic says.
+ */
+static void
+header_name(const uint8_t *h, char *out, uint8_t *type)
 {
 	size_t pl = strnlen((const char *)h + 345, 155);
 	size_t nl = strnlen((const char *)h, 100);
 
-	if (memcmp(h + 257, "ustar", 5) == 0 && pl > 0) {
+	memcpy(out, h, nl);
+	out[nl] = '\0';
+	if (*type == '\0' && nl > 0 && out[nl - 1] == '/')
+		*type = '5';
+	while (*type == '5' && nl > 0 && out[nl - 1] == '/')
+		out[--nl] = '\0';
+	if (pl > 0) {
+		memmove(out + pl + 1, out, nl + 1);
 		memcpy(out, h + 345, pl);
 		out[pl] = '/';
-		memcpy(out + pl + 1, h, nl);
-		out[pl + 1 + nl] = '\0';
-	} else {
-		memcpy(out, h, nl);
-		out[nl] = '\0';
 	}
 }
 
+/* tarfile's SUPPORTED_TYPES; a member of any other type is read as a
+ * regular file (_proc_builtin skips its data, extractfile serves it). */
+static int
+known_type(uint8_t type)
+{
+	return type == '\0' || (type >= '0' && type <= '7') || type == 'L' ||
+	       type == 'K' || type == 'S';
+}
+
+static int
+torch_name(const char *n)
+{
+	return strcmp(n, "storages") == 0 || strcmp(n, "tensors") == 0 ||
+	       strcmp(n, "pickle") == 0;
+}
+
+/*
+ * One member header @h (not an extended one) with header size @hsize and
+ * @avail bytes after the header: scan what tarfile would serve for it and
+ * set *@skip to the data tarfile steps over.  Only regular and unknown
+ * types have data: tarfile reads the next header right after a link,
+ * directory or device header, whatever its size field says.
+ */
+static enum mg_err
+tar_member(struct tarscan *t, struct tarext *x, const uint8_t *h,
+           uint64_t hsize, size_t avail, size_t off, uint64_t *skip)
+{
+	char name[TAR_NAME_MAX + 160];
+	uint8_t type = h[156];
+	uint64_t rsize = hsize;
+	int data, set;
+
+	header_name(h, name, &type);
+	if (x->gname[0] != '\0')
+		memcpy(name, x->gname, sizeof(x->gname));
+	if (x->name[0] != '\0')
+		memcpy(name, x->name, sizeof(x->name));
+	set = x->size != UINT64_MAX || x->gsize != UINT64_MAX;
+	rsize = x->size != UINT64_MAX ? x->size :
+	        x->gsize != UINT64_MAX ? x->gsize : hsize;
+	data = type == '0' || type == '\0' || type == '7' || !known_type(type);
+	/* A pax size moves the data end only for a member after 'x'. */
+	*skip = !data ? 0 : (x->after_pax && set) ? rsize : hsize;
+	x->name[0] = '\0', x->size = UINT64_MAX, x->after_pax = 0;
+	if ((type == '1' || type == '2') && torch_name(name))
+		return mg_report_add(t->rep, MG_VERDICT_ERROR, "tar.link", NULL,
+		                     t->parent, off, "tar member '%s' is a link: "
+		                     "torch.load would read another member's (or "
+		                     "another file's) bytes under that name", name);
+	if (!data)
+		return MG_OK;
+	if (rsize > avail || *skip > avail)
+		return mg_report_add(t->rep, MG_VERDICT_ERROR, "tar.truncated",
+		                     NULL, t->parent, off, "tar member runs past "
+		                     "the end of the archive");
+	return scan_member(t, name, h + 512, (size_t)rsize);
+}
+
+/* What a header tarfile reads differently (GNU sparse data, a negative
+ * size) or refuses gets: an error, not a guess. */
+static enum mg_err
+tar_odd(struct tarscan *t, size_t off, const char *why)
+{
+	return mg_report_add(t->rep, MG_VERDICT_ERROR, "tar.header", NULL,
+	                     t->parent, off, "tar header at offset %zu: %s",
+	                     off, why);
+}
+
+/*
+ * Walk the headers as Python's tarfile does (torch's legacy tar branch and
+ * pandas' tar reader use it): see tar_member() for which members have
+ * data, tarext for what extended headers apply to.
+ */
 static enum mg_err
 walk_tar(struct tarscan *t, const uint8_t *buf, size_t len)
 {
-	char name[TAR_NAME_MAX], next[TAR_NAME_MAX];
-	uint64_t size, padded, nsize = UINT64_MAX;
-	size_t off = 0;
+	struct tarext x = { "", "", UINT64_MAX, UINT64_MAX, 0, 0 };
+	uint64_t size, skip;
+	size_t off = 0, avail;
 	unsigned members = 0;
 	enum mg_err err = MG_OK;
 	uint8_t type;
 
-	next[0] = '\0';
 	while (err == MG_OK && len - off >= 512) {
 		const uint8_t *h = buf + off;
 
@@ -281,33 +443,28 @@ walk_tar(struct tarscan *t, const uint8_t *buf, size_t len)
 			return mg_report_add(t->rep, MG_VERDICT_ERROR, "tar.limit",
 			                     NULL, t->parent, off, "more members "
 			                     "than the member cap");
-		if (tar_num(h + 124, 12, &size) != 0 || size > len - off - 512)
-			return mg_report_add(t->rep, MG_VERDICT_ERROR,
-			                     "tar.truncated", NULL, t->parent, off,
-			                     "tar member runs past the end of the "
-			                     "archive");
+		avail = len - off - 512;
 		type = h[156];
-		header_name(h, name);
-		if (type == 'x' || type == 'L') {
-			if (type == 'x')
-				pax_records(h + 512, (size_t)size, next, &nsize);
-			else if (size < TAR_NAME_MAX) {
-				memcpy(next, h + 512, (size_t)size);
-				next[size] = '\0';
-			}
+		if (tar_num(h + 124, 12, &size) != 0)
+			return tar_odd(t, off, "a size field tarfile refuses");
+		if (type == 'S' || x.odd)
+			return tar_odd(t, off, "a GNU sparse member or a negative "
+			               "pax size (read otherwise by tarfile)");
+		if (strchr("xXgLK", type) != NULL && type != '\0') {
+			if (size > avail)
+				return mg_report_add(t->rep, MG_VERDICT_ERROR,
+				                     "tar.truncated", NULL, t->parent,
+				                     off, "tar member runs past the "
+				                     "end of the archive");
+			ext_header(&x, type, h + 512, (size_t)size);
+			skip = size;
 		} else {
-			if (next[0] != '\0')
-				memcpy(name, next, sizeof(name));
-			if (nsize != UINT64_MAX && nsize <= len - off - 512)
-				size = nsize;
-			if (type == '0' || type == '\0' || type == '7')
-				err = scan_member(t, name, h + 512, (size_t)size);
-			next[0] = '\0', nsize = UINT64_MAX;
+			err = tar_member(t, &x, h, size, avail, off, &skip);
 		}
-		/* size <= len - off - 512 was checked; the padding may run
-		 * past a truncated end, which then simply ends the walk. */
-		padded = (size + 511) / 512 * 512;
-		off = padded > len - off - 512 ? len : off + 512 + (size_t)padded;
+		/* skip <= avail was checked; the padding may run past a
+		 * truncated end, which then simply ends the walk. */
+		skip = (skip + 511) / 512 * 512;
+		off = skip > avail ? len : off + 512 + (size_t)skip;
 	}
 	return err;
 }
