@@ -274,11 +274,12 @@ def record_c(data):
     return load_all(c_recorder(rec, persistent=True), data, rec)
 
 
-def scan_many(mg, paths, timeout=600):
+def scan_many(mg, paths, timeout=600, preexec_fn=None):
     """`modelgate scan --format json` on paths: {path: file object}, or None
     (with stderr) when the output is no JSON document."""
     p = subprocess.run([mg, "scan", "--format", "json"] + list(paths),
-                       capture_output=True, text=True, timeout=timeout)
+                       capture_output=True, text=True, timeout=timeout,
+                       preexec_fn=preexec_fn)
     try:
         files = json.loads(p.stdout)["files"]
         return {f["path"]: f for f in files}, None

@@ -548,11 +548,21 @@ class Fuzzer:
                 f.write(data)
             paths.append(p)
             muts.append((e, seed, ops, p))
-        files, err = scan_many(self.mg, paths)
-        if files is None:
-            raise SystemExit("modelgate scan gave no JSON: %s" % err)
+        files, err = scan_many(self.mg, paths, preexec_fn=uncap_memory)
         found = []
         for e, seed, ops, p in muts:
+            if files is None or p not in files:
+                # One scan per file finds which mutant the scanner fails on.
+                one, err = scan_many(self.mg, [p], preexec_fn=uncap_memory)
+                if one is None:
+                    d = {"stack": stack_name(), "base": e["file"], "seed": seed, "ops": ops,
+                         "loader": "modelgate scan", "missed": [], "verdict": "no JSON",
+                         "inert": False, "loader_error": err}
+                    found.append(d)
+                    self.kept.append({k: d[k] for k in ("stack", "base", "seed", "ops")})
+                    os.unlink(p)
+                    continue
+                files = dict(files or {}, **one)
             fobj = files[p]
             eng = engine_pairs(fobj)
             inert = any(f.get("id") == "format.inert" for f in fobj.get("findings", []))
@@ -625,19 +635,28 @@ def replay(fz):
     return bad
 
 
-def cap_memory(extra=2 << 30):
+def cap_memory(extra=1 << 30):
     """A mutant may tell a loader to allocate gigabytes (a size field of
     0xFFFFFFFF, a decompression bomb): address space is capped at what the
     imported libraries use plus extra, so it is a MemoryError, not the
     machine's OOM killer."""
     with open("/proc/self/status") as f:
         vm = next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmSize"))
-    resource.setrlimit(resource.RLIMIT_AS, (vm + extra, vm + extra))
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    resource.setrlimit(resource.RLIMIT_AS, (vm + extra, hard))
+
+
+def uncap_memory():
+    """In the scanner child: its own caps (a 4 GiB decompression budget)
+    are what is under test, not ours."""
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--seconds", type=float,
+                    help="stop after N seconds (default 60, none with --max)")
     ap.add_argument("--max", type=int, default=0, help="stop after N mutants")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--batch", type=int, default=40)
@@ -664,6 +683,8 @@ def main():
             f.write(data)
         print(ops)
         return
+    if a.seconds is None:
+        a.seconds = float("inf") if a.max else 60
     rng = random.Random(a.seed)
     t0 = time.time()
     mutants = 0
