@@ -20,7 +20,10 @@
  * skipped unread: torch copies them into tensors and never unpickles them,
  * and random weights begin with pickle-like bytes often enough (roughly one
  * tensor in tens of thousands) that scanning them would deny real
- * checkpoints.
+ * checkpoints -- unless another loader would read one: np.load reads any
+ * member that begins with the npy magic, pandas.read_pickle the only member
+ * of a one-member zip (see stored_npy).  A directory entry is skipped only
+ * when it is empty: zipfile serves its bytes like any member's.
  *
  * TorchScript (torch.jit.save) archives carry Python-syntax source under
  * code/.  torch.jit.load compiles it with the TorchScript compiler (not
@@ -682,6 +685,29 @@ scan_torchscript_pickle(struct zscan *z, const char *m, const uint8_t *data,
 	return err;
 }
 
+/*
+ * Does stored storage entry @e begin with the npy magic?  torch never
+ * unpickles a storage, but np.load serves every member of a zip (an .npz
+ * is any zip) and reads one that begins with "\x93NUMPY" as an array, an
+ * object array being a pickle.  Random weights start so with odds of
+ * 2^-48, so checking costs no real checkpoint anything but one read where
+ * the local header lies; a missing local header or data shorter than the
+ * magic is read by no loader.
+ */
+static int
+stored_npy(const struct zscan *z, const struct zentry *e)
+{
+	const uint8_t *l;
+	uint64_t d;
+
+	if (e->lho > z->arlen || z->arlen - e->lho < 30 || e->csize < 6)
+		return 0;
+	l = z->ar + e->lho;
+	d = e->lho + 30 + mg_le16(l + 26) + mg_le16(l + 28);
+	return d <= z->arlen && z->arlen - d >= 6 &&
+	       memcmp(z->ar + d, "\x93NUMPY", 6) == 0;
+}
+
 /* Does @i hold something a loader interprets?  Then scan it. */
 static enum mg_err
 scan_entry(struct zscan *z, size_t i)
@@ -696,11 +722,26 @@ scan_entry(struct zscan *z, size_t i)
 	char *m;
 	/* Keras 3 reads config.json at the archive root of a .keras */
 	int keras_cfg = strcmp(e->name, "config.json") == 0;
+	/* A tensor storage is skipped unless another loader would read it
+	 * (see stored_npy): the only member of a zip is read whatever its
+	 * name (pandas.read_pickle), any member with the npy magic too. */
+	int storage = is_storage(e->name) && z->n > 1;
 
-	if (ends_with(e->name, "/") || is_storage(e->name))
+	/* An empty directory entry holds nothing; one with bytes is served
+	 * by zipfile like any member (np.load, pandas). */
+	if (ends_with(e->name, "/") && e->csize == 0)
 		return MG_OK;
+	if (is_storage(e->name)) {
+		if (storage && e->method == 0 && !(e->flags & 1) &&
+		    !stored_npy(z, e))
+			return MG_OK;
+		/* read_directory() left storages' local headers unread. */
+		check_local(z, e);
+	}
 	err = entry_bytes(z, i, &data, &dlen, &owned);
 	if (err != MG_OK || data == NULL)
+		goto out;
+	if (storage && (dlen < 6 || memcmp(data, "\x93NUMPY", 6) != 0))
 		goto out;
 	f = mg_sniff(data, dlen);
 	if (f == MG_FMT_UNKNOWN && !ends_with(b, ".pkl") && !keras_cfg)
