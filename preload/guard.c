@@ -119,6 +119,10 @@ static struct {
 	py_object *(*frame_back)(py_object *);
 	int (*frame_lasti)(py_object *); /* 3.11+; NULL before */
 	py_object *(*getattr)(py_object *, const char *);
+	py_object *(*modules)(void);                 /* sys.modules */
+	py_object *(*dict_get)(py_object *, const char *); /* borrowed */
+	py_object *(*module_dict)(py_object *);      /* NULL: not a module */
+	py_object *(*import)(const char *);
 	void (*decref)(py_object *);
 	void (*get_alloc)(int, struct py_alloc *);
 	void (*set_alloc)(int, struct py_alloc *);
@@ -388,11 +392,75 @@ allowed_cache(const char *mod, const char *name, int put)
 	return hit;
 }
 
+/*
+ * builtins.getattr is what pickle.dumps writes for every enum and flag
+ * member (Enum.__reduce_ex__: getattr(cls, "NAME")): refusing it would
+ * break re.RegexFlag, IntEnum and torch.distributed.checkpoint metadata in
+ * memory.  The scanner defers its judgment to the getattr's arguments;
+ * the guard cannot see them (no event comes with a call), so it defers to
+ * what getattr can be handed: a global the guard judged (never a denied
+ * one, never a module object: module_object below), or what the
+ * unpickler built, and the restricted attributes that open a function's
+ * globals or code raise "object.__getattr__", which on_code refuses when
+ * the unpickler itself asks.
+ */
+static int
+is_getattr(const char *mod, const char *name)
+{
+	return (strcmp(mod, "builtins") == 0 || strcmp(mod, "__builtin__") == 0)
+	       && strcmp(name, "getattr") == 0;
+}
+
+/*
+ * 1 if global (@mod, @name) is a module object, looked up in the module's
+ * dictionary (no attribute code runs): no pickle.dumps output names one
+ * (modules cannot be pickled), and a module handed to getattr opens every
+ * name in it ("torch.serialization os", then getattr(os, "system")).  A
+ * module not imported yet is imported here, as find_class does right after
+ * this event; an import that fails is left for find_class to report.  Only
+ * the first component of a dotted name is looked at (a deeper one is
+ * judged by pair_denied's splits).  Why mg_busy is put back for the
+ * import: the files it opens must be gated like any other.
+ */
+static int
+module_object(const char *mod, const char *name, int busy)
+{
+	char first[NAME_CAP + 1];
+	py_object *m, *d, *o;
+	int saved = mg_busy;
+
+	m = api.dict_get(api.modules(), mod);
+	if (m == NULL) {
+		mg_busy = busy;
+		o = api.import(mod);
+		mg_busy = saved;
+		if (o == NULL) {
+			api.err_clear();
+			return 0;
+		}
+		api.decref(o);
+		if ((m = api.dict_get(api.modules(), mod)) == NULL)
+			return 0;
+	}
+	if ((d = api.module_dict(m)) == NULL) {
+		api.err_clear(); /* sys.modules holds a non-module */
+		return 0;
+	}
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(name, "."), name);
+	if ((o = api.dict_get(d, first)) == NULL)
+		return 0;
+	if (api.module_dict(o) != NULL)
+		return 1;
+	api.err_clear();
+	return 0;
+}
+
 /* The pair as the loader may resolve it: as written (protocol >= 3) and
  * through the Python 2 names (protocol < 3, which the event does not
  * say): denied if either is. */
 static int
-global_denied(const char *mod, const char *name, char *why, size_t cap)
+global_denied(const char *mod, const char *name, char *why, size_t cap,
+              int busy)
 {
 	const char *m2, *n2;
 
@@ -403,11 +471,18 @@ global_denied(const char *mod, const char *name, char *why, size_t cap)
 	}
 	if (nested_guarded(mod, name) || allowed_cache(mod, name, 0))
 		return 0;
+	if (is_getattr(mod, name))
+		return 0; /* deferred: see is_getattr */
 	if (pair_denied(mod, name, why, cap))
 		return 1;
 	if (mg_compat_map(mod, name, &m2, &n2) &&
 	    pair_denied(m2, n2, why, cap))
 		return 1;
+	if (module_object(mod, name, busy)) {
+		snprintf(why, cap, "global %s %s is a module object (no pickle "
+		         "of data names one)", mod, name);
+		return 1;
+	}
 	(void)allowed_cache(mod, name, 1);
 	return 0;
 }
@@ -486,7 +561,7 @@ note_site(py_object *f)
 }
 
 static int
-on_find_class(py_object *args)
+on_find_class(py_object *args, int busy)
 {
 	char mod[NAME_CAP + 1], name[NAME_CAP + 1], what[2 * NAME_CAP + 2];
 	char why[WHY_CAP], file[FILE_CAP], func[FUNC_CAP];
@@ -499,7 +574,7 @@ on_find_class(py_object *args)
 		snprintf(why, sizeof(why), "a global whose module or name is "
 		         "not text cannot be judged");
 	} else {
-		if (!global_denied(mod, name, why, sizeof(why)))
+		if (!global_denied(mod, name, why, sizeof(why), busy))
 			return 0;
 		snprintf(what, sizeof(what), "%s %s", mod, name);
 	}
@@ -608,7 +683,7 @@ hook(const char *event, py_object *args, void *ud)
 
 	(void)ud;
 	switch (event[0]) {
-	case 'p': case 'e': case 'm': case 'c':
+	case 'p': case 'e': case 'm': case 'c': case 'o':
 		break;
 	default:
 		return 0;
@@ -616,11 +691,12 @@ hook(const char *event, py_object *args, void *ud)
 	saved_errno = errno;
 	mg_busy = 1;
 	if (strcmp(event, "pickle.find_class") == 0)
-		rc = on_find_class(args);
+		rc = on_find_class(args, saved_busy);
 	else if (strcmp(event, "exec") == 0 || strcmp(event, "compile") == 0 ||
 	         strcmp(event, "code.__new__") == 0 ||
 	         strcmp(event, "marshal.loads") == 0 ||
-	         strcmp(event, "marshal.load") == 0)
+	         strcmp(event, "marshal.load") == 0 ||
+	         strcmp(event, "object.__getattr__") == 0)
 		rc = on_code(event);
 	else if (strcmp(event, "cpython._PySys_ClearAuditHooks") == 0)
 		on_clear_hooks();
@@ -673,6 +749,11 @@ resolve_api(void)
 	api.getattr = (py_object *(*)(py_object *, const char *))
 	              sym("PyObject_GetAttrString");
 	api.decref = (void (*)(py_object *))sym("Py_DecRef");
+	api.modules = (py_object *(*)(void))sym("PyImport_GetModuleDict");
+	api.dict_get = (py_object *(*)(py_object *, const char *))
+	               sym("PyDict_GetItemString");
+	api.module_dict = (py_object *(*)(py_object *))sym("PyModule_GetDict");
+	api.import = (py_object *(*)(const char *))sym("PyImport_ImportModule");
 	api.get_alloc = (void (*)(int, struct py_alloc *))
 	                sym("PyMem_GetAllocator");
 	api.set_alloc = (void (*)(int, struct py_alloc *))
@@ -683,7 +764,9 @@ resolve_api(void)
 	    api.set_string == NULL || api.err_clear == NULL ||
 	    api.permission_error == NULL || api.get_frame == NULL ||
 	    api.frame_code == NULL || api.frame_back == NULL ||
-	    api.getattr == NULL ||
+	    api.getattr == NULL || api.modules == NULL ||
+	    api.dict_get == NULL || api.module_dict == NULL ||
+	    api.import == NULL ||
 	    api.decref == NULL || api.get_alloc == NULL ||
 	    api.set_alloc == NULL)
 		return -1;
