@@ -883,13 +883,15 @@ result_json(struct sarif *sx, const struct mg_scan_entry *e, json_t *f,
 
 	if (msg == NULL)
 		return NULL;
-	props = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s?, s:s?, s:s?, s:s?}",
+	/* member and global come from e->obj, already escaped. */
+	props = json_pack("{s:s, s:s, s:s, s:o, s:I, s:s?, s:s?, s:s?, s:o}",
 	    "severity", sev, "verdict",
 	    json_string_value(json_object_get(e->obj, "verdict")), "action",
 	    json_string_value(json_object_get(e->obj, "action")), "path",
-	    e->path, "offset", off, "member", member, "global", global,
-	    "sha256", sha, "same_as",
-	    e->same_as >= 0 ? sx->run->v[e->same_as].path : NULL);
+	    mg_scanout_string(e->path), "offset", off, "member", member,
+	    "global", global, "sha256", sha, "same_as",
+	    mg_scanout_string(e->same_as >= 0 ?
+	                      sx->run->v[e->same_as].path : NULL));
 	r = json_pack("{s:s, s:I, s:s, s:{s:s}, s:[o], s:o, s:o}",
 	    "ruleId", rule, "ruleIndex", rule_index(sx, rule),
 	    "level", level_of_severity(sev), "message", "text", msg,
@@ -919,7 +921,7 @@ add_entry(struct sarif *sx, const struct mg_scan_entry *e)
 {
 	json_t *f, *seen;
 	json_int_t art;
-	char *uri;
+	char *uri, *path;
 	int relative, fresh;
 	size_t i;
 
@@ -940,10 +942,13 @@ add_entry(struct sarif *sx, const struct mg_scan_entry *e)
 	} else if (fresh) {
 		sx->bad = 1;
 	}
-	if (e->state == MG_ENTRY_UNREADABLE)
-		sx->bad |= json_array_append_new(sx->notes, json_pack(
-		    "{s:s, s:{s:s++}}", "level", "error", "message", "text",
-		    e->path, ": ", unreadable_why(e)));
+	if (e->state == MG_ENTRY_UNREADABLE) {
+		path = mg_scanout_escape(e->path);
+		sx->bad |= path == NULL || json_array_append_new(sx->notes,
+		    json_pack("{s:s, s:{s:s++}}", "level", "error", "message",
+		              "text", path, ": ", unreadable_why(e)));
+		free(path);
+	}
 	free(uri);
 }
 

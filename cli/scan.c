@@ -495,8 +495,10 @@ repeat(struct mg_scan_run *run, struct mg_scan_entry *e, size_t first)
 	if (run->format == MG_OUT_SARIF && f->obj != NULL) {
 		e->obj = json_deep_copy(f->obj);
 		if (e->obj == NULL ||
-		    json_object_set_new(e->obj, "path", json_string(e->path)) ||
-		    json_object_set_new(e->obj, "same_as", json_string(f->path))) {
+		    json_object_set_new(e->obj, "path",
+		                        mg_scanout_string(e->path)) ||
+		    json_object_set_new(e->obj, "same_as",
+		                        mg_scanout_string(f->path))) {
 			json_decref(e->obj);
 			e->obj = NULL;
 		}

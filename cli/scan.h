@@ -83,6 +83,20 @@ void mg_scanout_text_entry(const struct mg_scan_run *run,
 void mg_scanout_text_summary(const struct mg_scan_run *run);
 
 /*
+ * @s as JSON and SARIF carry a string that comes from a file (a path, a
+ * member, a global, a message naming them): each backslash doubled, each
+ * byte not part of a valid UTF-8 sequence as the four characters \xNN
+ * (lower-case hex), everything else as is; so it is UTF-8 and the bytes
+ * come back by reading \\ as \ and \xNN as byte NN.  Malloc'd; NULL when
+ * out of memory.
+ */
+char *mg_scanout_escape(const char *s);
+
+/* json_string(mg_scanout_escape(@s)), json_null() when @s is NULL, NULL
+ * when out of memory. */
+json_t *mg_scanout_string(const char *s);
+
+/*
  * The JSON file object of @r for @path (the DESIGN.md contract: path,
  * format, verdict, action, sha256 (null when @sha is NULL or empty),
  * findings, plus globals, findings_dropped, pickles).  New reference, or
@@ -100,8 +114,7 @@ int mg_scanout_dump(const json_t *doc, FILE *out);
 /*
  * Entry @e's file object as the json format prints it (the members of
  * mg_scanout_file_json, written as jansson writes them) into e->json.
- * 0, or -1 when out of memory or a string is not UTF-8 (which jansson
- * refuses too).
+ * 0, or -1 when out of memory.
  */
 int mg_scanout_file_text(struct mg_scan_entry *e, const struct mg_report *r,
                          const char *sha);

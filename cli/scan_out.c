@@ -92,93 +92,6 @@ mg_scanout_text_summary(const struct mg_scan_run *run)
 
 /* --- JSON ------------------------------------------------------------------- */
 
-static json_t *
-finding_json(const struct mg_finding *f)
-{
-	return json_pack("{s:s, s:s, s:s?, s:s?, s:I, s:s}",
-	                 "severity", mg_severity_name(f->verdict),
-	                 "rule", f->rule,
-	                 "global", f->global,
-	                 "member", f->member,
-	                 "offset", (json_int_t)f->offset,
-	                 "message", f->message);
-}
-
-json_t *
-mg_scanout_file_json(const char *path, const struct mg_report *r,
-                     enum mg_action a, const char *sha)
-{
-	json_t *fs, *gs;
-	size_t i;
-
-	fs = json_array();
-	gs = json_array();
-	for (i = 0; fs != NULL && i < r->nfindings; i++)
-		if (json_array_append_new(fs, finding_json(&r->findings[i])))
-			goto fail;
-	for (i = 0; gs != NULL && i < r->nglobals; i++)
-		if (json_array_append_new(gs, json_pack("{s:s, s:s, s:s}",
-		    "module", r->globals[i].module, "name", r->globals[i].name,
-		    "verdict", mg_verdict_name(r->globals[i].verdict))))
-			goto fail;
-	if (fs == NULL || gs == NULL)
-		goto fail;
-	/* "o" steals fs and gs, also when json_pack fails. */
-	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:o, s:o, s:I, s:i}",
-	                 "path", path, "format", r->format,
-	                 "verdict", mg_verdict_name(r->verdict),
-	                 "action", mg_action_name(a),
-	                 "sha256", sha != NULL && sha[0] ? sha : NULL,
-	                 "findings", fs, "globals", gs,
-	                 "findings_dropped", (json_int_t)r->dropped,
-	                 "pickles", (int)r->npickles);
-fail:
-	json_decref(fs);
-	json_decref(gs);
-	return NULL;
-}
-
-/* --- JSON text for the json format ---------------------------------------------- */
-
-/*
- * Why by hand: on a directory of small models, building each file's
- * jansson object and dumping the document cost about as much as scanning
- * the files.  The text is byte for byte what json_dumpf(JSON_INDENT(2))
- * made of those objects: members in insertion order, two spaces per level,
- * ": " after a key, "[]" for an empty array, integers as json_int_t,
- * strings escaped as jansson escapes them ('"', '\\', \b \f \n \r \t, other
- * control characters as \u00XX, everything else as is), and a string that
- * is not UTF-8 fails its entry as json_string() did.  SARIF is still built
- * from jansson objects (sarif.c reads them back).
- */
-struct jtext {
-	char *b;
-	size_t n, cap;
-	int bad;                /* out of memory or a string not UTF-8 */
-};
-
-static void
-jt_raw(struct jtext *t, const char *s, size_t len)
-{
-	size_t cap;
-	char *b;
-
-	if (t->bad || len == 0)
-		return;
-	if (len > t->cap - t->n) {
-		cap = t->cap ? t->cap : 2048;
-		while (len > cap - t->n)
-			cap *= 2;
-		if ((b = realloc(t->b, cap)) == NULL) {
-			t->bad = 1;
-			return;
-		}
-		t->b = b, t->cap = cap;
-	}
-	memcpy(t->b + t->n, s, len);
-	t->n += len;
-}
-
 /* Length of the UTF-8 sequence at @s (@n bytes left) jansson accepts:
  * no overlong form, no surrogate, nothing past U+10FFFF; 0 if invalid. */
 static size_t
@@ -210,7 +123,137 @@ utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* @s as a JSON string, or null when @s is NULL. */
+char *
+mg_scanout_escape(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), k, o = 0;
+	char *out = malloc(4 * n + 1);
+
+	/* Why 4 * n: a byte becomes at most the four characters \xNN. */
+	if (out == NULL)
+		return NULL;
+	while (n > 0) {
+		if (*p == '\\') {
+			out[o++] = '\\', out[o++] = '\\', k = 1;
+		} else if ((k = utf8_seq(p, n)) == 0) {
+			snprintf(out + o, 5, "\\x%02x", *p);
+			o += 4, k = 1;
+		} else {
+			memcpy(out + o, p, k), o += k;
+		}
+		p += k, n -= k;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+json_t *
+mg_scanout_string(const char *s)
+{
+	char *e;
+	json_t *j;
+
+	if (s == NULL)
+		return json_null();
+	if ((e = mg_scanout_escape(s)) == NULL)
+		return NULL;
+	j = json_string(e);
+	free(e);
+	return j;
+}
+
+static json_t *
+finding_json(const struct mg_finding *f)
+{
+	/* "o" steals, and fails on NULL (out of memory). */
+	return json_pack("{s:s, s:s, s:o, s:o, s:I, s:o}",
+	                 "severity", mg_severity_name(f->verdict),
+	                 "rule", f->rule,
+	                 "global", mg_scanout_string(f->global),
+	                 "member", mg_scanout_string(f->member),
+	                 "offset", (json_int_t)f->offset,
+	                 "message", mg_scanout_string(f->message));
+}
+
+json_t *
+mg_scanout_file_json(const char *path, const struct mg_report *r,
+                     enum mg_action a, const char *sha)
+{
+	json_t *fs, *gs;
+	size_t i;
+
+	fs = json_array();
+	gs = json_array();
+	for (i = 0; fs != NULL && i < r->nfindings; i++)
+		if (json_array_append_new(fs, finding_json(&r->findings[i])))
+			goto fail;
+	for (i = 0; gs != NULL && i < r->nglobals; i++)
+		if (json_array_append_new(gs, json_pack("{s:o, s:o, s:s}",
+		    "module", mg_scanout_string(r->globals[i].module),
+		    "name", mg_scanout_string(r->globals[i].name),
+		    "verdict", mg_verdict_name(r->globals[i].verdict))))
+			goto fail;
+	if (fs == NULL || gs == NULL)
+		goto fail;
+	/* "o" steals fs and gs, also when json_pack fails. */
+	return json_pack("{s:o, s:s, s:s, s:s, s:s?, s:o, s:o, s:I, s:i}",
+	                 "path", mg_scanout_string(path), "format", r->format,
+	                 "verdict", mg_verdict_name(r->verdict),
+	                 "action", mg_action_name(a),
+	                 "sha256", sha != NULL && sha[0] ? sha : NULL,
+	                 "findings", fs, "globals", gs,
+	                 "findings_dropped", (json_int_t)r->dropped,
+	                 "pickles", (int)r->npickles);
+fail:
+	json_decref(fs);
+	json_decref(gs);
+	return NULL;
+}
+
+/* --- JSON text for the json format ---------------------------------------------- */
+
+/*
+ * Why by hand: on a directory of small models, building each file's
+ * jansson object and dumping the document cost about as much as scanning
+ * the files.  The text is byte for byte what json_dumpf(JSON_INDENT(2))
+ * made of those objects: members in insertion order, two spaces per level,
+ * ": " after a key, "[]" for an empty array, integers as json_int_t,
+ * strings escaped as jansson escapes them ('"', '\\', \b \f \n \r \t, other
+ * control characters as \u00XX, everything else as is) after
+ * mg_scanout_escape() made them UTF-8.  SARIF is still built
+ * from jansson objects (sarif.c reads them back).
+ */
+struct jtext {
+	char *b;
+	size_t n, cap;
+	int bad;                /* out of memory */
+};
+
+static void
+jt_raw(struct jtext *t, const char *s, size_t len)
+{
+	size_t cap;
+	char *b;
+
+	if (t->bad || len == 0)
+		return;
+	if (len > t->cap - t->n) {
+		cap = t->cap ? t->cap : 2048;
+		while (len > cap - t->n)
+			cap *= 2;
+		if ((b = realloc(t->b, cap)) == NULL) {
+			t->bad = 1;
+			return;
+		}
+		t->b = b, t->cap = cap;
+	}
+	memcpy(t->b + t->n, s, len);
+	t->n += len;
+}
+
+/* @s as a JSON string (of mg_scanout_escape(@s)), or null when @s is
+ * NULL. */
 static void
 jt_str(struct jtext *t, const char *s)
 {
@@ -225,27 +268,29 @@ jt_str(struct jtext *t, const char *s)
 	n = strlen(s);
 	jt_raw(t, "\"", 1);
 	while (n > 0 && !t->bad) {
-		for (run = p; n > 0 && *p >= 0x20 && *p != '"' && *p != '\\';
-		     p += k, n -= k) {
-			if ((k = *p < 0x80 ? 1 : utf8_seq(p, n)) == 0) {
-				t->bad = 1;
-				return;
-			}
-		}
+		for (run = p; n > 0 && *p >= 0x20 && *p != '"' && *p != '\\' &&
+		     (k = *p < 0x80 ? 1 : utf8_seq(p, n)) > 0; p += k, n -= k)
+			;
 		jt_raw(t, (const char *)run, (size_t)(p - run));
 		if (n == 0)
 			break;
 		switch (*p) {
 		case '"': jt_raw(t, "\\\"", 2); break;
-		case '\\': jt_raw(t, "\\\\", 2); break;
+		/* Doubled (mg_scanout_escape), then escaped: four. */
+		case '\\': jt_raw(t, "\\\\\\\\", 4); break;
 		case '\b': jt_raw(t, "\\b", 2); break;
 		case '\f': jt_raw(t, "\\f", 2); break;
 		case '\n': jt_raw(t, "\\n", 2); break;
 		case '\r': jt_raw(t, "\\r", 2); break;
 		case '\t': jt_raw(t, "\\t", 2); break;
 		default:
-			snprintf(esc, sizeof(esc), "\\u%04X", *p);
-			jt_raw(t, esc, 6);
+			if (*p < 0x20) {
+				snprintf(esc, sizeof(esc), "\\u%04X", *p);
+				jt_raw(t, esc, 6);
+			} else {        /* not UTF-8: \xNN, its \ escaped */
+				snprintf(esc, sizeof(esc), "\\\\x%02x", *p);
+				jt_raw(t, esc, 5);
+			}
 		}
 		p++, n--;
 	}
