@@ -43,7 +43,11 @@ CLI_OBJ     := $(CLI_SRC:%.c=$(B)/obj/%.o)
 PRELOAD_POLICY_SRC ?= policy/policy.c policy/globals.c policy/conf.c policy/layer.c \
                       policy/packs.c policy/packs_data.c policy/deny_data.c
 PRELOAD_SRC := $(sort $(wildcard preload/*.c))
-PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/pobj/%.o) $(PRELOAD_POLICY_SRC:%.c=$(B)/pobj/%.o) $(B)/pobj/scanner/report.o $(B)/pobj/scanner/compat.o
+# The candidate test's content half (scanner/candidate.c and the opcode walk
+# it runs, inert.c with pickle_text.c's opcode table): the same code the
+# helper runs, so both agree on every file; fixed-size state, no allocation.
+PRELOAD_SCAN_SRC := scanner/report.c scanner/compat.c scanner/candidate.c scanner/inert.c scanner/pickle_text.c
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/pobj/%.o) $(PRELOAD_POLICY_SRC:%.c=$(B)/pobj/%.o) $(PRELOAD_SCAN_SRC:%.c=$(B)/pobj/%.o)
 PRELOAD_STATIC ?= $(wildcard /usr/lib/x86_64-linux-gnu/libseccomp.a /usr/lib/x86_64-linux-gnu/libinih.a)
 UNIT_SRC    := $(sort $(wildcard tests/unit/check_*.c))
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)

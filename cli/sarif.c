@@ -396,6 +396,13 @@ static const struct rule_doc rule_docs[] = {
 	  "The container format is not read",
 	  "7z archives are not read; what they carry cannot be checked.",
 	  "Unpack the archive and scan its files." },
+	{ "format.dbm", E, "high", 0,
+	  "The file is a dbm database",
+	  "A Berkeley DB or GDBM file (what shelve and dbm write): shelve "
+	  "unpickles every value in it, and modelgate does not read these "
+	  "databases, so what they hold cannot be checked.",
+	  "Export the values (or use a format modelgate reads) and scan "
+	  "them; pin the database if you trust it." },
 	{ "container.depth", E, "high", 0,
 	  "Containers nest deeper than the depth cap",
 	  "Archives inside archives (or compressed streams) go deeper than "

@@ -2,25 +2,33 @@
  * gate.c - is this open file a model, what was decided about it, and
  * applying the decision.
  *
- * The candidate test runs on every readable open in a protected process,
- * so it is ordered by cost and never allocates or locks:
- *   0. a name with a known non-model extension (.py, .so, .json...) stops
- *      here, before any system call;
- *   1. fstat: only non-empty regular files (not directories, devices,
- *      FIFOs, /proc files, which report size 0); a FIFO or device under
- *      a model's name is denied (it cannot be scanned unread);
- *   2. the name: a model extension (policy), or a compressed or
- *      tar-wrapped model name (x.pkl.gz, x.pth.tar), is a candidate; a
- *      known non-model extension (.py, .so, .json...) is not, nor is a
- *      dataset's .csv.gz or shard.tar;
- *   3. otherwise, if the policy sniffs, one pread of 16 bytes at offset 0
- *      (never moves the caller's offset): pickle PROTO 2-5, zip, .npy,
- *      HDF5.  Compression magic alone is not enough, for the same reason.
- * A site-packages ".pth" path file (same extension as a torch checkpoint)
- * goes to step 3: it is a candidate only if its bytes are a model's.
+ * The candidate test asks "could a loader execute this file?" of every
+ * readable open in a protected process, so it is ordered by cost and
+ * never allocates or locks:
+ *   0. a name that proves the file is code or package metadata (.py,
+ *      .pyc, .so, .whl, anything under *.dist-info/: the import system
+ *      reads them, no loader does) stops here, before any system call;
+ *   1. fstat: only regular files of 2 bytes or more (not directories,
+ *      devices, FIFOs, /proc files, which report size 0); a FIFO or
+ *      device under a model's name is denied (it cannot be scanned
+ *      unread);
+ *   2. the name: a model extension (policy), a compressed, tar- or
+ *      zip-wrapped model name (x.pkl.gz, x.pth.tar, x.pkl.zip), or any
+ *      .zip (pandas opens its single member, and zipfile finds an archive
+ *      after leading bytes, past the window below) is a candidate;
+ *   3. otherwise, if the policy sniffs, the content decides: one pread of
+ *      MG_CANDIDATE_WINDOW (512) bytes at offset 0 (never the caller's
+ *      offset) and scanner/candidate.c: a pickle PROTO, a zip, .npy,
+ *      HDF5, a tar header whose checksum holds, a Berkeley DB or GDBM
+ *      database, a compression magic (unless the name says the inside is
+ *      data: x.csv.gz), or bytes from which the pickle loader may reach a
+ *      global (inert.c's walk; a window too short to tell counts as
+ *      "may").  Text and image names (.txt, .csv, .json, .png...) get the
+ *      magic tests but not the walk (see data_exts for why), and so does
+ *      a site-packages ".pth" path file.
  *
- * Limitation (stated in the README): a protocol 0/1 pickle has no magic,
- * so under an extension that is not a model's it is not recognised.
+ * Limitation (stated in the README): a pickle without PROTO (protocol
+ * 0/1) under a text or image name is not recognised.
  *
  * The verdict cache maps (dev, ino, size, mtime, ctime) to the decision,
  * so reopening a model costs a lookup.  It is a fixed direct-mapped table
@@ -34,22 +42,45 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../scanner/candidate.h"
 #include "gate.h"
 #include "sandbox.h"
 
-/* Extensions that are never models: skip the sniff pread for them. */
-static const char *const plain_exts[] = {
-	"py", "pyc", "pyo", "pyi", "pyx", "pxd", "so", "a", "o", "c", "h",
-	"txt", "md", "rst", "json", "cfg", "ini", "toml", "yaml", "yml",
-	"csv", "tsv", "html", "htm", "xml", "css", "js", "svg", "png", "jpg",
-	"jpeg", "gif", "pem", "crt", "conf", "log", "lock", "whl", "egg",
-	"jar", "zip", "mo", "typed", "dist-info", NULL
+/*
+ * Names that prove the file is code or package metadata: the import
+ * system, not a loader, reads them (.py, .pyc, extension modules, wheel
+ * and egg archives, stubs).  They stop before any system call: Python
+ * opens hundreds of them at start-up.
+ */
+static const char *const code_exts[] = {
+	"py", "pyc", "pyo", "pyi", "pyx", "pxd", "pxi", "so", "whl", "egg",
+	NULL
 };
 
-/* Wrappers a loader undoes (or, for .tar, torch's legacy tar format):
- * "x.pkl.gz", "checkpoint.pth.tar" are models by name. */
+/*
+ * Names of text and image data.  Their content still decides, but only
+ * by magic numbers (a pickle PROTO, a zip, a tar, a compression...), not
+ * by the opcode walk: text files begin with letters that are pickle
+ * opcodes, and about one real text file in a hundred (measured on
+ * /usr/share/doc, /etc and site-packages) walks to a GLOBAL or a STOP that
+ * the loader would reach; the helper would then deny reading it.  What
+ * this gives up: a protocol 0/1 pickle (no PROTO) under one of these
+ * names is not sent (README, Limitations).  Also the inside of
+ * "x.csv.gz": compressed data under a data name is not a candidate.
+ */
+static const char *const data_exts[] = {
+	"txt", "md", "rst", "csv", "tsv", "json", "jsonl", "ndjson", "yaml",
+	"yml", "toml", "ini", "cfg", "conf", "xml", "html", "htm", "css", "js",
+	"svg", "log", "pem", "crt", "png", "jpg", "jpeg", "gif", "typed",
+	"lock", "mo", "c", "h", "a", "o", NULL
+};
+
+/* Wrappers a loader undoes (or, for .tar, torch's legacy tar format;
+ * .zip, pandas' single-member zip): "x.pkl.gz", "checkpoint.pth.tar",
+ * "x.pkl.zip" are models by name. */
 static const char *const wrap_exts[] = {
-	".gz", ".bz2", ".xz", ".zst", ".lz4", ".z", ".lzma", ".tar", NULL
+	".gz", ".bz2", ".xz", ".zst", ".lz4", ".z", ".lzma", ".tar", ".zip",
+	NULL
 };
 
 static int
@@ -78,19 +109,29 @@ ext_of(const char *path, size_t n, size_t *elen)
 	return NULL;
 }
 
+/* @path[0..n)'s extension is one of @exts. */
 static int
-is_plain_ext(const char *path, size_t n)
+ext_in(const char *path, size_t n, const char *const *exts)
 {
 	size_t elen = 0, i;
 	const char *e = ext_of(path, n, &elen);
 
 	if (e == NULL)
 		return 0;
-	for (i = 0; plain_exts[i] != NULL; i++)
-		if (strlen(plain_exts[i]) == elen &&
-		    strncasecmp(e, plain_exts[i], elen) == 0)
+	for (i = 0; exts[i] != NULL; i++)
+		if (strlen(exts[i]) == elen &&
+		    strncasecmp(e, exts[i], elen) == 0)
 			return 1;
 	return 0;
+}
+
+/* Code, or a file inside a package's metadata directory (RECORD,
+ * METADATA, LICENSE: importlib.metadata reads them). */
+static int
+is_code_name(const char *path, size_t n)
+{
+	return ext_in(path, n, code_exts) || strstr(path, ".dist-info/") ||
+	       strstr(path, ".egg-info/");
 }
 
 /* Model extension of @path[0..n): the policy's list, or the embedded
@@ -128,57 +169,72 @@ is_site_pth(const char *path, size_t n)
 	       strchr(strstr(path, "-packages/") + 10, '/') == NULL;
 }
 
+/* The wrapper extension @path[0..n) ends with, its length, or 0. */
+static size_t
+wrap_len(const char *path, size_t n)
+{
+	size_t i;
+
+	for (i = 0; wrap_exts[i] != NULL; i++)
+		if (ends_with(path, n, wrap_exts[i]))
+			return strlen(wrap_exts[i]);
+	return 0;
+}
+
 static int
 wrapped_model_name(const char *path, size_t n)
 {
-	size_t i, e;
+	size_t e = wrap_len(path, n);
 
-	for (i = 0; wrap_exts[i] != NULL; i++) {
-		e = strlen(wrap_exts[i]);
-		if (ends_with(path, n, wrap_exts[i]))
-			return model_ext_n(path, n - e);
-	}
-	return 0;
+	return e != 0 && model_ext_n(path, n - e);
 }
 
-/* Compression magic alone is not a model (datasets are compressed too);
- * the name decides for those (wrapped_model_name). */
+/* "x.csv.gz": compressed, and the name says the inside is data. */
 static int
-magic_is_model(const unsigned char *b, ssize_t n)
+wrapped_data_name(const char *path, size_t n)
 {
-	if (n >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5)
-		return 1;       /* pickle PROTO */
-	if (n >= 4 && b[0] == 'P' && b[1] == 'K' &&
-	    ((b[2] == 3 && b[3] == 4) || (b[2] == 5 && b[3] == 6)))
-		return 1;       /* zip: torch, npz, keras */
-	if (n >= 6 && memcmp(b, "\x93NUMPY", 6) == 0)
-		return 1;
-	if (n >= 8 && memcmp(b, "\x89HDF\r\n\x1a\n", 8) == 0)
-		return 1;
-	return 0;
+	size_t e = path != NULL ? wrap_len(path, n) : 0;
+
+	return e != 0 && ext_in(path, n - e, data_exts);
 }
 
-/* Allocation-free, lock-free, vfork-safe. */
+/*
+ * The candidate test: could a loader execute this file?  Allocation-free,
+ * lock-free, vfork-safe; one pread of MG_CANDIDATE_WINDOW bytes at offset
+ * 0 (never the caller's offset) for files the name does not decide.
+ */
 static int
 is_candidate(int fd, const char *path, const struct stat *st)
 {
-	unsigned char b[16];
+	unsigned char b[MG_CANDIDATE_WINDOW];
 	size_t n = path ? strlen(path) : 0;
+	enum mg_cand_mode mode = MG_CAND_WALK;
+	enum mg_cand c;
 	ssize_t got;
 
 	if (!S_ISREG(st->st_mode) || st->st_size < 2)
 		return 0;
 	if (path != NULL && ((model_ext_n(path, n) && !is_site_pth(path, n)) ||
-	                     wrapped_model_name(path, n)))
+	                     wrapped_model_name(path, n) ||
+	                     ends_with(path, n, ".zip")))
 		return 1;
-	if (path != NULL && is_plain_ext(path, n))
+	if (path != NULL && is_code_name(path, n))
 		return 0;
 	if (mg_state.policy != NULL && !mg_policy_sniff(mg_state.policy))
 		return 0;
+	/* Why magic only for a site .pth: site.py reads its lines, and an
+	 * "import ..." line walks like a GLOBAL. */
+	if (path != NULL && (ext_in(path, n, data_exts) || is_site_pth(path, n)))
+		mode = MG_CAND_MAGIC;
 	do
 		got = pread(fd, b, sizeof(b), 0);
 	while (got < 0 && errno == EINTR);
-	return magic_is_model(b, got);
+	if (got < 2)
+		return 0;
+	c = mg_candidate_classify(b, (size_t)got, (uint64_t)st->st_size, mode);
+	if (c == MG_CAND_COMPRESSED)
+		return !wrapped_data_name(path, n);
+	return c == MG_CAND_YES;
 }
 
 /* --- the verdict cache ---------------------------------------------------- */
@@ -510,14 +566,14 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how)
 	struct stat st;
 	ssize_t n;
 
-	/* Why the name first: a known non-model extension (.py, .pyc, .so,
-	 * .json...) is never a candidate whatever the file is (is_candidate
-	 * would say so after the fstat), and Python opens hundreds of them at
-	 * start-up; this skips the fstat for them. */
+	/* Why the name first: code (.py, .pyc, .so...) is never a candidate
+	 * whatever the file is (is_candidate would say so after the fstat),
+	 * and Python opens hundreds of them at start-up; this skips the
+	 * fstat for them. */
 	if (path != NULL) {
 		size_t len = strlen(path);
 
-		if (is_plain_ext(path, len) && !model_ext_n(path, len) &&
+		if (is_code_name(path, len) && !model_ext_n(path, len) &&
 		    !wrapped_model_name(path, len))
 			return 0;
 	}

@@ -41,6 +41,7 @@
 #include <zstd.h>
 
 #include "formats.h"
+#include "pickle.h"
 
 /* Result of one decoder step. */
 enum dstat {
@@ -570,6 +571,53 @@ scan_zfile(const struct mg_scan_opts *o, const char *name,
 	return scan_output(o, name, member, "joblib-zfile", s, depth, rep);
 }
 
+/*
+ * Why a prefix first: compressed data that is no model (a gzip'd CSV with
+ * no extension reaches the helper by its magic) would be decompressed
+ * whole just to learn that the pickle loader fails on its first bytes.
+ * Every loader of a compressed file reads the decompressed stream from
+ * its start (pickle.load under gzip.open, pandas, joblib; torch and numpy
+ * check a magic there first), so when no format sniffs in the first
+ * PREFIX_MAX bytes and the opcode walk fails inside them, the loader
+ * fails there too, whatever follows.  Larger streams only: a stream that
+ * ends inside the prefix is scanned the usual way.  1 when decided (the
+ * finding added, *@err set), 0 to go on.
+ */
+#define PREFIX_MAX ((size_t)64 << 10)
+static int
+inert_prefix(const struct codec *c, const uint8_t *buf, size_t len,
+             const char *member, struct mg_report *rep, enum mg_err *err)
+{
+	struct sink s = { NULL, 0, PREFIX_MAX, PREFIX_MAX, 0 };
+	enum mg_fmt f;
+	const char *why = NULL;
+	char sub[512];
+	struct run r;
+	size_t at = 0;
+	int done = 0;
+
+	if ((s.buf = malloc(PREFIX_MAX)) == NULL)
+		return 0;       /* the full scan reports the shortage */
+	run_stream(c, buf, len, &s, &r);
+	if (!r.capped)
+		goto out;
+	f = mg_sniff(s.buf, s.len);
+	if ((f != MG_FMT_UNKNOWN && f != MG_FMT_PICKLE) ||
+	    !mg_pickle_inert_window(s.buf, s.len, UINT64_MAX, &at, &why))
+		goto out;
+	suffix_member(member, c->name, sub, sizeof(sub));
+	*err = mg_report_add(rep, MG_VERDICT_CLEAN, "format.inert", NULL, sub,
+	                     at, "inert: the first %zu decompressed bytes are "
+	                     "no format modelgate reads, and the pickle loader "
+	                     "fails at offset %zu (%s) before it resolves a "
+	                     "global or calls anything; the rest of the stream "
+	                     "is not decompressed", s.len, at, why);
+	done = 1;
+out:
+	free(s.buf);
+	return done;
+}
+
 enum mg_err
 mg_compressed_scan(const struct mg_scan_opts *o, const char *name,
                    const char *member, const uint8_t *buf, size_t len,
@@ -601,6 +649,8 @@ mg_compressed_scan(const struct mg_scan_opts *o, const char *name,
 		                    "modelgate reads starts here");
 		goto out;
 	}
+	if (inert_prefix(&codecs[c], buf, len, member, rep, &err))
+		goto out;
 	err = decode_all(&codecs[c], buf, len, member, &s, rep);
 	/* Why scan even after a finding: what was decoded before a corrupt
 	 * byte or the cap is what the loader unpickles first. */

@@ -29,6 +29,7 @@ enum mg_fmt {
 	MG_FMT_LZ4,
 	MG_FMT_ZLIB,
 	MG_FMT_7Z,
+	MG_FMT_DBM,      /* Berkeley DB, GDBM: shelve's databases */
 };
 
 /* Decide the format of @buf by content alone. */

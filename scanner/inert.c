@@ -20,7 +20,17 @@
  * normal analyser decides), every opcode that resolves a global or calls
  * (GLOBAL, INST, STACK_GLOBAL, REDUCE, BUILD, OBJ, NEWOBJ, NEWOBJ_EX,
  * EXT1/2/4), out-of-band buffers, and anything this walk cannot track
- * exactly (more marks or memo keys than it keeps).
+ * exactly (more marks or memo keys than it keeps) -- except where both
+ * loaders fail first: STOP and the calls on a stack holding fewer objects
+ * than they pop, and a FLOAT, INT, LONG, PUT, GET or STRING line that no
+ * number (or quoted string) parser accepts.  Text files begin with these
+ * letters ("Format: ...", "Git 2.28 Release..."); a walk that took their
+ * success path would call ten per cent of real text files pickles.
+ *
+ * A window (mg_pickle_inert_window): the preload walks the first bytes of
+ * a longer file.  Where the walk needs bytes past the window (an argument,
+ * a line, the next opcode) it stops, not inert; where the file itself is
+ * too short (a length past its size) the loader fails as before.
  *
  * GLOBAL and INST with a name line cut by the end of the file fail in
  * _pickle.c before find_class, but Python's own pickle._Unpickler (which
@@ -41,6 +51,8 @@
 struct walk {
 	const uint8_t *b;
 	size_t len, pos;
+	size_t flen;                  /* the file's length (>= len) */
+	int cut;                      /* stopped by the end of a window */
 	size_t depth;                 /* object stack length */
 	size_t marks[INERT_MARKS];
 	size_t nmarks;
@@ -64,13 +76,33 @@ fail(struct walk *w, const char *why)
 	return -1;
 }
 
+/*
+ * The walk reached the end of the bytes it has.  When they are the whole
+ * file the loader fails there; when they are a window on a longer file
+ * (mg_pickle_inert_window) nothing is known: the walk stops, not inert.
+ */
+static int
+window_end(struct walk *w)
+{
+	w->cut = 1;
+	return 1;
+}
+
+static int
+at_end(struct walk *w, const char *why)
+{
+	return w->len < w->flen ? window_end(w) : fail(w, why);
+}
+
 /* Take @n argument bytes; -1 when the file ends first. */
 static int
 take(struct walk *w, size_t n, const uint8_t **p)
 {
-	if (n > w->len - w->pos)
+	if (n > w->flen - w->pos)
 		return fail(w, "an opcode's argument runs past the end of "
 		            "the file");
+	if (n > w->len - w->pos)
+		return window_end(w);
 	*p = w->b + w->pos;
 	w->pos += n;
 	return 0;
@@ -83,8 +115,8 @@ line(struct walk *w, const uint8_t **p, size_t *n)
 	const uint8_t *nl = memchr(w->b + w->pos, '\n', w->len - w->pos);
 
 	if (nl == NULL)
-		return fail(w, "a text argument is not terminated by a "
-		            "newline before the end of the file");
+		return at_end(w, "a text argument is not terminated by a "
+		              "newline before the end of the file");
 	*p = w->b + w->pos;
 	*n = (size_t)(nl - *p) + 1;
 	w->pos += *n;
@@ -158,7 +190,7 @@ global_lines(struct walk *w)
 
 	if (line(w, &p, &n) == 0 && n >= 2 && line(w, &p, &n) == 0 && n >= 2)
 		return 1;       /* find_class is called */
-	if (!empty_module)
+	if (!empty_module || w->cut)
 		return 1;       /* pickle.py imports the module anyway */
 	return fail(w, "a GLOBAL or INST name line is empty or cut by the "
 	            "end of the file");
@@ -170,15 +202,18 @@ counted(struct walk *w, size_t n, int sign, size_t push)
 {
 	const uint8_t *p;
 	uint64_t k;
+	int r = take(w, n, &p);
 
-	if (take(w, n, &p) != 0)
-		return -1;
+	if (r != 0)
+		return r;
 	k = le(p, n);
 	if (sign && n == 4 && (k & 0x80000000u))
 		return fail(w, "a byte count is negative");
-	if (k > w->len - w->pos)
+	if (k > w->flen - w->pos)
 		return fail(w, "a string or bytes argument runs past the end "
 		            "of the file");
+	if (k > w->len - w->pos)
+		return window_end(w);
 	w->pos += (size_t)k;
 	return stack(w, 0, push);
 }
@@ -187,9 +222,10 @@ static int
 get(struct walk *w, size_t n)
 {
 	const uint8_t *p;
+	int r = take(w, n, &p);
 
-	if (take(w, n, &p) != 0)
-		return -1;
+	if (r != 0)
+		return r;
 	if (!w->memo_vague && !memo_has(w, (uint32_t)le(p, n)))
 		return fail(w, "a memo GET names a key never stored");
 	return stack(w, 0, 1);
@@ -199,22 +235,77 @@ static int
 put(struct walk *w, size_t n)
 {
 	const uint8_t *p;
+	int r = take(w, n, &p);
 
-	if (take(w, n, &p) != 0)
-		return -1;
+	if (r != 0)
+		return r;
 	if (w->depth <= fence(w))
 		return fail(w, "a memo PUT with nothing on the stack");
 	return memo_put(w, (uint32_t)le(p, n));
 }
 
-/* Text opcodes: a line, then push one value (the success path). */
+/*
+ * Could @p[0..@n) be read as a number by either unpickler?  0 when it
+ * certainly cannot: a byte that no number syntax has appears before the
+ * first NUL (_pickle.c hands the line to strtol, PyOS_string_to_double or
+ * PyLong_FromString, which stop at a NUL; pickle.py's int() and float()
+ * reject the NUL itself).  @ok lists the bytes a number may hold: digits,
+ * signs, underscores, whitespace, and for floats the letters of inf,
+ * infinity and nan, for integers those of hex digits and base prefixes.
+ * Why it matters: text files ("Format: ...", "Input ...") start with
+ * these opcode letters; taking the success path would call them pickles.
+ */
+static int
+numeric(const uint8_t *p, size_t n, const char *ok)
+{
+	size_t i;
+
+	for (i = 0; i < n && p[i] != 0; i++)
+		if (strchr(ok, p[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+#define NUM_WS   " \t\n\r\f\v"
+#define NUM_FLOAT "0123456789+-._eEinfatyINFATY" NUM_WS
+#define NUM_INT  "0123456789abcdefABCDEFxXoO+-_lL" NUM_WS
+
+/* The argument line of F, I, L, S, p, g (@n without the newline) is one
+ * both unpicklers reject: -1 (the loader fails here), else 0. */
+static int
+bad_text(struct walk *w, uint8_t op, const uint8_t *p, size_t n)
+{
+	switch (op) {
+	case 'F':
+		if (!numeric(p, n, NUM_FLOAT))
+			return fail(w, "a FLOAT argument is not a number");
+		return 0;
+	case 'I': case 'L': case 'p': case 'g':
+		if (!numeric(p, n, NUM_INT))
+			return fail(w, "an INT, LONG, PUT or GET argument is "
+			            "not an integer");
+		return 0;
+	case 'S':
+		/* Both: "the STRING opcode argument must be quoted". */
+		if (n < 2 || p[0] != p[n - 1] || (p[0] != '\'' && p[0] != '"'))
+			return fail(w, "a STRING argument is not quoted");
+		return 0;
+	}
+	return 0;
+}
+
+/* Text opcodes: a line, then push one value (the success path, unless
+ * the argument is one the loader rejects, bad_text). */
 static int
 text(struct walk *w, uint8_t op)
 {
 	const uint8_t *p;
 	size_t n;
+	int r = line(w, &p, &n);
 
-	if (line(w, &p, &n) != 0)
+	if (r != 0)
+		return r;
+	if (bad_text(w, op, p, n - 1) != 0)
 		return -1;
 	if (op == 'p') {
 		if (w->depth <= fence(w))
@@ -268,6 +359,40 @@ pop(struct walk *w)
 }
 
 /*
+ * STOP, the calls and STACK_GLOBAL pop their operands before they call or
+ * resolve anything, in both unpicklers: with fewer objects above the MARK
+ * fence than they pop (OBJ: no MARK, or nothing above it) the loader
+ * fails ("unpickling stack underflow", an IndexError in pickle.py).
+ * Otherwise the walk stops there, not inert (1).  Why it matters: text
+ * ("Git 2.28 Release", "...") reaches STOP or REDUCE on an empty stack.
+ */
+static int
+underflow(struct walk *w, uint8_t op)
+{
+	size_t need = op == '.' ? 1 : op == 0x92 ? 3 : 2, at;
+
+	if (op == 'o') {
+		if (marker(w, &at) != 0)
+			return -1;
+		return w->depth > at ? 1 : fail(w, "OBJ with nothing above "
+		                                  "its MARK");
+	}
+	if (w->depth - fence(w) < need)
+		return fail(w, "the opcode pops more than the stack holds");
+	return 1;
+}
+
+/* An opcode with an @n-byte argument that pushes one value. */
+static int
+fixed(struct walk *w, size_t n)
+{
+	const uint8_t *p;
+	int r = take(w, n, &p);
+
+	return r != 0 ? r : stack(w, 0, 1);
+}
+
+/*
  * One opcode: -1 the loader fails here, 0 go on, 1 stop (not inert).
  * Opcodes that cannot run code and whose failure we do not model take the
  * success path (see the top of the file).
@@ -277,9 +402,10 @@ step(struct walk *w)
 {
 	const uint8_t *p;
 	uint8_t op;
+	int r;
 
 	if (w->pos == w->len)
-		return fail(w, "the file ends before a STOP opcode");
+		return at_end(w, "the file ends before a STOP opcode");
 	op = w->b[w->pos++];
 	if (!mg_pickle_is_opcode(op))
 		return fail(w, "a byte is not a pickle opcode (invalid load "
@@ -299,10 +425,10 @@ step(struct walk *w)
 	case 'N': case ')': case ']': case '}': case 0x8f: case 0x88:
 	case 0x89:
 		return stack(w, 0, 1);
-	case 'K': return take(w, 1, &p) != 0 ? -1 : stack(w, 0, 1);
-	case 'M': return take(w, 2, &p) != 0 ? -1 : stack(w, 0, 1);
-	case 'J': return take(w, 4, &p) != 0 ? -1 : stack(w, 0, 1);
-	case 'G': return take(w, 8, &p) != 0 ? -1 : stack(w, 0, 1);
+	case 'K': return fixed(w, 1);
+	case 'M': return fixed(w, 2);
+	case 'J': return fixed(w, 4);
+	case 'G': return fixed(w, 8);
 	case 0x8a: case 'U': case 'C': case 0x8c: return counted(w, 1, 0, 1);
 	case 0x8b: case 'T': return counted(w, 4, 1, 1);
 	case 'B': case 'X': return counted(w, 4, 0, 1);
@@ -329,13 +455,13 @@ step(struct walk *w)
 			return fail(w, "MEMOIZE with nothing on the stack");
 		return memo_put(w, (uint32_t)w->nmemo);
 	case 0x80:
-		if (take(w, 1, &p) != 0)
-			return -1;
+		if ((r = take(w, 1, &p)) != 0)
+			return r;
 		return *p > 5 ? fail(w, "an unsupported pickle protocol") : 0;
 	case 0x95:
 		/* Why no length check: pickle.py's _Unframer reads a short
 		 * frame and goes on parsing it; the bytes are the same. */
-		return take(w, 8, &p) != 0 ? -1 : 0;
+		return take(w, 8, &p);
 	/* Why a persistent id is followed, not a failure: which loader reads
 	 * the file is not known, and one with a persistent_load (torch's, a
 	 * program's own Unpickler) gets an object back and goes on.  Its
@@ -344,13 +470,23 @@ step(struct walk *w)
 	case 'Q': return stack(w, 1, 1);
 	case 'c': case 'i':
 		return global_lines(w);
+	case '.': case 'R': case 'b': case 'o': case 0x81: case 0x92:
+	case 0x93:
+		return underflow(w, op);
 	}
-	return 1; /* STOP, a global, a call, extension codes, buffers */
+	return 1; /* extension codes, buffers */
 }
 
 int
 mg_pickle_inert(const uint8_t *buf, size_t len,
                 size_t *at, const char **why)
+{
+	return mg_pickle_inert_window(buf, len, len, at, why);
+}
+
+int
+mg_pickle_inert_window(const uint8_t *buf, size_t len, uint64_t flen,
+                       size_t *at, const char **why)
 {
 	struct walk w;
 	int r;
@@ -358,6 +494,9 @@ mg_pickle_inert(const uint8_t *buf, size_t len,
 	memset(&w, 0, sizeof(w));
 	w.b = buf;
 	w.len = len;
+	/* Why the clamp: a file shorter than the bytes given (it shrank
+	 * since) is judged on what is here. */
+	w.flen = flen < len ? len : flen > SIZE_MAX ? SIZE_MAX : (size_t)flen;
 	do {
 		*at = w.pos;
 		r = step(&w);

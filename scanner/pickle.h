@@ -154,4 +154,16 @@ int mg_pickle_sniff(const uint8_t *buf, size_t len);
 int mg_pickle_inert(const uint8_t *buf, size_t len,
                     size_t *at, const char **why);
 
+/*
+ * inert.c: mg_pickle_inert() on the first @len bytes of a file of @flen
+ * bytes (@flen >= @len; UINT64_MAX when the length is not known, as for a
+ * decompressed stream).  The same walk; an argument or a line that runs
+ * past @len but not past @flen, or the end of @len before a STOP, means
+ * the window cannot tell: 0 (not inert, fail-closed).  Allocation-free
+ * and lock-free: the preload runs it on the first bytes of a file to
+ * decide whether to ask the helper (gate.c).
+ */
+int mg_pickle_inert_window(const uint8_t *buf, size_t len, uint64_t flen,
+                           size_t *at, const char **why);
+
 #endif /* MG_PICKLE_H */

@@ -35,6 +35,7 @@
 #include "formats.h"
 #include "pickle.h"
 #include "containers.h"
+#include "candidate.h"
 
 void
 mg_scan_opts_default(struct mg_scan_opts *o)
@@ -57,32 +58,6 @@ static int
 has(const uint8_t *buf, size_t len, size_t off, const char *magic, size_t n)
 {
 	return len >= off + n && memcmp(buf + off, magic, n) == 0;
-}
-
-/* A tar header block: ustar magic, or a v7 header whose checksum holds. */
-static int
-sniff_tar(const uint8_t *buf, size_t len)
-{
-	unsigned long sum = 0, want = 0;
-	size_t i;
-
-	if (len < 512)
-		return 0;
-	if (memcmp(buf + 257, "ustar", 5) == 0)
-		return 1;
-	/* Why also v7: Python's tarfile (and so torch's oldest format) reads
-	 * pre-POSIX headers, recognised only by their checksum. */
-	if (buf[0] == 0)
-		return 0;
-	for (i = 0; i < 512; i++)
-		sum += (i >= 148 && i < 156) ? ' ' : buf[i];
-	for (i = 148; i < 156 && buf[i] == ' '; i++)
-		;
-	if (i == 156 || buf[i] < '0' || buf[i] > '7')
-		return 0;
-	for (; i < 156 && buf[i] >= '0' && buf[i] <= '7'; i++)
-		want = want * 8 + (unsigned long)(buf[i] - '0');
-	return want == sum;
 }
 
 /* safetensors: an 8-byte little-endian header length, then '{'. */
@@ -170,10 +145,12 @@ mg_sniff(const uint8_t *buf, size_t len)
 		return f;
 	if (sniff_safetensors(buf, len))
 		return MG_FMT_SAFETENSORS;
-	if (sniff_tar(buf, len))
+	if (mg_candidate_tar(buf, len))
 		return MG_FMT_TAR;
 	if (mg_pickle_sniff(buf, len))
 		return MG_FMT_PICKLE;
+	if (mg_candidate_dbm(buf, len))
+		return MG_FMT_DBM;
 	if (sniff_hdf5(buf, len))
 		return MG_FMT_HDF5;
 	return MG_FMT_UNKNOWN;
@@ -197,6 +174,7 @@ mg_fmt_name(enum mg_fmt f)
 	case MG_FMT_LZ4: return "lz4";
 	case MG_FMT_ZLIB: return "zlib";
 	case MG_FMT_7Z: return "7z";
+	case MG_FMT_DBM: return "dbm";
 	case MG_FMT_UNKNOWN: break;
 	}
 	return "unknown";
@@ -233,7 +211,7 @@ fmt_executable(enum mg_fmt f)
 {
 	return f == MG_FMT_PICKLE || f == MG_FMT_ZIP || f == MG_FMT_TAR ||
 	       f == MG_FMT_NPY || f == MG_FMT_HDF5 ||
-	       (f >= MG_FMT_GZIP && f <= MG_FMT_7Z);
+	       (f >= MG_FMT_GZIP && f <= MG_FMT_7Z) || f == MG_FMT_DBM;
 }
 
 /* The rule for @name's extension, or NULL. */
@@ -432,6 +410,13 @@ dispatch(const struct mg_scan_opts *o, const char *name, const char *member,
 		return mg_report_add(rep, MG_VERDICT_ERROR, "format.unsupported",
 		                     NULL, member, 0, "7z archives are not read; "
 		                     "what they carry cannot be checked");
+	case MG_FMT_DBM:
+		/* Why an error, not inert: the bytes at 0 are no pickle, but
+		 * shelve.open() unpickles every value the database holds. */
+		return mg_report_add(rep, MG_VERDICT_ERROR, "format.dbm", NULL,
+		                     member, 0, "a Berkeley DB or GDBM database "
+		                     "(shelve, dbm): shelve unpickles its values, "
+		                     "and modelgate does not read this format");
 	case MG_FMT_UNKNOWN:
 		break;
 	}

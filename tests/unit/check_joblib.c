@@ -1168,8 +1168,12 @@ START_TEST(test_compress_bomb_hits_the_cap)
 	size_t n, big = 64u << 20;
 	const struct mg_finding *f;
 
-	zeros = calloc(1, big);
+	/* Why NONEs, not zeros: a 0x00 after the prefix is an invalid load
+	 * key, and the scanner stops at the first 64 KiB the loader cannot
+	 * get past (inert_prefix); NONE opcodes keep the stream a pickle. */
+	zeros = malloc(big);
 	ck_assert_ptr_nonnull(zeros);
+	memset(zeros, 'N', big);
 	memcpy(zeros, "\x80\x02]q\x00(", 6);
 	n = gz(zeros, big, out, sizeof(out), 15);
 	free(zeros);
@@ -1177,6 +1181,31 @@ START_TEST(test_compress_bomb_hits_the_cap)
 	expect(r, MG_VERDICT_ERROR);
 	f = rule_finding(r, "compress.limit");
 	ck_assert_ptr_nonnull(f);
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_compress_non_pickle_is_decided_on_a_prefix)
+{
+	static uint8_t out[1 << 20];
+	uint8_t *csv;
+	struct mg_report *r;
+	size_t n, i, big = 64u << 20;
+
+	/* A gzip'd CSV (no extension: the preload sends it by its magic)
+	 * larger than the cap: the loader fails on "a,b" (APPEND on an
+	 * empty stack), so the scanner must say so from the first 64 KiB,
+	 * not decompress it all (nor call it a bomb). */
+	csv = malloc(big);
+	ck_assert_ptr_nonnull(csv);
+	for (i = 0; i < big; i++)
+		csv[i] = "a,b,c\n1,2,3\n"[i % 12];
+	n = gz(csv, big, out, sizeof(out), 31);
+	free(csv);
+	r = scan_comp(out, n, 1u << 20);
+	expect(r, MG_VERDICT_CLEAN);
+	ck_assert(has_rule(r, "format.inert"));
+	ck_assert(!has_rule(r, "compress.limit"));
 	mg_report_free(r);
 }
 END_TEST
@@ -1191,8 +1220,9 @@ START_TEST(test_compress_nested_wrappers_share_one_cap)
 	/* inner: gzip of a 600 KiB pickle prefix, then 600 KiB of zero
 	 * padding (gzip.py skips it); outer: gzip of all that.  Each level
 	 * stays under a 1 MiB cap, the chain does not. */
-	plain = calloc(1, big);
+	plain = malloc(big);
 	ck_assert_ptr_nonnull(plain);
+	memset(plain, 'N', big);    /* a pickle all along (see above) */
 	memcpy(plain, "\x80\x02]q\x00(", 6);
 	n = gz(plain, big, inner, sizeof(inner), 31);
 	free(plain);
@@ -1291,6 +1321,7 @@ joblib_suite(void)
 	tcase_add_test(tc, test_compress_trailing_bytes_follow_the_loaders);
 	tcase_add_test(tc, test_compress_truncated_and_corrupt_are_errors);
 	tcase_add_test(tc, test_compress_bomb_hits_the_cap);
+	tcase_add_test(tc, test_compress_non_pickle_is_decided_on_a_prefix);
 	tcase_add_test(tc, test_compress_nested_wrappers_share_one_cap);
 	tcase_add_test(tc, test_compress_joblib_zfile);
 	tcase_set_timeout(tc, 60);
