@@ -18,14 +18,17 @@
  *
  * Stops that are never inert (return 0): STOP (the loader succeeded: the
  * normal analyser decides), every opcode that resolves a global or calls
- * (GLOBAL, INST, STACK_GLOBAL, REDUCE, BUILD, OBJ, NEWOBJ, NEWOBJ_EX,
- * EXT1/2/4), out-of-band buffers, and anything this walk cannot track
- * exactly (more marks or memo keys than it keeps) -- except where both
- * loaders fail first: STOP and the calls on a stack holding fewer objects
- * than they pop, and a FLOAT, INT, LONG, PUT, GET or STRING line that no
- * number (or quoted string) parser accepts.  Text files begin with these
- * letters ("Format: ...", "Git 2.28 Release..."); a walk that took their
- * success path would call ten per cent of real text files pickles.
+ * (GLOBAL, INST, STACK_GLOBAL, REDUCE, BUILD, OBJ, NEWOBJ, NEWOBJ_EX),
+ * and anything this walk cannot track exactly (more marks or memo keys
+ * than it keeps) -- except where both loaders fail first: STOP and the
+ * calls on a stack holding fewer objects than they pop, an EXT code that
+ * is not positive, a GLOBAL or INST name that does not decode, and a
+ * FLOAT, INT, LONG, PUT, GET or STRING line that no number (or quoted
+ * string) parser accepts.  Out-of-band buffers and EXT codes are followed
+ * (they run nothing the file chooses: ext()).  Why these: text files
+ * begin with opcode letters ("Format: ...", "Git 2.28 Release...") and
+ * binary data meets EXT bytes; a walk that took their success path would
+ * call one text file in ten, and one binary file in seventy, pickles.
  *
  * A window (mg_pickle_inert_window): the preload walks the first bytes of
  * a longer file.  Where the walk needs bytes past the window (an argument,
@@ -180,16 +183,41 @@ memo_put(struct walk *w, uint32_t k)
  * GLOBAL/INST: inert only when _pickle.c fails reading a name line and
  * the module pickle.py would import is empty (see the top of the file).
  */
+/*
+ * Both unpicklers decode the two name lines before find_class: GLOBAL as
+ * strict UTF-8, INST as ASCII (_pickle.c: PyUnicode_DecodeUTF8/ASCII;
+ * pickle.py: .decode("utf-8")/.decode("ascii")).  mg_pickle_utf8_valid
+ * accepts everything Python's decoder does (and surrogates, which Python
+ * rejects), so "does not decode" here is certain.  Why it matters: binary
+ * data (raw floats) holds 'c' and newlines, rarely valid UTF-8 between.
+ */
 static int
-global_lines(struct walk *w)
+decodes(const uint8_t *p, size_t n, uint8_t op)
 {
-	const uint8_t *rest = w->b + w->pos, *p;
-	size_t left = w->len - w->pos, n;
+	size_t i;
+
+	if (op == 'c')
+		return mg_pickle_utf8_valid(p, n) == 0;
+	for (i = 0; i < n; i++)
+		if (p[i] >= 0x80)
+			return 0;
+	return 1;
+}
+
+static int
+global_lines(struct walk *w, uint8_t op)
+{
+	const uint8_t *rest = w->b + w->pos, *p, *q;
+	size_t left = w->len - w->pos, n, m;
 	const uint8_t *nl = memchr(rest, '\n', left);
 	int empty_module = nl != NULL ? nl == rest : left <= 1;
 
-	if (line(w, &p, &n) == 0 && n >= 2 && line(w, &p, &n) == 0 && n >= 2)
+	if (line(w, &p, &n) == 0 && n >= 2 && line(w, &q, &m) == 0 && m >= 2) {
+		if (!decodes(p, n - 1, op) || !decodes(q, m - 1, op))
+			return fail(w, "a GLOBAL or INST name does not decode "
+			            "(UTF-8, ASCII for INST)");
 		return 1;       /* find_class is called */
+	}
 	if (!empty_module || w->cut)
 		return 1;       /* pickle.py imports the module anyway */
 	return fail(w, "a GLOBAL or INST name line is empty or cut by the "
@@ -382,6 +410,33 @@ underflow(struct walk *w, uint8_t op)
 	return 1;
 }
 
+/*
+ * EXT1/2/4: a code from copyreg's extension registry.  Code 0 (and a
+ * negative EXT4) fails in both unpicklers ("EXT specifies code <= 0").
+ * Any other code fails too unless the program registered it
+ * (copyreg.add_extension; no library on either stack does); if it did,
+ * the loader pushes the global the *program* chose for that code, one it
+ * registered to be unpickled, and nothing the file chooses runs until
+ * that object is called -- and every call stops the walk.  So the walk
+ * follows the success path: one object pushed.  Why it matters: one
+ * binary file in seventy (raw floats, random bytes) meets an EXT byte
+ * before an invalid one.
+ */
+static int
+ext(struct walk *w, size_t n)
+{
+	const uint8_t *p;
+	uint64_t code;
+	int r = take(w, n, &p);
+
+	if (r != 0)
+		return r;
+	code = le(p, n);
+	if (code == 0 || (n == 4 && (code & 0x80000000u)))
+		return fail(w, "an EXT code is not positive");
+	return stack(w, 0, 1);
+}
+
 /* An opcode with an @n-byte argument that pushes one value. */
 static int
 fixed(struct walk *w, size_t n)
@@ -469,12 +524,20 @@ step(struct walk *w)
 	case 'P': return text(w, op);
 	case 'Q': return stack(w, 1, 1);
 	case 'c': case 'i':
-		return global_lines(w);
+		return global_lines(w, op);
 	case '.': case 'R': case 'b': case 'o': case 0x81: case 0x92:
 	case 0x93:
 		return underflow(w, op);
+	/* Out-of-band buffers: the caller's objects (pickle.load(buffers=))
+	 * or a failure without them; READONLY_BUFFER wraps the top object in
+	 * a memoryview.  Neither runs anything the file chooses. */
+	case 0x97: return stack(w, 0, 1);
+	case 0x98: return stack(w, 1, 1);
+	case 0x82: return ext(w, 1);
+	case 0x83: return ext(w, 2);
+	case 0x84: return ext(w, 4);
 	}
-	return 1; /* extension codes, buffers */
+	return 1; /* not reached: every opcode has its case */
 }
 
 int

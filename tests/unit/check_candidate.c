@@ -141,6 +141,24 @@ END_TEST
 
 /* --- the window ------------------------------------------------------------ */
 
+START_TEST(test_binary_data_is_not_a_candidate)
+{
+	/* EXT1 code 74 (the program's registry, nothing the file chooses),
+	 * then an invalid load key: the loader fails before any call */
+	ck_assert_int_eq(walk("\x82\x4a\x9e\x01"), MG_CAND_NO);
+	ck_assert_int_eq(walk("\x82\x00K\x01."), MG_CAND_NO);
+	/* ... but an EXT object called with arguments is not ruled out */
+	ck_assert_int_eq(walk("\x82\x01)R."), MG_CAND_YES);
+	/* GLOBAL names are decoded (UTF-8; ASCII for INST) before
+	 * find_class in both unpicklers */
+	ck_assert_int_eq(walk("c\xff\xfe\nx\n"), MG_CAND_NO);
+	ck_assert_int_eq(walk("(i\xc3\xa9\nx\n"), MG_CAND_NO);
+	ck_assert_int_eq(walk("c\xc3\xa9\nx\n"), MG_CAND_YES);
+	/* NEXT_BUFFER pushes the caller's buffer; then an invalid key */
+	ck_assert_int_eq(walk("\x97\x9e"), MG_CAND_NO);
+}
+END_TEST
+
 START_TEST(test_a_window_too_short_to_tell_is_a_candidate)
 {
 	uint8_t b[MG_CANDIDATE_WINDOW];
@@ -204,6 +222,7 @@ candidate_suite(void)
 	tcase_add_test(no, test_text_data_and_images_are_not_candidates);
 	tcase_add_test(no,
 	               test_text_starting_with_opcode_letters_is_not_a_candidate);
+	tcase_add_test(no, test_binary_data_is_not_a_candidate);
 	suite_add_tcase(s, no);
 	tcase_add_test(win, test_a_window_too_short_to_tell_is_a_candidate);
 	tcase_add_test(win, test_magic_mode_does_not_walk);
