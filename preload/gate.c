@@ -125,13 +125,30 @@ ext_in(const char *path, size_t n, const char *const *exts)
 	return 0;
 }
 
-/* Code, or a file inside a package's metadata directory (RECORD,
- * METADATA, LICENSE: importlib.metadata reads them). */
+/*
+ * Metadata no loader reads: a package's (RECORD, METADATA, LICENSE under
+ * *.dist-info/: importlib.metadata reads them), git's, and the refs of
+ * a Hugging Face cache (hub/models--o--m/refs/main: a commit hash that
+ * huggingface_hub reads on every from_pretrained).  Why by name: a hash
+ * starting with 'c' is a GLOBAL whose module pickle.py would import.
+ */
+static int
+is_metadata_path(const char *path)
+{
+	const char *refs = strstr(path, "/refs/");
+
+	return strstr(path, ".dist-info/") || strstr(path, ".egg-info/") ||
+	       strstr(path, "/.git/") || strncmp(path, ".git/", 5) == 0 ||
+	       (refs != NULL && (strstr(path, "models--") != NULL ||
+	                         strstr(path, "datasets--") != NULL ||
+	                         strstr(path, "spaces--") != NULL));
+}
+
+/* Code, or metadata (is_metadata_path). */
 static int
 is_code_name(const char *path, size_t n)
 {
-	return ext_in(path, n, code_exts) || strstr(path, ".dist-info/") ||
-	       strstr(path, ".egg-info/");
+	return ext_in(path, n, code_exts) || is_metadata_path(path);
 }
 
 /* Model extension of @path[0..n): the policy's list, or the embedded
@@ -198,6 +215,33 @@ wrapped_data_name(const char *path, size_t n)
 	return e != 0 && ext_in(path, n - e, data_exts);
 }
 
+/* pread @cap bytes at 0 into @b, retrying EINTR. */
+static ssize_t
+head(int fd, unsigned char *b, size_t cap)
+{
+	ssize_t got;
+
+	do
+		got = pread(fd, b, cap, 0);
+	while (got < 0 && errno == EINTR);
+	return got;
+}
+
+/* The first window could not tell (a string or a line runs past it):
+ * one larger look; still unsure is a candidate.  Why a function of its
+ * own: its 4 KiB buffer is on the stack only for these files. */
+static __attribute__((noinline)) int
+second_look(int fd, const struct stat *st, enum mg_cand_mode mode)
+{
+	unsigned char b[MG_CANDIDATE_WINDOW2];
+	ssize_t got = head(fd, b, sizeof(b));
+
+	if (got < 2)
+		return 1;       /* it was readable a moment ago: ask */
+	return mg_candidate_classify(b, (size_t)got, (uint64_t)st->st_size,
+	                             mode) != MG_CAND_NO;
+}
+
 /*
  * The candidate test: could a loader execute this file?  Allocation-free,
  * lock-free, vfork-safe; one pread of MG_CANDIDATE_WINDOW bytes at offset
@@ -226,14 +270,13 @@ is_candidate(int fd, const char *path, const struct stat *st)
 	 * "import ..." line walks like a GLOBAL. */
 	if (path != NULL && (ext_in(path, n, data_exts) || is_site_pth(path, n)))
 		mode = MG_CAND_MAGIC;
-	do
-		got = pread(fd, b, sizeof(b), 0);
-	while (got < 0 && errno == EINTR);
-	if (got < 2)
+	if ((got = head(fd, b, sizeof(b))) < 2)
 		return 0;
 	c = mg_candidate_classify(b, (size_t)got, (uint64_t)st->st_size, mode);
 	if (c == MG_CAND_COMPRESSED)
 		return !wrapped_data_name(path, n);
+	if (c == MG_CAND_UNSURE)
+		return second_look(fd, st, mode);
 	return c == MG_CAND_YES;
 }
 

@@ -132,8 +132,11 @@ mg_candidate_classify(const uint8_t *buf, size_t len, uint64_t size,
 		return MG_CAND_YES;
 	if (is_compressed(buf, len))
 		return MG_CAND_COMPRESSED;
-	if (mode == MG_CAND_WALK &&
-	    !mg_pickle_inert_window(buf, len, size, &off, &why))
-		return MG_CAND_YES;
-	return MG_CAND_NO;
+	if (mode != MG_CAND_WALK)
+		return MG_CAND_NO;
+	switch (mg_pickle_inert_window(buf, len, size, &off, &why)) {
+	case 1: return MG_CAND_NO;
+	case 0: return MG_CAND_YES;
+	}
+	return MG_CAND_UNSURE;
 }

@@ -16,6 +16,9 @@
 /* Why 512: a tar header is one 512-byte block (checksum at 148, "ustar"
  * at 257), and it is what the page cache copies for a pread anyway. */
 #define MG_CANDIDATE_WINDOW 512
+/* The second look when the first window cannot tell (MG_CAND_UNSURE):
+ * one file in a hundred of random bytes, still on the caller's stack. */
+#define MG_CANDIDATE_WINDOW2 4096
 
 /* What the first bytes say. */
 enum mg_cand {
@@ -23,6 +26,8 @@ enum mg_cand {
 	MG_CAND_YES,            /* a pickle, a container, a database: ask */
 	MG_CAND_COMPRESSED,     /* a compression a loader undoes: ask, unless
 	                           the name says what is inside is data */
+	MG_CAND_UNSURE,         /* the opcode walk needs bytes past @len: a
+	                           candidate, unless a larger window says no */
 };
 
 /* What the modes of mg_candidate_classify() look at. */
@@ -37,9 +42,10 @@ enum mg_cand_mode {
  * pickle PROTO, a zip (local, end or spanned marker), .npy, HDF5, a tar
  * header with a valid checksum, a Berkeley DB or GDBM database (shelve's
  * dbm), and, with MG_CAND_WALK, bytes from which the pickle loader may
- * reach a global or a call (mg_pickle_inert_window() says not inert,
- * which includes "the window cannot tell"); MG_CAND_COMPRESSED for gzip,
- * bzip2, xz, lzma-alone, zstd, lz4 frame, zlib and joblib's 'ZF'.
+ * reach a global or a call (mg_pickle_inert_window() says not inert);
+ * MG_CAND_UNSURE when the window is too short to tell; MG_CAND_COMPRESSED
+ * for gzip, bzip2, xz, lzma-alone, zstd, lz4 frame, zlib and joblib's
+ * 'ZF'; MG_CAND_NO otherwise.
  */
 enum mg_cand mg_candidate_classify(const uint8_t *buf, size_t len,
                                    uint64_t size, enum mg_cand_mode mode);

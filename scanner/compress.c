@@ -603,7 +603,7 @@ inert_prefix(const struct codec *c, const uint8_t *buf, size_t len,
 		goto out;
 	f = mg_sniff(s.buf, s.len);
 	if ((f != MG_FMT_UNKNOWN && f != MG_FMT_PICKLE) ||
-	    !mg_pickle_inert_window(s.buf, s.len, UINT64_MAX, &at, &why))
+	    mg_pickle_inert_window(s.buf, s.len, UINT64_MAX, &at, &why) != 1)
 		goto out;
 	suffix_member(member, c->name, sub, sizeof(sub));
 	*err = mg_report_add(rep, MG_VERDICT_CLEAN, "format.inert", NULL, sub,

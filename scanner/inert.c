@@ -565,5 +565,7 @@ mg_pickle_inert_window(const uint8_t *buf, size_t len, uint64_t flen,
 		r = step(&w);
 	} while (r == 0);
 	*why = w.why;
+	if (w.cut)
+		return -1;
 	return r < 0;
 }

@@ -159,7 +159,8 @@ int mg_pickle_inert(const uint8_t *buf, size_t len,
  * bytes (@flen >= @len; UINT64_MAX when the length is not known, as for a
  * decompressed stream).  The same walk; an argument or a line that runs
  * past @len but not past @flen, or the end of @len before a STOP, means
- * the window cannot tell: 0 (not inert, fail-closed).  Allocation-free
+ * the window cannot tell: -1 (not inert, fail-closed; a caller may try
+ * a larger window).  1 inert, 0 not inert.  Allocation-free
  * and lock-free: the preload runs it on the first bytes of a file to
  * decide whether to ask the helper (gate.c).
  */
