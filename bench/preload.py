@@ -3,8 +3,9 @@
 work without it, measured in the same run.
 
   1. `python3 -c pass` start-up (median of N runs)
-  2. 100,000 opens of non-model files (a .txt, and an extension-less file
-     that costs the 16-byte sniff)
+  2. 100,000 opens of non-model files (a .txt, an extension-less text, raw
+     floats, an extension-less gzip'd CSV), as os.open+os.close and as
+     open+read+close; MG_BENCH_OLD_LIB=PATH adds another build's figures
   3. 10,000 small .npy loads, each a distinct file: one helper round trip
   4. first and second open() of a ~1 GB torch checkpoint in one process
      (first: the helper scans and hashes it; second: a cache lookup)
@@ -28,12 +29,18 @@ PY = "/usr/bin/python3"
 QUICK = os.environ.get("MG_BENCH_QUICK") == "1"
 
 
+# Another build of the library to compare with in the same run (say, the
+# one before a change): MG_BENCH_OLD_LIB=/path/libmodelgate.so.
+OLD_LIB = os.environ.get("MG_BENCH_OLD_LIB") or None
+
+
 def env(preload):
+    """preload: False (none), True (this build's library) or a path."""
     e = dict(os.environ)
     e.pop("LD_PRELOAD", None)
     e.pop("MODELGATE_POLICY", None)
     if preload:
-        e["LD_PRELOAD"] = LIB
+        e["LD_PRELOAD"] = LIB if preload is True else preload
     return e
 
 
@@ -46,10 +53,14 @@ def timed_child(code, preload, cwd):
     return [float(x) for x in p.stdout.split()]
 
 
-def report(name, base, pre, unit="s"):
+def report(name, base, pre, unit="s", old=None):
     scale = 1e6 if unit == "us" else 1.0
-    print(f"{name}: base {base * scale:.3f} {unit}, preload {pre * scale:.3f} {unit}, "
-          f"ratio {pre / base if base > 0 else float('inf'):.2f}", flush=True)
+    line = (f"{name}: base {base * scale:.3f} {unit}, preload {pre * scale:.3f} {unit}, "
+            f"ratio {pre / base if base > 0 else float('inf'):.2f}")
+    if old is not None:
+        line += (f"; old library {old * scale:.3f} {unit}, ratio "
+                 f"{old / base if base > 0 else float('inf'):.2f}")
+    print(line, flush=True)
 
 
 def startup(work):
@@ -65,22 +76,48 @@ def startup(work):
 
 
 def opens(work):
+    """Non-model opens: a .txt (text name: magic tests only), an
+    extension-less text file and raw floats under a name that is no model
+    extension (both cost the 512-byte window and the opcode walk), and a
+    gzip'd CSV with no extension (its magic sends it to the helper once;
+    then every open is a verdict-cache hit).  Two units: os.open+os.close
+    (the syscall pair alone: the harshest ratio) and open()+read()+close()
+    of the whole small file (what a program does with it)."""
+    import gzip
+    import random
+    import struct
     n = 20000 if QUICK else 100000
-    with open(os.path.join(work, "notes.txt"), "w") as f:
-        f.write("hello\n" * 100)
-    with open(os.path.join(work, "README"), "w") as f:
-        f.write("hello\n" * 100)
-    for name in ("notes.txt", "README"):
-        code = f"""
+    rnd = random.Random(7)
+    files = {
+        "notes.txt": b"hello\n" * 100,
+        "README": b"hello\n" * 100,
+        "vectors.f32": struct.pack("<1024f", *(rnd.random() for _ in range(1024))),
+        "table": gzip.compress(b"".join(b"%d,%f\n" % (i, rnd.random())
+                                        for i in range(2000))),
+    }
+    for name, data in files.items():
+        with open(os.path.join(work, name), "wb") as f:
+            f.write(data)
+    units = {
+        "os.open+os.close": "os.close(os.open({name!r}, os.O_RDONLY))",
+        "open+read+close": "with open({name!r}, 'rb') as f: f.read()",
+    }
+    for name in files:
+        for unit, stmt in units.items():
+            code = f"""
 import os, time
+{stmt.format(name=name)}
 t = time.perf_counter()
 for _ in range({n}):
-    os.close(os.open({name!r}, os.O_RDONLY))
+    {stmt.format(name=name)}
 print(time.perf_counter() - t)
 """
-        b = timed_child(code, False, work)[0]
-        p = timed_child(code, True, work)[0]
-        report(f"{n} opens of a non-model file ({name}), per open", b / n, p / n, "us")
+            b = timed_child(code, False, work)[0]
+            p = timed_child(code, True, work)[0]
+            old = (timed_child(code, OLD_LIB, work)[0] / n) if OLD_LIB else None
+            report(f"{n} x {unit} of a non-model file ({name}, "
+                   f"{len(files[name])} B), per op", b / n, p / n, "us", old)
+    print(f"  (load average {os.getloadavg()[0]:.2f})", flush=True)
 
 
 HELPER_CPU = r"""

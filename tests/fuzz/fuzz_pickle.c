@@ -4,12 +4,16 @@
  * Scans the input as stacked pickles with a classifier that gives every
  * answer (by first letter of the name) and hooks that take the skip and
  * nested-pickle paths, touching every byte of every value they are handed
- * so ASan sees any dangling pointer.  Also runs the sniffer.
+ * so ASan sees any dangling pointer.  Also runs the sniffer, and checks
+ * that the preload's candidate test agrees with the helper: what the
+ * windowed opcode walk calls no candidate, the whole-file walk (the
+ * helper's inert test) must call inert.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "../../scanner/candidate.h"
 #include "../../scanner/pickle.h"
 
 static enum mg_gclass
@@ -72,6 +76,27 @@ fz_persid(void *ctx, const struct mg_pvalue *pid)
 	(void)touch(pid, 0);
 }
 
+/* The preload's two looks (gate.c is_candidate); a "no" must be a file
+ * the helper's inert test calls inert. */
+static void
+candidate_agrees(const uint8_t *data, size_t size)
+{
+	enum mg_cand c;
+	const char *why;
+	size_t at;
+
+	if (size < 2)
+		return;
+	c = mg_candidate_classify(data, size < MG_CANDIDATE_WINDOW ? size :
+	                          MG_CANDIDATE_WINDOW, size, MG_CAND_WALK);
+	if (c == MG_CAND_UNSURE)
+		c = mg_candidate_classify(data, size < MG_CANDIDATE_WINDOW2 ?
+		                          size : MG_CANDIDATE_WINDOW2, size,
+		                          MG_CAND_WALK);
+	if (c == MG_CAND_NO && mg_pickle_inert(data, size, &at, &why) != 1)
+		__builtin_trap();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -86,6 +111,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.max_memo = 4096;
 	o.max_pickles = 64;
 	(void)mg_pickle_sniff(data, size);
+	candidate_agrees(data, size);
 	r = mg_report_new();
 	if (r == NULL)
 		return 0;
