@@ -5,9 +5,11 @@
  * The candidate test asks "could a loader execute this file?" of every
  * readable open in a protected process, so it is ordered by cost and
  * never allocates or locks:
- *   0. a name that proves the file is code or package metadata (.py,
- *      .pyc, .so, .whl, anything under *.dist-info/: the import system
- *      reads them, no loader does) stops here, before any system call;
+ *   0. a name that proves the file is code, package metadata or text
+ *      and image data (.py, .pyc, .so, .whl, anything under *.dist-info/,
+ *      .git/ or an HF cache's refs/; .txt, .json, .csv, .png...: the
+ *      import system or a text reader opens them, no loader executes
+ *      them) stops here, before any system call;
  *   1. fstat: only regular files of 2 bytes or more (not directories,
  *      devices, FIFOs, /proc files, which report size 0); a FIFO or
  *      device under a model's name is denied (it cannot be scanned
@@ -22,13 +24,12 @@
  *      HDF5, a tar header whose checksum holds, a Berkeley DB or GDBM
  *      database, a compression magic (unless the name says the inside is
  *      data: x.csv.gz), or bytes from which the pickle loader may reach a
- *      global (inert.c's walk; a window too short to tell counts as
- *      "may").  Text and image names (.txt, .csv, .json, .png...) get the
- *      magic tests but not the walk (see data_exts for why), and so does
- *      a site-packages ".pth" path file.
+ *      global (inert.c's walk; a window too short to tell gets a
+ *      second, 4 KiB look, then counts as "may").  A site-packages
+ *      ".pth" path file gets the magic tests but not the walk.
  *
- * Limitation (stated in the README): a pickle without PROTO (protocol
- * 0/1) under a text or image name is not recognised.
+ * Limitation (stated in the README): a pickle under a text or image name
+ * (data_exts) is not recognised.
  *
  * The verdict cache maps (dev, ino, size, mtime, ctime) to the decision,
  * so reopening a model costs a lookup.  It is a fixed direct-mapped table
@@ -58,14 +59,15 @@ static const char *const code_exts[] = {
 };
 
 /*
- * Names of text and image data.  Their content still decides, but only
- * by magic numbers (a pickle PROTO, a zip, a tar, a compression...), not
- * by the opcode walk: text files begin with letters that are pickle
+ * Names of text and image data: data no loader executes (nobody hands a
+ * .json or a .csv to pickle.load), and, like code, they stop before any
+ * system call.  Why not by content as well: (1) cost -- a program that
+ * reads 100,000 small .json or .txt files would pay an fstat and a pread
+ * for each, which measured beyond the 5% goal for these opens
+ * (README, Benchmarks); (2) text begins with letters that are pickle
  * opcodes, and about one real text file in a hundred (measured on
- * /usr/share/doc, /etc and site-packages) walks to a GLOBAL or a STOP that
- * the loader would reach; the helper would then deny reading it.  What
- * this gives up: a protocol 0/1 pickle (no PROTO) under one of these
- * names is not sent (README, Limitations).  Also the inside of
+ * /usr/share/doc, /etc and site-packages) walks to a GLOBAL or a STOP the
+ * loader would reach, which the helper would deny.  Also the inside of
  * "x.csv.gz": compressed data under a data name is not a candidate.
  */
 static const char *const data_exts[] = {
@@ -79,8 +81,7 @@ static const char *const data_exts[] = {
  * .zip, pandas' single-member zip): "x.pkl.gz", "checkpoint.pth.tar",
  * "x.pkl.zip" are models by name. */
 static const char *const wrap_exts[] = {
-	".gz", ".bz2", ".xz", ".zst", ".lz4", ".z", ".lzma", ".tar", ".zip",
-	NULL
+	"gz", "bz2", "xz", "zst", "lz4", "z", "lzma", "tar", "zip", NULL
 };
 
 static int
@@ -135,20 +136,30 @@ ext_in(const char *path, size_t n, const char *const *exts)
 static int
 is_metadata_path(const char *path)
 {
-	const char *refs = strstr(path, "/refs/");
+	const char *info = strstr(path, "-info/");
+	const char *git = strstr(path, ".git/");
 
-	return strstr(path, ".dist-info/") || strstr(path, ".egg-info/") ||
-	       strstr(path, "/.git/") || strncmp(path, ".git/", 5) == 0 ||
-	       (refs != NULL && (strstr(path, "models--") != NULL ||
-	                         strstr(path, "datasets--") != NULL ||
-	                         strstr(path, "spaces--") != NULL));
+	/* Why three searches, not seven: this runs on every open the
+	 * extension does not decide; the rarer tests follow a hit. */
+	if (info != NULL && ((info - path >= 5 && memcmp(info - 5, ".dist",
+	                                                 5) == 0) ||
+	                     (info - path >= 4 && memcmp(info - 4, ".egg",
+	                                                 4) == 0)))
+		return 1;
+	if (git != NULL && (git == path || git[-1] == '/'))
+		return 1;
+	return strstr(path, "/refs/") != NULL &&
+	       (strstr(path, "models--") != NULL ||
+	        strstr(path, "datasets--") != NULL ||
+	        strstr(path, "spaces--") != NULL);
 }
 
-/* Code, or metadata (is_metadata_path). */
+/* Code, metadata (is_metadata_path) or text and image data. */
 static int
 is_code_name(const char *path, size_t n)
 {
-	return ext_in(path, n, code_exts) || is_metadata_path(path);
+	return ext_in(path, n, code_exts) || ext_in(path, n, data_exts) ||
+	       is_metadata_path(path);
 }
 
 /* Model extension of @path[0..n): the policy's list, or the embedded
@@ -186,16 +197,17 @@ is_site_pth(const char *path, size_t n)
 	       strchr(strstr(path, "-packages/") + 10, '/') == NULL;
 }
 
-/* The wrapper extension @path[0..n) ends with, its length, or 0. */
+/* The length of the wrapper extension @path[0..n) ends with, with its
+ * dot, or 0. */
 static size_t
 wrap_len(const char *path, size_t n)
 {
-	size_t i;
+	size_t elen = 0;
 
-	for (i = 0; wrap_exts[i] != NULL; i++)
-		if (ends_with(path, n, wrap_exts[i]))
-			return strlen(wrap_exts[i]);
-	return 0;
+	if (!ext_in(path, n, wrap_exts))
+		return 0;
+	(void)ext_of(path, n, &elen);
+	return elen + 1;
 }
 
 static int
@@ -261,14 +273,14 @@ is_candidate(int fd, const char *path, const struct stat *st)
 	if (path != NULL && ((model_ext_n(path, n) && !is_site_pth(path, n)) ||
 	                     wrapped_model_name(path, n) ||
 	                     ends_with(path, n, ".zip")))
-		return 1;
+		return 1;       /* why any .zip: see the top of the file */
 	if (path != NULL && is_code_name(path, n))
 		return 0;
 	if (mg_state.policy != NULL && !mg_policy_sniff(mg_state.policy))
 		return 0;
 	/* Why magic only for a site .pth: site.py reads its lines, and an
 	 * "import ..." line walks like a GLOBAL. */
-	if (path != NULL && (ext_in(path, n, data_exts) || is_site_pth(path, n)))
+	if (path != NULL && is_site_pth(path, n))
 		mode = MG_CAND_MAGIC;
 	if ((got = head(fd, b, sizeof(b))) < 2)
 		return 0;
@@ -609,10 +621,10 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how)
 	struct stat st;
 	ssize_t n;
 
-	/* Why the name first: code (.py, .pyc, .so...) is never a candidate
-	 * whatever the file is (is_candidate would say so after the fstat),
-	 * and Python opens hundreds of them at start-up; this skips the
-	 * fstat for them. */
+	/* Why the name first: code and data names (.py, .pyc, .so, .json...)
+	 * are never candidates whatever the file is (is_candidate would say
+	 * so after the fstat), and Python opens hundreds of them at
+	 * start-up; this skips the fstat for them. */
 	if (path != NULL) {
 		size_t len = strlen(path);
 

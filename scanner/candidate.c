@@ -50,14 +50,16 @@ mg_candidate_tar(const uint8_t *buf, size_t len)
 	 * pre-POSIX headers, recognised only by their checksum. */
 	if (buf[0] == 0)
 		return 0;
-	for (i = 0; i < 512; i++)
-		sum += (i >= 148 && i < 156) ? ' ' : buf[i];
+	/* Why the field first: it is cheap, and the preload runs this on
+	 * every open it cannot rule out by name; text fails it at once. */
 	for (i = 148; i < 156 && buf[i] == ' '; i++)
 		;
 	if (i == 156 || buf[i] < '0' || buf[i] > '7')
 		return 0;
 	for (; i < 156 && buf[i] >= '0' && buf[i] <= '7'; i++)
 		want = want * 8 + (unsigned long)(buf[i] - '0');
+	for (i = 0; i < 512; i++)
+		sum += (i >= 148 && i < 156) ? ' ' : buf[i];
 	return want == sum;
 }
 

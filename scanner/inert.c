@@ -554,7 +554,12 @@ mg_pickle_inert_window(const uint8_t *buf, size_t len, uint64_t flen,
 	struct walk w;
 	int r;
 
-	memset(&w, 0, sizeof(w));
+	/* Why not memset: the mark and memo arrays (1.5 KiB) are read only
+	 * below nmarks and nmemo; the preload runs this on every open it
+	 * cannot rule out by name. */
+	w.depth = w.nmarks = w.nmemo = w.pos = 0;
+	w.memo_vague = w.cut = 0;
+	w.why = NULL;
 	w.b = buf;
 	w.len = len;
 	/* Why the clamp: a file shorter than the bytes given (it shrank
