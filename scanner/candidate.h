@@ -32,7 +32,7 @@ enum mg_cand {
 
 /* What the modes of mg_candidate_classify() look at. */
 enum mg_cand_mode {
-	MG_CAND_MAGIC = 0,      /* magic numbers only (text-data names) */
+	MG_CAND_MAGIC = 0,      /* magic numbers only (a site .pth file) */
 	MG_CAND_WALK,           /* and the pickle opcode walk (inert.c) */
 };
 
