@@ -238,6 +238,15 @@ static const struct rule_doc rule_docs[] = {
 	{ "torch.truncated", E, "high", 1,
 	  "A legacy torch file ends inside its storages",
 	  "The file is shorter than its storages need.", T_RESAVE },
+	{ "tar.header", E, "high", 1,
+	  "A tar header Python's tarfile reads in a way the scanner cannot follow",
+	  "A GNU sparse member, a negative pax size or a header field out of "
+	  "range: the loader's reading of the members is not certain.",
+	  T_RESAVE },
+	{ "tar.link", E, "high", 1,
+	  "A torch tar member is a link",
+	  "torch.load of a legacy tar would read another member's or another "
+	  "file's bytes under that name.", T_RESAVE },
 	{ "tar.limit", E, "high", 1,
 	  "A tar archive has more members than the member cap",
 	  "The members past the cap were not examined.", T_CAP },

@@ -260,110 +260,12 @@ mg_watch_is_ours(pid_t pid)
 
 /* --- the file ------------------------------------------------------------- */
 
-/* Never a model: the preload's list (gate.c, plain_exts). */
-static const char *const plain_exts[] = {
-	"py", "pyc", "pyo", "pyi", "pyx", "pxd", "so", "a", "o", "c", "h",
-	"txt", "md", "rst", "json", "cfg", "ini", "toml", "yaml", "yml",
-	"csv", "tsv", "html", "htm", "xml", "css", "js", "svg", "png", "jpg",
-	"jpeg", "gif", "pem", "crt", "conf", "log", "lock", "whl", "egg",
-	"jar", "zip", "mo", "typed", "dist-info", NULL
-};
-
-/* What a loader undoes: "x.pkl.gz", "x.pth.tar" are models by name. */
-static const char *const wrap_exts[] = {
-	".gz", ".bz2", ".xz", ".zst", ".lz4", ".z", ".lzma", ".tar", NULL
-};
-
-static int
-has_suffix(const char *s, size_t n, const char *suffix)
-{
-	size_t e = strlen(suffix);
-
-	return n > e && strncasecmp(s + n - e, suffix, e) == 0;
-}
-
-static int
-plain_ext(const char *path)
-{
-	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
-	size_t i;
-
-	if (dot == NULL || (slash != NULL && dot < slash))
-		return 0;
-	for (i = 0; plain_exts[i] != NULL; i++)
-		if (strcasecmp(dot + 1, plain_exts[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* @path[0..n) ends in a model extension of @p. */
-static int
-model_ext_n(const struct mg_policy *p, const char *path, size_t n)
-{
-	char tmp[256];
-
-	if (n >= sizeof(tmp)) {
-		path += n - (sizeof(tmp) - 1);
-		n = sizeof(tmp) - 1;
-	}
-	memcpy(tmp, path, n);
-	tmp[n] = '\0';
-	return mg_policy_model_ext(p, tmp);
-}
-
-/* A site-packages path file: a candidate only by its bytes. */
-static int
-site_pth(const char *path, size_t n)
-{
-	const char *sp = strstr(path, "/site-packages/");
-
-	if (sp == NULL)
-		sp = strstr(path, "/dist-packages/");
-	return has_suffix(path, n, ".pth") && sp != NULL &&
-	       strchr(strstr(sp, "-packages/") + 10, '/') == NULL;
-}
-
-static int
-named_model(const struct mg_policy *p, const char *path)
-{
-	size_t n = strlen(path), i;
-
-	if (model_ext_n(p, path, n) && !site_pth(path, n))
-		return 1;
-	for (i = 0; wrap_exts[i] != NULL; i++)
-		if (has_suffix(path, n, wrap_exts[i]))
-			return model_ext_n(p, path, n - strlen(wrap_exts[i]));
-	return 0;
-}
-
-static int
-model_magic(const unsigned char *b, ssize_t n)
-{
-	if (n >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5)
-		return 1; /* pickle PROTO */
-	if (n >= 4 && b[0] == 'P' && b[1] == 'K' &&
-	    ((b[2] == 3 && b[3] == 4) || (b[2] == 5 && b[3] == 6)))
-		return 1; /* zip: torch, npz, keras */
-	if (n >= 6 && memcmp(b, "\x93NUMPY", 6) == 0)
-		return 1;
-	return n >= 8 && memcmp(b, "\x89HDF\r\n\x1a\n", 8) == 0;
-}
-
 int
 mg_watch_candidate(const struct mg_policy *p, int fd, const char *path,
                    const struct stat *st)
 {
-	unsigned char b[16];
-	ssize_t got;
-
-	if (!S_ISREG(st->st_mode) || st->st_size < 2)
-		return 0;
-	if (named_model(p, path))
-		return 1;
-	if (plain_ext(path) || !mg_policy_sniff(p))
-		return 0;
-	do
-		got = pread(fd, b, sizeof(b), 0);
-	while (got < 0 && errno == EINTR);
-	return model_magic(b, got);
+	/* The preload's own test (policy/candidate.c): the daemon sends the
+	 * helper exactly the files the preload would. */
+	return mg_policy_candidate(p, p == NULL || mg_policy_sniff(p), fd, path,
+	                           st);
 }

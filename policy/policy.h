@@ -99,6 +99,26 @@ int mg_policy_acts_in(const struct mg_policy *p, const char *exe);
 /* 1 if @path ends in one of the policy's model extensions. */
 int mg_policy_model_ext(const struct mg_policy *p, const char *path);
 
+/*
+ * The candidate test (policy/candidate.c): 1 if a loader could execute
+ * the open file @fd (@path may be NULL, @st its fstat): a model name of
+ * @p (may be NULL: content only), or, when @sniff, content
+ * scanner/candidate.c calls a pickle, container, database or compressed
+ * file.  Never allocates, never moves @fd's offset.
+ */
+struct stat;
+int mg_policy_candidate(const struct mg_policy *p, int sniff, int fd,
+                        const char *path, const struct stat *st);
+
+/* 1 if @path[0..@n) is a model name of @p: its extension, or a
+ * compressed, tar- or zip-wrapped one (x.pkl.gz); @p may be NULL. */
+int mg_policy_model_name(const struct mg_policy *p, const char *path,
+                         size_t n);
+
+/* 1 if @path[0..@n) names code, package metadata or text and image data,
+ * which no loader executes (.py, .so, *.dist-info/, .git/, .json...). */
+int mg_policy_code_name(const char *path, size_t n);
+
 /* 1 if files are also recognised by content (model magic), default 1. */
 int mg_policy_sniff(const struct mg_policy *p);
 
