@@ -1105,6 +1105,17 @@ note_script_class(struct ps *s, const char *g, const char *mod,
 	            fixed + n <= room ? "" : "...");
 }
 
+/* 1 for (__future__, NAME): that module holds only data (a _Feature record
+ * per feature, the CO_* compiler flags, all_feature_names) and the
+ * _Feature class, whose __init__ stores its arguments.  The dunder test
+ * would call the module name dangerous; its names are data. */
+static int
+future_name(const char *mod, const char *name)
+{
+	return strcmp(mod, "__future__") == 0 && name[0] != '\0' &&
+	       strchr(name, '.') == NULL && !mg_pickle_has_dunder(name);
+}
+
 /* Classify normalised (@mod, @name) and report it; @gv, the value that
  * stands for it (may be NULL), is marked PF_UNKNOWN when it is unknown
  * and PF_REBUILD when it may be rebuilt only.  @record 0: findings only,
@@ -1122,6 +1133,10 @@ judge_global(struct ps *s, struct pval *gv, const char *mod,
 	int r = 0, d;
 
 	snprintf(g, sizeof(g), "%s %s", mod, name);
+	if (future_name(mod, name)) {
+		v = MG_VERDICT_CLEAN;
+		goto record;
+	}
 	if (mg_pickle_has_dunder(mod) || mg_pickle_has_dunder(name)) {
 		/* Why: dunders reach interpreter internals (__builtins__,
 		   __globals__, __class__...); never allowed. */
