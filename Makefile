@@ -40,7 +40,7 @@ CLI_SRC     := $(sort $(wildcard cli/*.c))
 CLI_OBJ     := $(CLI_SRC:%.c=$(B)/obj/%.o)
 # The preload carries hidden copies of the policy code it needs in-process
 # (no OpenSSL, no libzip: those live in the helper).
-PRELOAD_POLICY_SRC ?= policy/policy.c policy/globals.c policy/conf.c policy/layer.c policy/candidate.c \
+PRELOAD_POLICY_SRC ?= policy/policy.c policy/globals.c policy/conf.c policy/layer.c policy/candidate.c policy/logline.c \
                       policy/packs.c policy/packs_data.c policy/deny_data.c
 PRELOAD_SRC := $(sort $(wildcard preload/*.c))
 # The candidate test's content half (scanner/candidate.c and the opcode walk

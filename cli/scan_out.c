@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../policy/logline.h"
 #include "scan.h"
 
 /* --- text ------------------------------------------------------------------ */
@@ -92,37 +93,6 @@ mg_scanout_text_summary(const struct mg_scan_run *run)
 
 /* --- JSON ------------------------------------------------------------------- */
 
-/* Length of the UTF-8 sequence at @s (@n bytes left) jansson accepts:
- * no overlong form, no surrogate, nothing past U+10FFFF; 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t u;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, u = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, u = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, u = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		u = u << 6 | (s[i] & 0x3f);
-	}
-	if (u > 0x10ffff || (u >= 0xd800 && u <= 0xdfff) ||
-	    (len == 3 && u < 0x800) || (len == 4 && u < 0x10000))
-		return 0;
-	return len;
-}
-
 char *
 mg_scanout_escape(const char *s)
 {
@@ -136,7 +106,7 @@ mg_scanout_escape(const char *s)
 	while (n > 0) {
 		if (*p == '\\') {
 			out[o++] = '\\', out[o++] = '\\', k = 1;
-		} else if ((k = utf8_seq(p, n)) == 0) {
+		} else if ((k = mg_logline_utf8_seq(p, n)) == 0) {
 			snprintf(out + o, 5, "\\x%02x", *p);
 			o += 4, k = 1;
 		} else {
@@ -269,7 +239,7 @@ jt_str(struct jtext *t, const char *s)
 	jt_raw(t, "\"", 1);
 	while (n > 0 && !t->bad) {
 		for (run = p; n > 0 && *p >= 0x20 && *p != '"' && *p != '\\' &&
-		     (k = *p < 0x80 ? 1 : utf8_seq(p, n)) > 0; p += k, n -= k)
+		     (k = *p < 0x80 ? 1 : mg_logline_utf8_seq(p, n)) > 0; p += k, n -= k)
 			;
 		jt_raw(t, (const char *)run, (size_t)(p - run));
 		if (n == 0)

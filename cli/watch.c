@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../policy/logline.h"
 #include "cli.h"
 #include "watch.h"
 
@@ -108,52 +109,11 @@ now_ms(void)
 
 /* --- the log ---------------------------------------------------------------- */
 
-/* A log line being built; an overflow marks it bad (then dropped whole,
- * never split or cut). */
-struct line {
-	char buf[12288]; /* why: two escaped PATH_MAX paths and a reason */
-	size_t n;
-	int bad;
-};
-
-static void MG_PRINTF(2, 3)
-put(struct line *l, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-
-	if (l->bad)
-		return;
-	va_start(ap, fmt);
-	k = vsnprintf(l->buf + l->n, sizeof(l->buf) - l->n, fmt, ap);
-	va_end(ap);
-	if (k < 0 || (size_t)k >= sizeof(l->buf) - l->n)
-		l->bad = 1;
-	else
-		l->n += (size_t)k;
-}
-
-/* @s as a JSON string, quotes included; NULL as null. */
+/* @s as the audit log writes it; NULL or "" as null. */
 static void
-put_str(struct line *l, const char *s)
+put_str(struct mg_logline *l, const char *s)
 {
-	unsigned char c;
-
-	if (s == NULL || *s == '\0') {
-		put(l, "null");
-		return;
-	}
-	put(l, "\"");
-	for (; *s != '\0' && !l->bad; s++) {
-		c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			put(l, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			put(l, "\\u%04x", c);
-		else
-			put(l, "%c", c);
-	}
-	put(l, "\"");
+	mg_logline_str(l, s != NULL && *s != '\0' ? s : NULL);
 }
 
 /* One JSON line per decision on a candidate, the preload's fields
@@ -165,7 +125,9 @@ static void
 log_decision(const struct pend *p, const char *verdict, const char *action,
              const char *reason, long scan_ms, const char *sha)
 {
-	static struct line l; /* 12 KB: not on the stack */
+	static char buf[12288]; /* why: two escaped PATH_MAX paths and a
+	                           reason; 12 KB: not on the stack */
+	struct mg_logline l = { buf, sizeof(buf), 0, 0 };
 	struct timespec ts;
 	struct stat pst;
 	char proc[32];
@@ -174,28 +136,26 @@ log_decision(const struct pend *p, const char *verdict, const char *action,
 	if (W.logfd < 0 && !W.syslog && strcmp(action, "deny") != 0 &&
 	    strcmp(action, "audit") != 0)
 		return;
-	l.n = 0;
-	l.bad = 0;
 	snprintf(proc, sizeof(proc), "/proc/%d", (int)p->pid);
 	if (stat(proc, &pst) != 0)
 		pst.st_uid = (uid_t)-1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	put(&l, "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"pid\":%d,"
+	mg_logline_put(&l, "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"pid\":%d,"
 	    "\"uid\":%u,\"exe\":", tm.tm_year + 1900, tm.tm_mon + 1,
 	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	    ts.tv_nsec / 1000000L, (int)p->pid, (unsigned)pst.st_uid);
 	put_str(&l, p->exe);
-	put(&l, ",\"event\":\"fanotify\",\"path\":");
+	mg_logline_put(&l, ",\"event\":\"fanotify\",\"path\":");
 	put_str(&l, p->path);
-	put(&l, ",\"dev\":%llu,\"ino\":%llu,\"size\":%lld,\"sha256\":",
+	mg_logline_put(&l, ",\"dev\":%llu,\"ino\":%llu,\"size\":%lld,\"sha256\":",
 	    (unsigned long long)p->st.st_dev,
 	    (unsigned long long)p->st.st_ino, (long long)p->st.st_size);
 	put_str(&l, sha);
-	put(&l, ",\"verdict\":\"%s\",\"action\":\"%s\",\"reason\":", verdict,
+	mg_logline_put(&l, ",\"verdict\":\"%s\",\"action\":\"%s\",\"reason\":", verdict,
 	    action);
 	put_str(&l, reason);
-	put(&l, ",\"scan_ms\":%ld}\n", scan_ms);
+	mg_logline_put(&l, ",\"scan_ms\":%ld}\n", scan_ms);
 	if (l.bad)
 		return;
 	if (W.logfd >= 0)

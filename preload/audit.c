@@ -34,58 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../policy/logline.h"
 #include "gate.h"
-
-/* A line being built in a fixed buffer; overflow marks it bad. */
-struct line {
-	char buf[6144]; /* why: two escaped paths and a reason fit; a longer
-	                   record is dropped rather than split in two writes */
-	size_t n;
-	int bad;
-};
-
-static void
-put(struct line *l, const char *fmt, ...) MG_PRINTF(2, 3);
-
-static void
-put(struct line *l, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-
-	if (l->bad)
-		return;
-	va_start(ap, fmt);
-	k = vsnprintf(l->buf + l->n, sizeof(l->buf) - l->n, fmt, ap);
-	va_end(ap);
-	if (k < 0 || (size_t)k >= sizeof(l->buf) - l->n)
-		l->bad = 1;
-	else
-		l->n += (size_t)k;
-}
-
-/* @s as a JSON string, quotes included; NULL as null. */
-static void
-put_str(struct line *l, const char *s)
-{
-	unsigned char c;
-
-	if (s == NULL) {
-		put(l, "null");
-		return;
-	}
-	put(l, "\"");
-	for (; *s != '\0' && !l->bad; s++) {
-		c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			put(l, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			put(l, "\\u%04x", c);
-		else
-			put(l, "%c", c);
-	}
-	put(l, "\"");
-}
 
 static const char *
 how_name(enum mg_gate_how how)
@@ -178,29 +128,30 @@ mg_audit_note(const struct mg_note *n)
 
 /* The record's common head: time, pid, uid, exe. */
 static void
-put_head(struct line *l)
+put_head(struct mg_logline *l)
 {
 	struct timespec ts;
 	struct tm tm;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	put(l, "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"pid\":%d,"
+	mg_logline_put(l, "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"pid\":%d,"
 	    "\"uid\":%u,\"exe\":", tm.tm_year + 1900, tm.tm_mon + 1,
 	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	    ts.tv_nsec / 1000000L, (int)getpid(), (unsigned)getuid());
-	put_str(l, mg_state.exe);
+	mg_logline_str(l, mg_state.exe);
 }
 
 void
 mg_audit_guard(const char *event, const char *what, const char *action,
                const char *reason, const char *caller)
 {
-	static const struct line empty;
 	const char *file = mg_state.policy ?
 	                   mg_policy_log_file(mg_state.policy) : NULL;
 	int sys = want_syslog(), saved = errno;
-	struct line l;
+	char buf[6144]; /* why: two escaped paths and a reason fit; a longer
+	                   record is dropped rather than split in two writes */
+	struct mg_logline l = { buf, sizeof(buf), 0, 0 };
 
 	/* As for files: "audit" with no destination goes to syslog. */
 	if (file == NULL && !sys && mg_state.log_env[0] == '\0' &&
@@ -208,19 +159,18 @@ mg_audit_guard(const char *event, const char *what, const char *action,
 		sys = 1;
 	if (file == NULL && !sys && mg_state.log_env[0] == '\0')
 		return;
-	l = empty;
 	put_head(&l);
-	put(&l, ",\"event\":\"guard\",\"audit_event\":");
-	put_str(&l, event);
-	put(&l, ",\"global\":");
-	put_str(&l, what);
-	put(&l, ",\"caller\":");
-	put_str(&l, caller);
-	put(&l, ",\"action\":");
-	put_str(&l, action);
-	put(&l, ",\"reason\":");
-	put_str(&l, reason);
-	put(&l, "}\n");
+	mg_logline_put(&l, ",\"event\":\"guard\",\"audit_event\":");
+	mg_logline_str(&l, event);
+	mg_logline_put(&l, ",\"global\":");
+	mg_logline_str(&l, what);
+	mg_logline_put(&l, ",\"caller\":");
+	mg_logline_str(&l, caller);
+	mg_logline_put(&l, ",\"action\":");
+	mg_logline_str(&l, action);
+	mg_logline_put(&l, ",\"reason\":");
+	mg_logline_str(&l, reason);
+	mg_logline_put(&l, "}\n");
 	if (!l.bad)
 		emit(l.buf, l.n, sys);
 	errno = saved;
@@ -229,12 +179,13 @@ mg_audit_guard(const char *event, const char *what, const char *action,
 void
 mg_audit_log(const struct mg_audit *a)
 {
-	static const struct line empty;
 	const char *file = mg_state.policy ?
 	                   mg_policy_log_file(mg_state.policy) : NULL;
 	int sys = want_syslog();
 	int saved = errno;
-	struct line l;
+	char buf[6144]; /* why: two escaped paths and a reason fit; a longer
+	                   record is dropped rather than split in two writes */
+	struct mg_logline l = { buf, sizeof(buf), 0, 0 };
 
 	/* "audit" means allow *and log*: with no destination configured,
 	 * syslog is the one every host has. */
@@ -243,20 +194,19 @@ mg_audit_log(const struct mg_audit *a)
 		sys = 1;
 	if (file == NULL && !sys && mg_state.log_env[0] == '\0')
 		return;
-	l = empty;
 	put_head(&l);
-	put(&l, ",\"event\":\"%s\",\"path\":", how_name(a->how));
-	put_str(&l, a->path);
-	put(&l, ",\"dev\":%llu,\"ino\":%llu,\"size\":%lld,\"sha256\":",
+	mg_logline_put(&l, ",\"event\":\"%s\",\"path\":", how_name(a->how));
+	mg_logline_str(&l, a->path);
+	mg_logline_put(&l, ",\"dev\":%llu,\"ino\":%llu,\"size\":%lld,\"sha256\":",
 	    (unsigned long long)a->st->st_dev,
 	    (unsigned long long)a->st->st_ino, (long long)a->st->st_size);
-	put_str(&l, a->sha256 && a->sha256[0] ? a->sha256 : NULL);
-	put(&l, ",\"verdict\":\"%s\",\"action\":\"%s\",\"reason\":",
+	mg_logline_str(&l, a->sha256 && a->sha256[0] ? a->sha256 : NULL);
+	mg_logline_put(&l, ",\"verdict\":\"%s\",\"action\":\"%s\",\"reason\":",
 	    a->verdict, a->action);
-	put_str(&l, a->reason);
+	mg_logline_str(&l, a->reason);
 	if (a->scan_ms >= 0)
-		put(&l, ",\"scan_ms\":%ld", a->scan_ms);
-	put(&l, "}\n");
+		mg_logline_put(&l, ",\"scan_ms\":%ld", a->scan_ms);
+	mg_logline_put(&l, "}\n");
 	if (l.bad)
 		goto out;
 	emit(l.buf, l.n, sys);
