@@ -164,25 +164,8 @@ send_req(int s, int fd, const char *path, uint32_t seq)
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov[2];
 	struct msghdr msg;
-	struct cmsghdr *c;
-	size_t plen = strlen(path);
 
-	if (plen > MG_PROTO_PATH_MAX)
-		plen = MG_PROTO_PATH_MAX;
-	req.pathlen = (uint32_t)plen;
-	iov[0] = (struct iovec){ &req, sizeof(req) };
-	iov[1] = (struct iovec){ (void *)path, plen };
-	memset(&msg, 0, sizeof(msg));
-	memset(cbuf, 0, sizeof(cbuf));
-	msg.msg_iov = iov;
-	msg.msg_iovlen = 2;
-	msg.msg_control = cbuf;
-	msg.msg_controllen = sizeof(cbuf);
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	mg_proto_req_msg(&msg, iov, cbuf, sizeof(cbuf), &req, path, fd);
 	while (sendmsg(s, &msg, MSG_NOSIGNAL) < 0)
 		if (errno != EINTR)
 			return -1;

@@ -698,30 +698,9 @@ send_request(int s, int fd, const char *path, uint32_t seq)
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov[2];
 	struct msghdr msg;
-	struct cmsghdr *c;
 	struct timespec end;
-	size_t plen = strlen(path);
 
-	/* Why truncate: the path is for messages and the extension test;
-	 * the helper scans the fd, whatever the name. */
-	if (plen > MG_PROTO_PATH_MAX)
-		plen = MG_PROTO_PATH_MAX;
-	req.pathlen = (uint32_t)plen;
-	iov[0].iov_base = &req;
-	iov[0].iov_len = sizeof(req);
-	iov[1].iov_base = (void *)path;
-	iov[1].iov_len = plen;
-	memset(&msg, 0, sizeof(msg));
-	memset(cbuf, 0, sizeof(cbuf));
-	msg.msg_iov = iov;
-	msg.msg_iovlen = 2;
-	msg.msg_control = cbuf;
-	msg.msg_controllen = sizeof(cbuf);
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	mg_proto_req_msg(&msg, iov, cbuf, sizeof(cbuf), &req, path, fd);
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += mg_state.timeout_s;
 	while (sendmsg(s, &msg, MSG_NOSIGNAL) < 0)

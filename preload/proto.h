@@ -27,6 +27,8 @@
 #define MG_PROTO_H
 
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 /* Version 2: enum mg_verdict gained MG_VERDICT_UNKNOWN_CALL (values of
@@ -78,6 +80,38 @@ mg_proto_ms_since(const struct timespec *t)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (long long)(now.tv_sec - t->tv_sec) * 1000 +
 	       (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/* What both clients (the preload, the watch daemon) send: @req (its
+ * pathlen set here), @path cut to MG_PROTO_PATH_MAX (it is for messages and
+ * the extension test; the helper scans the fd), and @fd as SCM_RIGHTS,
+ * laid out in @msg over @iov and @cbuf (CMSG_SPACE(sizeof(int)) bytes). */
+static inline void
+mg_proto_req_msg(struct msghdr *msg, struct iovec iov[2], char *cbuf,
+                 size_t cbuflen, struct mg_proto_req *req, const char *path,
+                 int fd)
+{
+	size_t plen = strlen(path);
+	struct cmsghdr *c;
+
+	if (plen > MG_PROTO_PATH_MAX)
+		plen = MG_PROTO_PATH_MAX;
+	req->pathlen = (uint32_t)plen;
+	iov[0].iov_base = req;
+	iov[0].iov_len = sizeof(*req);
+	iov[1].iov_base = (void *)path;
+	iov[1].iov_len = plen;
+	memset(msg, 0, sizeof(*msg));
+	memset(cbuf, 0, cbuflen);
+	msg->msg_iov = iov;
+	msg->msg_iovlen = 2;
+	msg->msg_control = cbuf;
+	msg->msg_controllen = cbuflen;
+	c = CMSG_FIRSTHDR(msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
 }
 
 #endif /* MG_PROTO_H */
