@@ -683,8 +683,12 @@ hook(const char *event, py_object *args, void *ud)
 
 	(void)ud;
 	switch (event[0]) {
-	case 'p': case 'e': case 'm': case 'c': case 'o':
+	case 'p': case 'e': case 'm': case 'c':
 		break;
+	case 'o':       /* "object.__getattr__", not the "open" of every file */
+		if (event[1] == 'b')
+			break;
+		return 0;
 	default:
 		return 0;
 	}
