@@ -150,6 +150,58 @@ static const char *const default_exts[] = {
 	".distcp", NULL
 };
 
+/* The keys mg_policy_model_ext_n filters on.  An entry with no extension
+ * of its own ("model", "x.") gets key 0: it is always compared in full. */
+enum { EXT_SET = sizeof(((struct mg_policy *)0)->ext_set) / sizeof(uint64_t) };
+
+/* Why multiplicative: keys of short extensions differ in their low
+ * bytes; the top bits of the product mix them all. */
+static size_t
+ext_slot(uint64_t key)
+{
+	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 58) % EXT_SET;
+}
+
+static int
+ext_set_has(const struct mg_policy *p, uint64_t key)
+{
+	size_t i, s = ext_slot(key);
+
+	for (i = 0; i < EXT_SET && p->ext_set[s] != 0; i++) {
+		if (p->ext_set[s] == key)
+			return 1;
+		s = (s + 1) % EXT_SET;
+	}
+	return 0;
+}
+
+static void
+index_exts(struct mg_policy *p)
+{
+	struct mg_ext e;
+	size_t i, s;
+
+	p->ext_nkeys = 0;
+	p->ext_unkeyed = 0;
+	memset(p->ext_set, 0, sizeof(p->ext_set));
+	/* Why the bound at half the set: probes stay short, and it is
+	 * never full (a lookup always meets an empty slot). */
+	if (p->exts.n > sizeof(p->ext_keys) / sizeof(p->ext_keys[0]))
+		return; /* ext_nkeys != exts.n: every entry in full */
+	for (i = 0; i < p->exts.n; i++) {
+		mg_ext_of(p->exts.v[i], strlen(p->exts.v[i]), &e);
+		p->ext_keys[i] = e.key;
+		p->ext_unkeyed |= e.key == 0;
+		if (e.key == 0 || ext_set_has(p, e.key))
+			continue;
+		for (s = ext_slot(e.key); p->ext_set[s] != 0;
+		     s = (s + 1) % EXT_SET)
+			;
+		p->ext_set[s] = e.key;
+	}
+	p->ext_nkeys = p->exts.n;
+}
+
 /* Resolve pack names to tables and point the sandbox at its paths. */
 void
 mg_policy_finalize(struct mg_policy *p)
@@ -167,6 +219,7 @@ mg_policy_finalize(struct mg_policy *p)
 			p->pack_tab[p->npack++] = mg_pack_find(name);
 	}
 	p->sandbox.readonly_paths = p->ro_paths.n ? p->ro_paths.v : NULL;
+	index_exts(p);
 }
 
 struct mg_policy *
@@ -416,20 +469,51 @@ mg_policy_acts_in(const struct mg_policy *p, const char *exe)
 	return 0;
 }
 
+/*
+ * Why the key first: this runs on every open of a protected process, and
+ * a suffix compare per entry measured most of the preload's cost on an
+ * open of a .txt.  @path can end with an entry only if its own last
+ * extension is that entry's (an entry ".pkl.gz" ends in "gz"), so a key
+ * that differs rules the entry out; a key that matches, or an entry with
+ * key 0, is compared in full.
+ */
 int
-mg_policy_model_ext(const struct mg_policy *p, const char *path)
+mg_policy_model_ext_key(const struct mg_policy *p, const char *path,
+                        size_t n, uint64_t key)
 {
-	size_t n, e, i;
+	size_t e, i;
+	int keyed;
 
 	if (p == NULL || path == NULL)
 		return 0;
-	n = strlen(path);
+	keyed = p->ext_nkeys == p->exts.n;
+	if (keyed && !p->ext_unkeyed && !ext_set_has(p, key))
+		return 0;
 	for (i = 0; i < p->exts.n; i++) {
+		if (keyed && p->ext_keys[i] != 0 && p->ext_keys[i] != key)
+			continue;
 		e = strlen(p->exts.v[i]);
-		if (n > e && strcasecmp(path + n - e, p->exts.v[i]) == 0)
+		if (n > e && strncasecmp(path + n - e, p->exts.v[i], e) == 0)
 			return 1;
 	}
 	return 0;
+}
+
+int
+mg_policy_model_ext_n(const struct mg_policy *p, const char *path, size_t n)
+{
+	struct mg_ext e;
+
+	if (path == NULL)
+		return 0;
+	mg_ext_of(path, n, &e);
+	return mg_policy_model_ext_key(p, path, n, e.key);
+}
+
+int
+mg_policy_model_ext(const struct mg_policy *p, const char *path)
+{
+	return path != NULL && mg_policy_model_ext_n(p, path, strlen(path));
 }
 
 int

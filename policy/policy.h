@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 
+#include "../scanner/candidate.h"
 #include "../scanner/scanner.h"
 
 struct mg_policy;
@@ -98,6 +99,38 @@ int mg_policy_acts_in(const struct mg_policy *p, const char *exe);
 
 /* 1 if @path ends in one of the policy's model extensions. */
 int mg_policy_model_ext(const struct mg_policy *p, const char *path);
+/* The same for @path[0..@n), which need not be NUL-terminated. */
+int mg_policy_model_ext_n(const struct mg_policy *p, const char *path,
+                          size_t n);
+/* The same, given @key, the mg_ext key of @path[0..@n)'s extension. */
+int mg_policy_model_ext_key(const struct mg_policy *p, const char *path,
+                            size_t n, uint64_t key);
+
+/*
+ * The extension of the last component of @path[0..@n), after its last
+ * '.': @s and @len (@s NULL when there is none), and @key, 0 for none
+ * or an empty one, else a function of its ASCII-lower-cased bytes: those
+ * bytes packed little-endian when @len is 1 to 8 (MG_EXT_KEY of the
+ * lower-case literal), a hash of them when longer.  Equal extensions
+ * have equal keys, so a key that differs rules a name out; an equal key
+ * is confirmed by comparing the strings.  Why keys: policy/candidate.c.
+ */
+struct mg_ext {
+	const char *s;
+	size_t len;
+	uint64_t key;
+};
+void mg_ext_of(const char *path, size_t n, struct mg_ext *e);
+
+/* Byte @i of literal @s in its place; past the end, its NUL (so 0). */
+#define MG_EXT_KEY1(s, i)                                                   \
+	((uint64_t)(unsigned char)(s)[(i) < sizeof(s) - 1 ? (i) :            \
+	                              sizeof(s) - 1] << (8 * (i)))
+/* The key of the lower-case string literal @s (1 to 8 bytes). */
+#define MG_EXT_KEY(s)                                                       \
+	(MG_EXT_KEY1(s, 0) | MG_EXT_KEY1(s, 1) | MG_EXT_KEY1(s, 2) |         \
+	 MG_EXT_KEY1(s, 3) | MG_EXT_KEY1(s, 4) | MG_EXT_KEY1(s, 5) |         \
+	 MG_EXT_KEY1(s, 6) | MG_EXT_KEY1(s, 7))
 
 /*
  * The candidate test (policy/candidate.c): 1 if a loader could execute
@@ -115,9 +148,41 @@ int mg_policy_candidate(const struct mg_policy *p, int sniff, int fd,
 int mg_policy_model_name(const struct mg_policy *p, const char *path,
                          size_t n);
 
-/* 1 if @path[0..@n) names code, package metadata or text and image data,
- * which no loader executes (.py, .so, *.dist-info/, .git/, .json...). */
-int mg_policy_code_name(const char *path, size_t n);
+/*
+ * What the name of @path[0..@n) says, before any system call:
+ * MG_NAME_SKIP  code or package metadata (.py, .so, *.dist-info/, .git/,
+ *               an HF cache's refs/): the import system reads it, no
+ *               loader; never a candidate;
+ * MG_NAME_MODEL a model name of @p (may be NULL): its extension, a
+ *               compressed, tar- or zip-wrapped one, any .zip;
+ * MG_NAME_DATA  text and image data (.txt, .json, .png...): the content
+ *               decides, on magic numbers only (MG_CONTENT_MAGIC);
+ * MG_NAME_OTHER anything else: the content decides.
+ * *@flags gets the MG_CONTENT_ flags the content test takes for it.
+ */
+enum mg_name_class {
+	MG_NAME_SKIP, MG_NAME_MODEL, MG_NAME_DATA, MG_NAME_OTHER
+};
+#define MG_CONTENT_MAGIC       1u /* magic numbers only, no opcode walk */
+#define MG_CONTENT_INSIDE_DATA 2u /* "x.csv.gz": compressed is no candidate */
+#define MG_CONTENT_AT_OPEN     4u /* judged at the open, never deferred */
+enum mg_name_class mg_policy_name_class(const struct mg_policy *p,
+                                        const char *path, size_t n,
+                                        unsigned *flags);
+
+/*
+ * The content test on bytes in hand: the first @len bytes a reader got
+ * of a file of @size bytes (UINT64_MAX when unknown), judged as @flags
+ * say.  MG_CAND_YES, MG_CAND_NO, or MG_CAND_UNSURE when @len is too short
+ * to tell (the compressed case is resolved by MG_CONTENT_INSIDE_DATA).
+ */
+enum mg_cand mg_policy_bytes_candidate(const uint8_t *b, size_t len,
+                                       uint64_t size, unsigned flags);
+
+/* The content test on the open file @fd (@st its fstat): one pread at
+ * offset 0, a second, larger one if that cannot tell.  1 if a candidate. */
+int mg_policy_content_candidate(int fd, const struct stat *st,
+                                unsigned flags);
 
 /* 1 if files are also recognised by content (model magic), default 1. */
 int mg_policy_sniff(const struct mg_policy *p);

@@ -78,6 +78,15 @@ struct mg_policy {
 	char *log_file;
 	struct mg_strv processes;    /* fnmatch globs on the exe basename */
 	struct mg_strv exts;         /* ".pt", ... (compared case-blind) */
+	/* Per entry of exts, the mg_ext key of its own last extension, or
+	 * 0 where it has none a key holds (compared in full); valid when
+	 * ext_nkeys == exts.n (mg_policy_finalize). */
+	uint64_t ext_keys[32];
+	size_t ext_nkeys;
+	/* The nonzero ext_keys as an open-addressed set (0 = empty slot),
+	 * and whether some entry has key 0: mg_policy_model_ext_n. */
+	uint64_t ext_set[64];
+	int ext_unkeyed;
 	struct mg_strv allow, deny;  /* "module:name" or "module:*" */
 	struct mg_strv packs;        /* pack names enabled */
 	struct mg_strv ro_paths;     /* [sandbox] readonly_paths */

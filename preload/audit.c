@@ -44,6 +44,7 @@ how_name(enum mg_gate_how how)
 	case MG_GATE_OPEN: return "open";
 	case MG_GATE_FOPEN: return "fopen";
 	case MG_GATE_MMAP: return "mmap";
+	case MG_GATE_READ: return "read";
 	}
 	return "open";
 }

@@ -217,8 +217,10 @@ ask(int fd, const char *path, const struct stat *st, enum mg_gate_how how,
 	 * rules match on it; its cwd is not ours); messages keep @path. */
 	if (real_path(fd, path, rpath, sizeof(rpath)) != 0)
 		path = rpath;
-	/* Why not mmap: mmap(2) has no EINTR to fail with. */
-	if (mg_client_ask(fd, path, st, how != MG_GATE_MMAP, &rep, why,
+	/* Why not mmap: mmap(2) has no EINTR to fail with; nor a first read,
+	 * whose bytes are consumed already. */
+	if (mg_client_ask(fd, path, st, how == MG_GATE_OPEN ||
+	                  how == MG_GATE_FOPEN, &rep, why,
 	                  sizeof(why), &intr) != MG_OK) {
 		snprintf(e->reason, sizeof(e->reason), "no verdict: %.200s", why);
 		return intr;
@@ -378,51 +380,208 @@ deny_unscannable(const char *path, const struct stat *st,
 	return apply(path, st, &e, 1, how);
 }
 
-int
-mg_gate_fd(int fd, const char *path, enum mg_gate_how how)
+/* --- deferred content tests ---------------------------------------------- */
+
+/*
+ * Why the first read, not the open: a name that does not decide leaves
+ * the content to, and at the open that took an fstat and a pread of 512
+ * bytes, about half a microsecond on every open of a README or a data
+ * file.  At the first read the bytes are in the caller's buffer anyway:
+ * judging them costs no system call, and they are the bytes the loader
+ * is about to parse.  For the same reason data names (.txt, .json, .png)
+ * are now looked at too, on magic numbers only (policy/candidate.c,
+ * data_exts, says why not the walk).
+ *
+ * mg_pending[fd] holds the MG_CONTENT_ flags of a read-only open whose
+ * content is still to be judged, plus PENDING; 0 for every other
+ * descriptor.  One byte per descriptor below MG_PENDING_FDS (16 KiB);
+ * above, the open is judged at once as before.  Set by the open, taken
+ * (atomically, so one thread judges) by the first read, pread, readv or
+ * mmap, and reset by every open and fopen of that number.  Why not by
+ * close: a vfork child (posix_spawn, subprocess) closes descriptors
+ * through close() in its parent's memory, and would wipe the parent's
+ * marks.  So a mark outlives its file until the number is opened again;
+ * meanwhile a socket, pipe or device given the number is let through at
+ * its first read (not a regular file), and a regular file given it by a
+ * raw syscall is judged at its first read: a look, or a scan, too many.
+ * A fork child inherits the marks with the descriptors.
+ */
+unsigned char mg_pending[MG_PENDING_FDS];
+
+enum { PENDING = 0x80 };
+
+static int
+decide(int fd, const char *path, const struct stat *st, enum mg_gate_how how)
 {
-	char name[PATH_MAX];
 	struct centry e;
-	struct stat st;
-	ssize_t n;
 
-	/* Why the name first: code and data names (.py, .pyc, .so, .json...)
-	 * are never candidates whatever the file is (is_candidate would say
-	 * so after the fstat), and Python opens hundreds of them at
-	 * start-up; this skips the fstat for them. */
-	if (path != NULL) {
-		size_t len = strlen(path);
-
-		if (mg_policy_code_name(path, len) &&
-		    !mg_policy_model_name(names(), path, len))
-			return 0;
-	}
-	if (fstat(fd, &st) != 0)
-		return 0;
-	if (path != NULL && unscannable_model(path, &st))
-		return deny_unscannable(path, &st, how);
-	if (!S_ISREG(st.st_mode) || st.st_size < 2)
-		return 0;
-	if (path == NULL) {
-		char link[32];
-
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-		n = readlink(link, name, sizeof(name) - 1);
-		name[n > 0 ? n : 0] = '\0';
-		path = name;
-	}
-	if (!mg_policy_candidate(names(), mg_state.policy == NULL ||
-	                         mg_policy_sniff(mg_state.policy), fd, path,
-	                         &st))
-		return 0;
 	mg_preload_report_notes();
-	if (cache_get(&st, &e))
-		return apply(path, &st, &e, 0, how);
-	if (ask(fd, path, &st, how, &e))
+	if (cache_get(st, &e))
+		return apply(path, st, &e, 0, how);
+	if (ask(fd, path, st, how, &e))
 		return MG_GATE_INTERRUPTED;
 	/* A failure to get any verdict is not cached: the next open retries
 	 * (the helper may be back). */
 	if (e.decided)
-		cache_put(&st, &e);
-	return apply(path, &st, &e, 1, how);
+		cache_put(st, &e);
+	return apply(path, st, &e, 1, how);
+}
+
+/*
+ * The names deferred opens were made with, so the line a denied read
+ * prints names the file as the program did ("innocent_link",
+ * "/proc/self/fd/5"), like a denied open: the last open per slot, a
+ * slot per descriptor modulo NAME_SLOTS.  Each slot is a sequence lock:
+ * odd while written; a reader that sees it odd or changed, a different
+ * descriptor, or a name that did not fit falls back to /proc/self/fd.
+ */
+enum { NAME_SLOTS = 32, NAME_MAX_KEPT = 244 };
+
+static struct kept_name {
+	unsigned seq;
+	int fd;
+	char path[NAME_MAX_KEPT];
+} kept[NAME_SLOTS];
+
+static void
+keep_name(int fd, const char *path)
+{
+	struct kept_name *k = &kept[(unsigned)fd % NAME_SLOTS];
+	size_t n = strlen(path);
+
+	__atomic_fetch_add(&k->seq, 1, __ATOMIC_ACQ_REL);
+	k->fd = n < sizeof(k->path) ? fd : -1;
+	if (n < sizeof(k->path))
+		memcpy(k->path, path, n + 1);
+	__atomic_fetch_add(&k->seq, 1, __ATOMIC_RELEASE);
+}
+
+/* The name @fd was opened with into @out (PATH_MAX bytes), if kept. */
+static int
+kept_name(int fd, char *out)
+{
+	struct kept_name *k = &kept[(unsigned)fd % NAME_SLOTS];
+	unsigned seq = __atomic_load_n(&k->seq, __ATOMIC_ACQUIRE);
+
+	if ((seq & 1) || k->fd != fd)
+		return 0;
+	memcpy(out, k->path, sizeof(k->path));
+	out[sizeof(k->path) - 1] = '\0';
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&k->seq, __ATOMIC_RELAXED) == seq;
+}
+
+/* @fd's name from /proc/self/fd into @name (PATH_MAX bytes). */
+static const char *
+fd_name(int fd, char *name)
+{
+	char link[32];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, name, PATH_MAX - 1);
+	name[n > 0 ? n : 0] = '\0';
+	return name;
+}
+
+/* Take @fd's pending mark: its MG_CONTENT_ flags | PENDING, or 0. */
+static unsigned
+take_pending(int fd)
+{
+	if ((unsigned)fd >= MG_PENDING_FDS ||
+	    __atomic_load_n(&mg_pending[fd], __ATOMIC_RELAXED) == 0)
+		return 0;
+	return __atomic_exchange_n(&mg_pending[fd], 0, __ATOMIC_ACQ_REL);
+}
+
+int
+mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
+{
+	char name[PATH_MAX];
+	unsigned flags = 0, pending = 0;
+	enum mg_name_class cls = MG_NAME_OTHER;
+	int sniff = mg_state.policy == NULL || mg_policy_sniff(mg_state.policy);
+	struct stat st;
+
+	/* Why the name first: code names (.py, .pyc, .so...) stop here,
+	 * before any system call, and Python opens hundreds of them at
+	 * start-up. */
+	if (path != NULL) {
+		if (mg_gate_pending(fd))        /* a mark of the fd's last file */
+			__atomic_store_n(&mg_pending[fd], 0, __ATOMIC_RELAXED);
+		cls = mg_policy_name_class(names(), path, strlen(path), &flags);
+		if (cls == MG_NAME_SKIP || (cls != MG_NAME_MODEL && !sniff))
+			return 0;
+		/* stdio reads go through glibc's internal read, which no
+		 * wrapper sees: a data name opened with fopen is not
+		 * judged (README). */
+		if (cls == MG_NAME_DATA && how == MG_GATE_FOPEN)
+			return 0;
+		if (cls != MG_NAME_MODEL && defer &&
+		    !(flags & MG_CONTENT_AT_OPEN) &&
+		    (unsigned)fd < MG_PENDING_FDS) {
+			keep_name(fd, path);
+			__atomic_store_n(&mg_pending[fd],
+			                 (unsigned char)(flags | PENDING),
+			                 __ATOMIC_RELEASE);
+			return 0;
+		}
+	} else {
+		pending = take_pending(fd);
+	}
+	if (fstat(fd, &st) != 0)
+		return 0;
+	if (path != NULL && cls == MG_NAME_MODEL && unscannable_model(path, &st))
+		return deny_unscannable(path, &st, how);
+	if (!S_ISREG(st.st_mode) || st.st_size < 2)
+		return 0;
+	if (path == NULL)
+		path = pending && kept_name(fd, name) ? name : fd_name(fd, name);
+	if (pending) {
+		/* Marked at its open: the name said content decides. */
+		if (!mg_policy_content_candidate(fd, &st, pending & ~PENDING))
+			return 0;
+	} else if (cls == MG_NAME_DATA) {
+		if (!mg_policy_content_candidate(fd, &st, flags))
+			return 0;
+	} else if (!mg_policy_candidate(names(), sniff, fd, path, &st)) {
+		return 0;
+	}
+	return decide(fd, path, &st, how);
+}
+
+int
+mg_gate_read(int fd, const void *buf, size_t asked, ssize_t got)
+{
+	char name[PATH_MAX];
+	unsigned flags = take_pending(fd);
+	enum mg_cand c;
+	struct stat st;
+
+	if (flags == 0)
+		return 0;
+	if (got < 0) {          /* nothing read: the next read is the first */
+		__atomic_store_n(&mg_pending[fd], (unsigned char)flags,
+		                 __ATOMIC_RELEASE);
+		return 0;
+	}
+	flags &= ~(unsigned)PENDING;
+	/* A read short of what was asked ended at the end of the file: the
+	 * bytes are all the loader will get from here.  A small read that
+	 * was not short says too little: the file's first window decides. */
+	if ((size_t)got < asked || (size_t)got >= MG_CANDIDATE_WINDOW) {
+		c = mg_policy_bytes_candidate(buf, (size_t)got,
+		                              (size_t)got < asked ? (uint64_t)got :
+		                              UINT64_MAX, flags);
+		if (c == MG_CAND_NO)
+			return 0;
+	} else {
+		c = MG_CAND_UNSURE;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 2)
+		return 0;
+	if (c == MG_CAND_UNSURE && !mg_policy_content_candidate(fd, &st, flags))
+		return 0;
+	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
+	              MG_GATE_READ);
 }

@@ -47,12 +47,16 @@ extern struct mg_state mg_state;
  * allocation on first access. */
 extern __thread int mg_busy __attribute__((tls_model("initial-exec")));
 
-/* Where a check comes from: it changes only the audit line. */
-enum mg_gate_how { MG_GATE_OPEN, MG_GATE_FOPEN, MG_GATE_MMAP };
+/* Where a check comes from: it changes only the audit line (and whether
+ * a signal may interrupt the wait: open and fopen only). */
+enum mg_gate_how { MG_GATE_OPEN, MG_GATE_FOPEN, MG_GATE_MMAP, MG_GATE_READ };
 
 /*
  * Decide on the open file @fd (opened readable by the caller) named
- * @path (may be NULL: the name is then read from /proc/self/fd).
+ * @path (may be NULL: the name is then read from /proc/self/fd).  When
+ * @defer (a read-only open that creates and truncates nothing) and the
+ * name leaves the decision to the content, the content is judged at the
+ * first read instead (mg_gate_read) and 0 is returned now.
  * Returns 0 to let the caller have it (after a sandbox action the process
  * is locked, and the first time for this file the "modelgate: sandboxed
  * PATH: REASON; ..." line has been printed), -1 to deny: the
@@ -66,7 +70,32 @@ enum mg_gate_how { MG_GATE_OPEN, MG_GATE_FOPEN, MG_GATE_MMAP };
  * with mg_busy set.
  */
 enum { MG_GATE_INTERRUPTED = -2 };
-int mg_gate_fd(int fd, const char *path, enum mg_gate_how how);
+int mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer);
+
+/* Descriptors below this get a pending mark (gate.c says why). */
+enum { MG_PENDING_FDS = 16384 };
+extern unsigned char mg_pending[MG_PENDING_FDS];
+
+/* Whether @fd's content is still to be judged at its first read: the
+ * read wrappers' fast test, one load. */
+static inline int
+mg_gate_pending(int fd)
+{
+	return (unsigned)fd < MG_PENDING_FDS &&
+	       __atomic_load_n(&mg_pending[fd], __ATOMIC_RELAXED) != 0;
+}
+
+/*
+ * The first read of a descriptor with a pending mark: @got bytes (or -1)
+ * of the @asked the caller read into @buf.  Judges those bytes (or, when
+ * a small read says too little, the file's first window) and decides as
+ * mg_gate_fd would: 0 to hand the bytes over, -1 to deny (the line has
+ * been printed; the caller wipes the bytes and fails with EACCES).
+ * Never MG_GATE_INTERRUPTED: the bytes are read already, and a retried
+ * read would get the next ones.  Called with mg_busy set.
+ */
+int mg_gate_read(int fd, const void *buf, size_t asked, ssize_t got);
+
 
 /* Reset the locks after fork() in the child (pthread_atfork). */
 void mg_gate_atfork_child(void);

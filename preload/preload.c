@@ -32,6 +32,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "gate.h"
@@ -49,6 +50,11 @@ typedef int (*openat2_fn)(int, const char *, int);
 typedef FILE *(*fopen_fn)(const char *, const char *);
 typedef FILE *(*freopen_fn)(const char *, const char *, FILE *);
 typedef void *(*mmap_fn)(void *, size_t, int, int, int, off_t);
+typedef ssize_t (*read_fn)(int, void *, size_t);
+typedef ssize_t (*read_chk_fn)(int, void *, size_t, size_t);
+typedef ssize_t (*pread_fn)(int, void *, size_t, off_t);
+typedef ssize_t (*pread_chk_fn)(int, void *, size_t, off_t, size_t);
+typedef ssize_t (*readv_fn)(int, const struct iovec *, int);
 
 static struct {
 	open_fn open, open64;
@@ -58,6 +64,11 @@ static struct {
 	fopen_fn fopen, fopen64;
 	freopen_fn freopen, freopen64;
 	mmap_fn mmap, mmap64;
+	read_fn read;
+	read_chk_fn read_chk;
+	pread_fn pread, pread64;
+	pread_chk_fn pread_chk, pread64_chk;
+	readv_fn readv;
 	int resolved;
 } real;
 
@@ -66,6 +77,9 @@ int __open_2(const char *path, int flags);
 int __open64_2(const char *path, int flags);
 int __openat_2(int dirfd, const char *path, int flags);
 int __openat64_2(int dirfd, const char *path, int flags);
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
+ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
 
 int
 mg_raw_openat(int dirfd, const char *path, int flags, unsigned mode)
@@ -101,6 +115,13 @@ resolve(void)
 	real.freopen64 = (freopen_fn)dlsym(RTLD_NEXT, "freopen64");
 	real.mmap = (mmap_fn)dlsym(RTLD_NEXT, "mmap");
 	real.mmap64 = (mmap_fn)dlsym(RTLD_NEXT, "mmap64");
+	real.read = (read_fn)dlsym(RTLD_NEXT, "read");
+	real.read_chk = (read_chk_fn)dlsym(RTLD_NEXT, "__read_chk");
+	real.pread = (pread_fn)dlsym(RTLD_NEXT, "pread");
+	real.pread64 = (pread_fn)dlsym(RTLD_NEXT, "pread64");
+	real.pread_chk = (pread_chk_fn)dlsym(RTLD_NEXT, "__pread_chk");
+	real.pread64_chk = (pread_chk_fn)dlsym(RTLD_NEXT, "__pread64_chk");
+	real.readv = (readv_fn)dlsym(RTLD_NEXT, "readv");
 	real.resolved = 1;
 }
 
@@ -408,6 +429,17 @@ readable(int flags)
 	return (flags & O_PATH) == 0 && (flags & O_ACCMODE) != O_WRONLY;
 }
 
+/* A read-only open that creates and truncates nothing: what the file
+ * holds now is what its first read will see, so the content test may
+ * wait for that read (gate.c).  Why not O_RDWR: a program that writes a
+ * pickle and reads it back would have its own bytes judged. */
+static int
+deferrable(int flags)
+{
+	return (flags & O_ACCMODE) == O_RDONLY &&
+	       (flags & (O_CREAT | O_TRUNC)) == 0;
+}
+
 /* After the real open: keep @fd, or close it and fail with EACCES (EINTR
  * when a signal handler interrupted the decision). */
 static int
@@ -418,7 +450,7 @@ gate_open(int fd, const char *path, int flags)
 	if (fd < 0 || !mg_state.active || !readable(flags))
 		return fd;
 	mg_busy = 1;
-	rc = mg_gate_fd(fd, path, MG_GATE_OPEN);
+	rc = mg_gate_fd(fd, path, MG_GATE_OPEN, deferrable(flags));
 	if (rc != 0)
 		mg_raw_close(fd);
 	mg_busy = 0;
@@ -547,7 +579,7 @@ gate_stream(FILE *f, const char *path, const char *mode, int reopen)
 	if (f == NULL || !mg_state.active || mg_busy || !mode_reads(mode))
 		return f;
 	mg_busy = 1;
-	rc = mg_gate_fd(fileno(f), path, MG_GATE_FOPEN);
+	rc = mg_gate_fd(fileno(f), path, MG_GATE_FOPEN, 0);
 	deny = rc != 0;
 	if (deny && !reopen) {
 		fclose(f);
@@ -630,7 +662,7 @@ do_mmap(mmap_fn fn, void *addr, size_t len, int prot, int flags, int fd,
 	    !mg_busy) {
 		saved = errno;
 		mg_busy = 1;
-		deny = mg_gate_fd(fd, NULL, MG_GATE_MMAP) != 0;
+		deny = mg_gate_fd(fd, NULL, MG_GATE_MMAP, 0) != 0;
 		mg_busy = 0;
 		if (deny) {
 			errno = EACCES;
@@ -654,4 +686,118 @@ MG_EXPORT void *
 mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	return do_mmap(real.mmap64, addr, len, prot, flags, fd, off);
+}
+
+/* --- reads ---------------------------------------------------------------- */
+
+/*
+ * The first read of a descriptor whose open left its content to be
+ * judged (gate.c, "deferred content tests").  Every other read costs the
+ * one load of mg_gate_pending().  A denied read hands nothing over: the
+ * bytes already in the caller's buffers are wiped, and it fails with
+ * EACCES (Python raises PermissionError before the loader parses a byte).
+ */
+static ssize_t
+gate_read(int fd, const struct iovec *iov, int iovcnt, ssize_t got)
+{
+	int saved = errno, rc, i;
+	size_t left;
+
+	if (!mg_state.active || mg_busy)
+		return got;
+	mg_busy = 1;
+	rc = mg_gate_read(fd, iovcnt > 0 ? iov[0].iov_base : NULL,
+	                  iovcnt > 0 ? iov[0].iov_len : 0,
+	                  got < 0 || iovcnt <= 0 ? got :
+	                  (size_t)got < iov[0].iov_len ? got :
+	                  (ssize_t)iov[0].iov_len);
+	mg_busy = 0;
+	if (rc == 0) {
+		errno = saved;
+		return got;
+	}
+	for (i = 0, left = got > 0 ? (size_t)got : 0; i < iovcnt && left; i++) {
+		size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
+
+		memset(iov[i].iov_base, 0, n);
+		left -= n;
+	}
+	errno = EACCES;
+	return -1;
+}
+
+static ssize_t
+after_read(int fd, void *buf, size_t n, ssize_t got)
+{
+	struct iovec one = { buf, n };
+
+	if (__builtin_expect(!mg_gate_pending(fd), 1))
+		return got;
+	return gate_read(fd, &one, 1, got);
+}
+
+MG_EXPORT ssize_t
+read(int fd, void *buf, size_t n)
+{
+	ssize_t got = real.read ? real.read(fd, buf, n) :
+	              syscall(SYS_read, fd, buf, n);
+
+	return after_read(fd, buf, n, got);
+}
+
+MG_EXPORT ssize_t
+__read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	ssize_t got = real.read_chk ? real.read_chk(fd, buf, n, buflen) :
+	              syscall(SYS_read, fd, buf, n);
+
+	return after_read(fd, buf, n, got);
+}
+
+MG_EXPORT ssize_t
+pread(int fd, void *buf, size_t n, off_t off)
+{
+	ssize_t got = real.pread ? real.pread(fd, buf, n, off) :
+	              syscall(SYS_pread64, fd, buf, n, off);
+
+	return after_read(fd, buf, n, got);
+}
+
+MG_EXPORT ssize_t
+pread64(int fd, void *buf, size_t n, off_t off)
+{
+	ssize_t got = real.pread64 ? real.pread64(fd, buf, n, off) :
+	              syscall(SYS_pread64, fd, buf, n, off);
+
+	return after_read(fd, buf, n, got);
+}
+
+MG_EXPORT ssize_t
+__pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
+{
+	ssize_t got = real.pread_chk ? real.pread_chk(fd, buf, n, off, buflen) :
+	              syscall(SYS_pread64, fd, buf, n, off);
+
+	return after_read(fd, buf, n, got);
+}
+
+MG_EXPORT ssize_t
+__pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
+{
+	ssize_t got = real.pread64_chk ?
+	              real.pread64_chk(fd, buf, n, off, buflen) :
+	              syscall(SYS_pread64, fd, buf, n, off);
+
+	return after_read(fd, buf, n, got);
+}
+
+MG_EXPORT ssize_t
+readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	ssize_t got = real.readv ? real.readv(fd, iov, iovcnt) :
+	              syscall(SYS_readv, fd, iov, iovcnt);
+
+	if (__builtin_expect(!mg_gate_pending(fd), 1))
+		return got;
+	return gate_read(fd, iov, iovcnt, got);
 }

@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../policy/policy.h"
+#include "../../policy/policy_int.h"
 #include "../../scanner/pickle.h"
 
 static char dir[256];
@@ -1044,6 +1046,136 @@ START_TEST(test_policy_parse_text_keeps_the_lock_and_names_the_file)
 }
 END_TEST
 
+/* The reference mg_policy_model_ext_n must agree with: a case-blind
+ * suffix compare against every entry, with no filter. */
+static int
+naive_model_ext(const char *const *exts, size_t nexts, const char *path)
+{
+	size_t n = strlen(path), e, i;
+
+	for (i = 0; i < nexts; i++) {
+		e = strlen(exts[i]);
+		if (n > e && strcasecmp(path + n - e, exts[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+START_TEST(test_policy_model_ext_keys_agree_with_a_plain_suffix_compare)
+{
+	static const char *const names[] = {
+		"a.pt", "A.PT", "x/y.Pt", "model.safetensors",
+		"m.SafeTensors", "m.safetensor", "x.pkl.gz", "x.PKL.GZ", "x.gz",
+		"notes.txt", "t.TXT", "weights", "mymodel", "model", "dir.pt/x",
+		"x.", "a.x.", ".pt", "a.verylongextension",
+		"a.verylongextensioN", "b.verylongextensiox", "p.pkl",
+		"q.pickle", "q.pickles", "r.7z", "d/x.tar.gz", "abc", "x.bin",
+		"x.binx", NULL
+	};
+	/* The default; entries that are long, multi-dot, upper-case or have
+	 * no extension of their own (".x." ends in an empty one); and more
+	 * entries than the key table holds (the unfiltered path). */
+	static const char *const texts[] = {
+		"",
+		"[policy]\nextensions = .pt, .txt, .pkl.gz, .VeryLongExtension, "
+		".x., .7Z, .safetensors\n",
+		"[policy]\nextensions = .pt, .txt, .pkl.gz, .VeryLongExtension, "
+		".x., .7Z, .e1, .e2, .e3, .e4, .e5, .e6, .e7, .e8, .e9, .e10,\n"
+		"  .e11, .e12, .e13, .e14, .e15, .e16, .e17, .e18, .e19, .e20, "
+		".e21, .e22, .e23, .e24, .e25, .e26, .e27, .e28, .e29, .e30\n",
+	};
+	struct mg_policy *p;
+	char err[256];
+	size_t i, k;
+
+	for (k = 0; k < sizeof(texts) / sizeof(texts[0]); k++) {
+		ck_assert_msg(mg_policy_parse_text("exts.conf", texts[k],
+		                                   strlen(texts[k]), &p, err,
+		                                   sizeof(err)) == MG_OK, "%s", err);
+		ck_assert_uint_gt(p->exts.n, 2);
+		ck_assert_int_eq(k == 2, p->ext_nkeys != p->exts.n);
+		for (i = 0; names[i] != NULL; i++)
+			ck_assert_msg(mg_policy_model_ext(p, names[i]) ==
+			              naive_model_ext((const char *const *)
+			                              p->exts.v, p->exts.n,
+			                              names[i]),
+			              "policy %zu, %s", k, names[i]);
+		/* A length, not the NUL, ends the name. */
+		ck_assert(mg_policy_model_ext_n(p, "x.ptGARBAGE", 4));
+		ck_assert(!mg_policy_model_ext_n(p, "x.ptGARBAGE", 5));
+		mg_policy_free(p);
+	}
+}
+END_TEST
+
+static enum mg_name_class
+name_class(const struct mg_policy *p, const char *path)
+{
+	unsigned flags;
+
+	return mg_policy_name_class(p, path, strlen(path), &flags);
+}
+
+START_TEST(test_policy_name_class_code_metadata_data_model_other)
+{
+	struct mg_policy *p = mg_policy_new_default(), *q;
+	const char text[] = "[policy]\nextensions = .txt\n";
+	char err[256];
+	unsigned flags;
+	static const char *const code[] = {
+		"/usr/lib/python3/x.py", "x.PYC", "a/b.so",
+		"/s/site-packages/torch-2.1.dist-info/RECORD",
+		"/s/x.egg-info/PKG-INFO", "/r/.git/HEAD", ".git/config",
+		"/h/hub/models--o--m/refs/main", NULL
+	};
+	static const char *const data[] = {
+		"notes.txt", "d.JSON", "p.png", "x/y.Csv", NULL
+	};
+	static const char *const model[] = {
+		"x.pt", "x.pkl.gz", "x.pkl.zip", "any.zip", "m.SafeTensors",
+		"/s/torch-2.1.dist-info.pt", "/h/hub/models--o--m/refs/main.pt",
+		NULL
+	};
+	static const char *const other[] = {
+		"README", "vectors.f32", "/r/.github/HEAD", "/r/x.git/HEAD",
+		"/h/refs/main", "data.p", "weights", "x.csv.gz", "s/bdb.db", NULL
+	};
+	size_t i;
+
+	ck_assert_ptr_nonnull(p);
+	for (i = 0; code[i] != NULL; i++)
+		ck_assert_msg(name_class(p, code[i]) == MG_NAME_SKIP, "%s",
+		              code[i]);
+	for (i = 0; data[i] != NULL; i++)
+		ck_assert_msg(name_class(p, data[i]) == MG_NAME_DATA, "%s",
+		              data[i]);
+	for (i = 0; model[i] != NULL; i++)
+		ck_assert_msg(name_class(p, model[i]) == MG_NAME_MODEL, "%s",
+		              model[i]);
+	for (i = 0; other[i] != NULL; i++)
+		ck_assert_msg(name_class(p, other[i]) == MG_NAME_OTHER, "%s",
+		              other[i]);
+	/* The flags the content test gets: magic only for data names,
+	 * "inside is data" for x.csv.gz, at the open for a Berkeley DB. */
+	(void)mg_policy_name_class(p, "notes.txt", 9, &flags);
+	ck_assert_uint_eq(flags, MG_CONTENT_MAGIC);
+	(void)mg_policy_name_class(p, "x.csv.gz", 8, &flags);
+	ck_assert_uint_eq(flags, MG_CONTENT_INSIDE_DATA);
+	(void)mg_policy_name_class(p, "s/bdb.db", 8, &flags);
+	ck_assert_uint_eq(flags, MG_CONTENT_AT_OPEN);
+	(void)mg_policy_name_class(p, "README", 6, &flags);
+	ck_assert_uint_eq(flags, 0);
+	/* A policy whose model extensions are .txt alone. */
+	ck_assert_int_eq(mg_policy_parse_text("t.conf", text, sizeof(text) - 1,
+	                                      &q, err, sizeof(err)), MG_OK);
+	ck_assert(name_class(q, "NOTES.TXT") == MG_NAME_MODEL);
+	ck_assert(name_class(q, "notes.json") == MG_NAME_DATA);
+	ck_assert(name_class(q, "x.pt") == MG_NAME_OTHER);
+	mg_policy_free(q);
+	mg_policy_free(p);
+}
+END_TEST
+
 START_TEST(test_policy_log_reachable_needs_a_file_others_can_append_to)
 {
 	struct mg_policy *p = NULL;
@@ -1137,6 +1269,11 @@ policy_suite(void)
 	tcase_add_test(tc, test_policy_note_json_is_one_line_with_event_key_line_file);
 	tcase_add_test(tc, test_policy_parse_text_keeps_the_lock_and_names_the_file);
 	tcase_add_test(tc, test_policy_log_reachable_needs_a_file_others_can_append_to);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("names");
+	tcase_add_test(tc, test_policy_model_ext_keys_agree_with_a_plain_suffix_compare);
+	tcase_add_test(tc, test_policy_name_class_code_metadata_data_model_other);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("settings");
