@@ -617,6 +617,113 @@ on_code(const char *event)
 	return refuse(event, event, why, file, func);
 }
 
+/* @f is still at the call where the C unpickler last resolved a global. */
+static int
+at_site(py_object *f)
+{
+	py_object *code;
+	int same;
+
+	if (!last_site.valid || (void *)f != last_site.frame ||
+	    api.frame_lasti(f) != last_site.lasti)
+		return 0;
+	code = api.frame_code(f);
+	same = code != NULL && (void *)code == last_site.code;
+	if (code != NULL)
+		api.decref(code);
+	return same;
+}
+
+/* The modules whose own Python frames lie between a call and the event
+ * it raises: subprocess.Popen's is raised two frames into subprocess.py,
+ * os.spawn*'s in os.py, ctypes.CDLL's dlopen in ctypes/__init__.py. */
+static int
+event_library(const char *file)
+{
+	return ends_with(file, "/subprocess.py") || ends_with(file, "/os.py") ||
+	       ends_with(file, "/ctypes/__init__.py");
+}
+
+/*
+ * Whether the unpickler itself called what raised the event, from the
+ * innermost frame @f: past the event's own library frames, a frame
+ * at_site() (the C unpickler's REDUCE runs in its caller's frame) or
+ * pickle.py's.  Not when any other Python code is between (a class's
+ * __setstate__ that runs a program: an object's own code, which the
+ * guard leaves alone).  Fills @file and @func with the unpickle's caller
+ * ("" when started from C).  Why at most 16 frames: two of the library,
+ * three of pickle.py, and their caller.
+ */
+static int
+unpickler_called(py_object *f, char *file, size_t fcap, char *func,
+                 size_t ncap)
+{
+	py_object *cur = f, *back;
+	int depth, direct = 0, in_py = 0, done = 0;
+
+	for (depth = 0; cur != NULL && depth < 16 && !done; depth++) {
+		if (!in_py && at_site(cur)) {
+			frame_where(cur, file, fcap, func, ncap);
+			direct = done = 1;
+			break;
+		}
+		frame_where(cur, file, fcap, func, ncap);
+		if (ends_with(file, "/pickle.py"))
+			in_py = direct = 1;
+		else if (in_py || !event_library(file))
+			break;  /* the caller below pickle.py, or other code */
+		back = api.frame_back(cur);
+		if (depth > 0)
+			api.decref(cur);
+		cur = back;
+	}
+	if (cur != NULL && depth > 0)
+		api.decref(cur);
+	if (!direct || (in_py && cur == NULL))
+		file[0] = func[0] = '\0';
+	return direct;
+}
+
+/*
+ * os.system, os.exec, os.spawn, os.posix_spawn, subprocess.Popen and
+ * ctypes.dlopen called by the unpickler itself: refused.  Why: a getattr
+ * chain through attributes CPython does not audit (a function's
+ * __globals__, a builtin's __self__) reaches a denied callable without
+ * naming it to find_class, but the call raises one of these events, and
+ * the unpickler calls what the pickle's data chose.  The unpickle's
+ * caller may still be a trusted channel.
+ */
+static int
+on_spawn(const char *event)
+{
+	char file[FILE_CAP], func[FUNC_CAP], why[160];
+	py_object *f = api.get_frame();
+
+	if (f == NULL || api.frame_lasti == NULL ||
+	    !unpickler_called(f, file, sizeof(file), func, sizeof(func)))
+		return 0;
+	if (trusted(file, func))
+		return 0;
+	snprintf(why, sizeof(why), "the unpickler called %s: a program or "
+	         "library started from the pickle's data", event);
+	return refuse(event, event, why, file, func);
+}
+
+static int
+is_spawn(const char *event)
+{
+	static const char *const spawn_events[] = {
+		"os.system", "os.exec", "os.spawn", "os.posix_spawn",
+		"os.startfile", "subprocess.Popen", "ctypes.dlopen", NULL
+	};
+	size_t i;
+
+	for (i = 0; spawn_events[i] != NULL; i++)
+		if (strcmp(event, spawn_events[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* A raw free of the hook entry goes to the allocator that made it. */
 static void
 passthrough_free(void *ctx, void *ptr)
@@ -685,8 +792,13 @@ hook(const char *event, py_object *args, void *ud)
 	switch (event[0]) {
 	case 'p': case 'e': case 'm': case 'c':
 		break;
-	case 'o':       /* "object.__getattr__", not the "open" of every file */
-		if (event[1] == 'b')
+	case 'o':       /* "object.__getattr__" and "os.*", not the "open"
+	                   of every file */
+		if (event[1] == 'b' || (event[1] == 's' && event[2] == '.'))
+			break;
+		return 0;
+	case 's':       /* "subprocess.Popen" */
+		if (event[1] == 'u')
 			break;
 		return 0;
 	default:
@@ -704,6 +816,8 @@ hook(const char *event, py_object *args, void *ud)
 		rc = on_code(event);
 	else if (strcmp(event, "cpython._PySys_ClearAuditHooks") == 0)
 		on_clear_hooks();
+	else if (is_spawn(event))
+		rc = on_spawn(event);
 	mg_busy = saved_busy;
 	errno = saved_errno;
 	return rc;
