@@ -236,15 +236,6 @@ wrapped_model_name(const struct mg_policy *p, const char *path, size_t n)
 	return e != 0 && model_ext_n(p, path, n - e);
 }
 
-/* "x.csv.gz": compressed, and the name says the inside is data. */
-static int
-wrapped_data_name(const char *path, size_t n)
-{
-	size_t e = path != NULL ? wrap_len(path, n) : 0;
-
-	return e != 0 && ext_in(path, n - e, data_exts);
-}
-
 /* pread @cap bytes at 0 into @b, retrying EINTR. */
 static ssize_t
 head(int fd, unsigned char *b, size_t cap)
@@ -278,6 +269,7 @@ mg_policy_name_class(const struct mg_policy *p, const char *path, size_t n,
                      unsigned *flags)
 {
 	struct mg_ext e;
+	int wrap, pth;
 
 	*flags = 0;
 	mg_ext_of(path, n, &e);
@@ -290,17 +282,22 @@ mg_policy_name_class(const struct mg_policy *p, const char *path, size_t n,
 		*flags = MG_CONTENT_MAGIC;
 		return key_in(e.key, code_exts) ? MG_NAME_SKIP : MG_NAME_DATA;
 	}
+	/* Why the extension's key decides which tests run: this is on
+	 * every open (see mg_ext_of). */
+	wrap = key_in(e.key, wrap_exts);
+	pth = e.key == MG_EXT_KEY("pth") && is_site_pth(path, n);
 	/* Why any .zip: see the top of the file. */
-	if ((model_ext_n(p, path, n) && !is_site_pth(path, n)) ||
-	    wrapped_model_name(p, path, n) || ends_with(path, n, ".zip"))
+	if ((p != NULL && mg_policy_model_ext_key(p, path, n, e.key) && !pth) ||
+	    (wrap && model_ext_n(p, path, n - e.len - 1)) ||
+	    e.key == MG_EXT_KEY("zip"))
 		return MG_NAME_MODEL;
 	if (is_metadata_path(path, n))
 		return MG_NAME_SKIP;
 	/* Why magic only for a site .pth: site.py reads its lines, and an
 	 * "import ..." line walks like a GLOBAL. */
-	if (is_site_pth(path, n))
+	if (pth)
 		*flags = MG_CONTENT_MAGIC;
-	if (wrapped_data_name(path, n))
+	if (wrap && ext_in(path, n - e.len - 1, data_exts))
 		*flags |= MG_CONTENT_INSIDE_DATA;
 	if (key_in(e.key, db_exts))
 		*flags |= MG_CONTENT_AT_OPEN;
