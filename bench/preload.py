@@ -5,7 +5,8 @@ work without it, measured in the same run.
   1. `python3 -c pass` start-up (median of N runs)
   2. 100,000 opens of non-model files (a .txt, an extension-less text, raw
      floats, an extension-less gzip'd CSV), as os.open+os.close and as
-     open+read+close; MG_BENCH_OLD_LIB=PATH adds another build's figures
+     open+read+close, median of 7 interleaved rounds; MG_BENCH_OLD_LIB=PATH
+     adds another build's figures
   3. 10,000 small .npy loads, each a distinct file: one helper round trip
   4. first and second open() of a ~1 GB torch checkpoint in one process
      (first: the helper scans and hashes it; second: a cache lookup)
@@ -27,6 +28,7 @@ BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT,
 LIB = os.path.join(BUILD, "libmodelgate.so")
 PY = "/usr/bin/python3"
 QUICK = os.environ.get("MG_BENCH_QUICK") == "1"
+ROUNDS = 3 if QUICK else 7
 
 
 # Another build of the library to compare with in the same run (say, the
@@ -112,11 +114,20 @@ for _ in range({n}):
     {stmt.format(name=name)}
 print(time.perf_counter() - t)
 """
-            b = timed_child(code, False, work)[0]
-            p = timed_child(code, True, work)[0]
-            old = (timed_child(code, OLD_LIB, work)[0] / n) if OLD_LIB else None
+            # Why rounds, interleaved, and the median: one child's loop
+            # varies by 10% from run to run on a shared machine, more
+            # than the difference measured; a load change hits every
+            # configuration of a round alike.
+            ts = {"none": [], "new": [], "old": []}
+            for _ in range(ROUNDS):
+                ts["none"].append(timed_child(code, False, work)[0])
+                ts["new"].append(timed_child(code, True, work)[0])
+                if OLD_LIB:
+                    ts["old"].append(timed_child(code, OLD_LIB, work)[0])
+            med = {k: statistics.median(v) / n for k, v in ts.items() if v}
             report(f"{n} x {unit} of a non-model file ({name}, "
-                   f"{len(files[name])} B), per op", b / n, p / n, "us", old)
+                   f"{len(files[name])} B), per op, median of {ROUNDS}",
+                   med["none"], med["new"], "us", med.get("old"))
     print(f"  (load average {os.getloadavg()[0]:.2f})", flush=True)
 
 
