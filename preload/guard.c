@@ -585,38 +585,6 @@ on_find_class(py_object *args, int busy)
 	return refuse("pickle.find_class", what, why, file, func);
 }
 
-/* exec, compile, code.__new__, marshal.load(s): refused when the
- * unpickler itself makes the call (see the top of the file). */
-static int
-on_code(const char *event)
-{
-	char file[FILE_CAP], func[FUNC_CAP], why[160];
-	py_object *f = api.get_frame(), *code;
-	int direct = 0;
-
-	if (f == NULL)
-		return 0;
-	if (last_site.valid && last_site.frame == (void *)f &&
-	    api.frame_lasti != NULL && api.frame_lasti(f) == last_site.lasti) {
-		code = api.frame_code(f);
-		direct = code != NULL && (void *)code == last_site.code;
-		if (code != NULL)
-			api.decref(code);
-	}
-	if (!direct) {
-		frame_where(f, file, sizeof(file), func, sizeof(func));
-		direct = ends_with(file, "/pickle.py");
-	}
-	if (!direct)
-		return 0;
-	unpickle_caller(f, file, sizeof(file), func, sizeof(func));
-	if (trusted(file, func))
-		return 0;
-	snprintf(why, sizeof(why), "the unpickler called %s: code built from "
-	         "the pickle's data", event);
-	return refuse(event, event, why, file, func);
-}
-
 /* @f is still at the call where the C unpickler last resolved a global. */
 static int
 at_site(py_object *f)
@@ -632,6 +600,43 @@ at_site(py_object *f)
 	if (code != NULL)
 		api.decref(code);
 	return same;
+}
+
+/* Refuse @event, a call the unpickler made (@what it runs), unless the
+ * unpickle's caller @file:@func is a trusted channel. */
+static int
+refuse_call(const char *event, const char *what, const char *file,
+            const char *func)
+{
+	char why[160];
+
+	if (trusted(file, func))
+		return 0;
+	snprintf(why, sizeof(why), "the unpickler called %s: %s", event, what);
+	return refuse(event, event, why, file, func);
+}
+
+/* exec, compile, code.__new__, marshal.load(s): refused when the
+ * unpickler itself makes the call (see the top of the file). */
+static int
+on_code(const char *event)
+{
+	char file[FILE_CAP], func[FUNC_CAP];
+	py_object *f = api.get_frame();
+	int direct;
+
+	if (f == NULL)
+		return 0;
+	direct = api.frame_lasti != NULL && at_site(f);
+	if (!direct) {
+		frame_where(f, file, sizeof(file), func, sizeof(func));
+		direct = ends_with(file, "/pickle.py");
+	}
+	if (!direct)
+		return 0;
+	unpickle_caller(f, file, sizeof(file), func, sizeof(func));
+	return refuse_call(event, "code built from the pickle's data", file,
+	                   func);
 }
 
 /* The modules whose own Python frames lie between a call and the event
@@ -696,17 +701,14 @@ unpickler_called(py_object *f, char *file, size_t fcap, char *func,
 static int
 on_spawn(const char *event)
 {
-	char file[FILE_CAP], func[FUNC_CAP], why[160];
+	char file[FILE_CAP], func[FUNC_CAP];
 	py_object *f = api.get_frame();
 
 	if (f == NULL || api.frame_lasti == NULL ||
 	    !unpickler_called(f, file, sizeof(file), func, sizeof(func)))
 		return 0;
-	if (trusted(file, func))
-		return 0;
-	snprintf(why, sizeof(why), "the unpickler called %s: a program or "
-	         "library started from the pickle's data", event);
-	return refuse(event, event, why, file, func);
+	return refuse_call(event, "a program or library started from the "
+	                   "pickle's data", file, func);
 }
 
 static int

@@ -1140,21 +1140,20 @@ START_TEST(test_policy_name_class_code_metadata_data_model_other)
 		"README", "vectors.f32", "/r/.github/HEAD", "/r/x.git/HEAD",
 		"/h/refs/main", "data.p", "weights", "x.csv.gz", "s/bdb.db", NULL
 	};
-	size_t i;
+	const struct {
+		const char *const *names;
+		enum mg_name_class want;
+	} sets[] = {
+		{ code, MG_NAME_SKIP }, { data, MG_NAME_DATA },
+		{ model, MG_NAME_MODEL }, { other, MG_NAME_OTHER },
+	};
+	size_t i, k;
 
 	ck_assert_ptr_nonnull(p);
-	for (i = 0; code[i] != NULL; i++)
-		ck_assert_msg(name_class(p, code[i]) == MG_NAME_SKIP, "%s",
-		              code[i]);
-	for (i = 0; data[i] != NULL; i++)
-		ck_assert_msg(name_class(p, data[i]) == MG_NAME_DATA, "%s",
-		              data[i]);
-	for (i = 0; model[i] != NULL; i++)
-		ck_assert_msg(name_class(p, model[i]) == MG_NAME_MODEL, "%s",
-		              model[i]);
-	for (i = 0; other[i] != NULL; i++)
-		ck_assert_msg(name_class(p, other[i]) == MG_NAME_OTHER, "%s",
-		              other[i]);
+	for (k = 0; k < sizeof(sets) / sizeof(sets[0]); k++)
+		for (i = 0; sets[k].names[i] != NULL; i++)
+			ck_assert_msg(name_class(p, sets[k].names[i]) ==
+			              sets[k].want, "%s", sets[k].names[i]);
 	/* The flags the content test gets: magic only for data names,
 	 * "inside is data" for x.csv.gz, at the open for a Berkeley DB. */
 	(void)mg_policy_name_class(p, "notes.txt", 9, &flags);
