@@ -337,9 +337,9 @@ mg_policy_content_candidate(int fd, const struct stat *st, unsigned flags)
 /*
  * The candidate test: could a loader execute this file?  Allocation-free,
  * lock-free, vfork-safe; one pread of MG_CANDIDATE_WINDOW bytes at offset
- * 0 (never the caller's offset) for files the name does not decide.
- * Data names are not candidates here: see data_exts, and preload/gate.c
- * for where their first read is looked at instead.
+ * 0 (never the caller's offset) for files the name does not decide, data
+ * names included (magic numbers only: see data_exts).  The preload judges
+ * most of those at their first read instead (preload/gate.c).
  */
 int
 mg_policy_candidate(const struct mg_policy *p, int sniff, int fd,
@@ -352,8 +352,8 @@ mg_policy_candidate(const struct mg_policy *p, int sniff, int fd,
 	if (path != NULL) {
 		switch (mg_policy_name_class(p, path, strlen(path), &flags)) {
 		case MG_NAME_MODEL: return 1;
-		case MG_NAME_SKIP: case MG_NAME_DATA: return 0;
-		case MG_NAME_OTHER: break;
+		case MG_NAME_SKIP: return 0;
+		case MG_NAME_DATA: case MG_NAME_OTHER: break;
 		}
 	}
 	return sniff && mg_policy_content_candidate(fd, st, flags);

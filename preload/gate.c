@@ -541,9 +541,6 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 		/* Marked at its open: the name said content decides. */
 		if (!mg_policy_content_candidate(fd, &st, pending & ~PENDING))
 			return 0;
-	} else if (cls == MG_NAME_DATA) {
-		if (!mg_policy_content_candidate(fd, &st, flags))
-			return 0;
 	} else if (!mg_policy_candidate(names(), sniff, fd, path, &st)) {
 		return 0;
 	}
