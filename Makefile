@@ -27,9 +27,14 @@ WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -fPIC -fno-strict-aliasing -fstack-protector-strong
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKG) 2>/dev/null)
+# scanner/dbm.c reads shelve's Berkeley DB and GDBM files with the
+# libraries dbm.ndbm and dbm.gnu use (Debian: libdb5.3, libgdbm), in a
+# confined child of the CLI or helper.  Never in libmodelgate.so: the
+# preload links neither (tests/integration/test_preload_shelve checks).
+DBM_LIBS   := -ldb-5.3 -lgdbm
 # libhdf5 is not linked: scanner/hdf5.c dlopen()s it on the first HDF5
 # file (it and its dependencies cost ~3 ms of every exec otherwise).
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out hdf5-serial,$(PKG)) 2>/dev/null) -lbz2
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out hdf5-serial,$(PKG)) 2>/dev/null) -lbz2 $(DBM_LIBS)
 # The unit tests write their HDF5 fixtures with libhdf5 itself.
 HDF5_LIBS  := $(shell pkg-config --libs hdf5-serial 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)

@@ -124,4 +124,56 @@ struct mg_nested {
 int mg_nested_scan(const struct mg_nested *n, const uint8_t *data,
                    size_t len, uint64_t pos);
 
+/*
+ * dbm.c: a Berkeley DB or GDBM database (MG_FMT_DBM): every key/value
+ * pair, read by libdb/libgdbm in a confined child (o->fd, the scanned
+ * file itself, at depth 0 only; otherwise an error finding), each value
+ * judged as the one pickle shelve loads from it.
+ */
+MG_READER(mg_dbm_scan);
+
+/*
+ * dbm.c: judge @val[0..@len), a value shelve would load with
+ * Unpickler(BytesIO(value)).load(): one pickle, trailing bytes ignored,
+ * nothing at all when the unpickler fails first (then *@inert is
+ * incremented).  @base is added to reported offsets.
+ */
+enum mg_err mg_dbm_value_scan(const struct mg_scan_opts *o, const char *name,
+                              const char *member, const uint8_t *val,
+                              size_t len, uint64_t base, unsigned depth,
+                              struct mg_report *rep,
+                              unsigned long *inert) MG_WUR;
+
+/* dbm.c: "key '<key>'" into @out (bytes as they are, NUL spelt \x00,
+ * cut at 200 bytes). */
+void mg_dbm_member(char *out, size_t cap, const uint8_t *key, size_t klen);
+
+/* One dbm.dumb index entry: key (into the caller's scratch), pos, siz
+ * (-1: to the end, for None or a negative size). */
+struct mg_dumb_entry {
+	const uint8_t *key;
+	size_t klen;
+	int64_t pos, siz;
+};
+
+/*
+ * dumb.c: parse one .dir line @line[0..@n) (without its line end) as
+ * dumb.py does: ast.literal_eval(line.rstrip()) unpacked to key,
+ * (pos, siz).  @scratch has room for @n bytes and receives the key.
+ * 0, or -1 with *@why (static) when the line is not read the way
+ * literal_eval reads it (the caller fails closed).
+ */
+int mg_dumb_parse_line(const uint8_t *line, size_t n, uint8_t *scratch,
+                       struct mg_dumb_entry *e, const char **why);
+
+/* dumb.c: 1 if @name is X.dat with a regular X.dir beside it (*@is_dir
+ * = 0), or X.dir with a regular X.dat beside it (*@is_dir = 1). */
+int mg_dumb_applies(const char *name, int *is_dir);
+
+/* dumb.c: scan the dbm.dumb database @name belongs to (mg_dumb_applies),
+ * @buf[0..@len) being @name's bytes, the sibling read from disk. */
+enum mg_err mg_dumb_scan(const struct mg_scan_opts *o, const char *name,
+                         int is_dir, const uint8_t *buf, size_t len,
+                         struct mg_report *rep) MG_WUR;
+
 #endif /* MG_FORMATS_H */

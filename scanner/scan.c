@@ -52,6 +52,7 @@ mg_scan_opts_default(struct mg_scan_opts *o)
 	o->max_decompressed = (uint64_t)4 << 30;
 	o->max_members = 1u << 20;
 	o->sniff = 1;
+	o->fd = -1;
 }
 
 static int
@@ -380,7 +381,13 @@ dispatch(const struct mg_scan_opts *o, const char *name, const char *member,
          struct mg_report *rep)
 {
 	enum mg_err err = MG_OK;
+	int is_dir;
 
+	/* dbm.dumb: the index beside says what shelve unpickles (dumb.c);
+	 * a torch legacy file stays that (torch.load reads its stream). */
+	if (depth == 0 && mg_dumb_applies(name, &is_dir) &&
+	    (is_dir || !is_torch_legacy(buf, len)))
+		return mg_dumb_scan(o, name, is_dir, buf, len, rep);
 	if ((f == MG_FMT_PICKLE || f == MG_FMT_UNKNOWN) &&
 	    check_inert(name, member, buf, len, depth, f, rep, &err))
 		return err;
@@ -411,12 +418,9 @@ dispatch(const struct mg_scan_opts *o, const char *name, const char *member,
 		                     NULL, member, 0, "7z archives are not read; "
 		                     "what they carry cannot be checked");
 	case MG_FMT_DBM:
-		/* Why an error, not inert: the bytes at 0 are no pickle, but
+		/* Why not inert: the bytes at 0 are no pickle, but
 		 * shelve.open() unpickles every value the database holds. */
-		return mg_report_add(rep, MG_VERDICT_ERROR, "format.dbm", NULL,
-		                     member, 0, "a Berkeley DB or GDBM database "
-		                     "(shelve, dbm): shelve unpickles its values, "
-		                     "and modelgate does not read this format");
+		return mg_dbm_scan(o, name, member, buf, len, depth, rep);
 	case MG_FMT_UNKNOWN:
 		break;
 	}
@@ -484,6 +488,23 @@ mg_scan_buffer(const struct mg_scan_opts *o, const char *name,
 	bo = *o;
 	bo.map = NULL;
 	bo.map_len = 0;
+	bo.fd = -1;
+	return mg_scan_any(&bo, name, NULL, buf, len, 0, rep);
+}
+
+/* mg_scan_buffer() of @fd's bytes: the readers also get @fd (o->fd). */
+static enum mg_err
+scan_fd_buffer(const struct mg_scan_opts *o, int fd, const char *name,
+               const uint8_t *buf, size_t len, struct mg_report *rep)
+{
+	struct mg_scan_opts bo;
+
+	if (o == NULL || o->classifier == NULL || rep == NULL)
+		return MG_ERR_INVAL;
+	bo = *o;
+	bo.map = NULL;
+	bo.map_len = 0;
+	bo.fd = fd;
 	return mg_scan_any(&bo, name, NULL, buf, len, 0, rep);
 }
 
@@ -519,7 +540,7 @@ scan_read(const struct mg_scan_opts *o, int fd, const char *name,
 			break;
 		got += (size_t)n;
 	}
-	err = mg_scan_buffer(o, name, buf, got, rep);
+	err = scan_fd_buffer(o, fd, name, buf, got, rep);
 out:
 	free(buf);
 	return err;
@@ -557,7 +578,7 @@ mg_scan_fd(const struct mg_scan_opts *o, int fd, const char *name,
 		return MG_ERR_IO;
 	}
 	if (st.st_size == 0)
-		return mg_scan_buffer(o, name, (const uint8_t *)"", 0, rep);
+		return scan_fd_buffer(o, fd, name, (const uint8_t *)"", 0, rep);
 	if ((uint64_t)st.st_size <= SCAN_READ_MAX)
 		return scan_read(o, fd, name, (size_t)st.st_size, rep);
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -573,6 +594,7 @@ mg_scan_fd(const struct mg_scan_opts *o, int fd, const char *name,
 		mo = *o;
 		mo.map = map;
 		mo.map_len = (size_t)st.st_size;
+		mo.fd = fd;
 		err = mg_scan_any(&mo, name, NULL, map, mo.map_len, 0, rep);
 	}
 	munmap(map, (size_t)st.st_size);

@@ -201,6 +201,10 @@ struct mg_scan_opts {
 	   this process once read past (mg_scan_drop in formats.h). */
 	const uint8_t *map;
 	size_t map_len;
+	/* Set by mg_scan_fd() alone (-1 otherwise): the file scanned, for
+	   the one reader that must hand a file to a library (dbm.c reads
+	   Berkeley DB and GDBM files with libdb and libgdbm). */
+	int fd;
 };
 
 /* Fill @o with the defaults (documented in scanner.c), classifier NULL. */
