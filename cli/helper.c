@@ -30,8 +30,10 @@
  * Why it is safe to parse hostile files here: after setup the process
  * can only read files it is handed (or opens read-only), map memory,
  * append to the hash cache it opened before (helper_hash.c) and answer on
- * sockets it already has; it cannot create sockets, write other files,
- * exec, or signal anyone.  A syscall outside the list fails with EPERM,
+ * sockets it already has; it cannot create sockets (but an AF_UNIX pair),
+ * write other files, exec, or signal anyone.  It may fork one child at a
+ * time to read a Berkeley DB or GDBM file with its library, a child that
+ * confines itself further (scanner/dbm.c, allow_dbm_reader below).  A syscall outside the list fails with EPERM,
  * which makes the scan an error and the open a deny (fail closed).
  *
  * Clients are served only when SO_PEERCRED says they run as our uid.
@@ -41,6 +43,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +115,39 @@ static const int supervisor_extra[] = {
 	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
 };
 
+/*
+ * What scanner/dbm.c needs to read a Berkeley DB or GDBM file in a child
+ * of the worker: fork (exactly glibc's fork flags: no thread, no shared
+ * memory, no namespace), an AF_UNIX socketpair to hear it on, reaping it,
+ * and for the child its own limits (prlimit64 on itself only), its own,
+ * stricter filter (seccomp: a filter can only take rights away) and the
+ * close-on-exec flag libdb sets on the file it opens (fcntl F_GETFD and
+ * F_SETFD only).  Nothing here writes a file, signals another process or
+ * reaches a network.
+ */
+static int
+allow_dbm_reader(scmp_filter_ctx ctx, int supervisor)
+{
+	const scmp_datum_t fork_flags = CLONE_CHILD_CLEARTID |
+	                                CLONE_CHILD_SETTID | SIGCHLD;
+
+	/* the supervisor has clone, wait4 and seccomp without conditions */
+	if (!supervisor &&
+	    (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	                      SCMP_A0(SCMP_CMP_EQ, fork_flags)) ||
+	     seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(wait4), 0) ||
+	     seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 0)))
+		return -1;
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
+	                        SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) ||
+	       seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
+	                        SCMP_A0(SCMP_CMP_EQ, 0)) ||
+	       seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+	                        SCMP_A1(SCMP_CMP_EQ, F_GETFD)) ||
+	       seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+	                        SCMP_A1(SCMP_CMP_EQ, F_SETFD)) ? -1 : 0;
+}
+
 /* Lock this process down; @supervisor adds supervisor_extra; @cache_fd
  * (or -1) is the hash cache, the one file write() may reach.  Both the
  * supervisor's and each worker's filter allow it: the two stack. */
@@ -142,6 +178,8 @@ lock_down(int supervisor, int cache_fd, char *why, size_t whylen)
 	                     SCMP_A2(SCMP_CMP_MASKED_EQ,
 	                             O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND |
 	                             O_TMPFILE, 0)) != 0)
+		goto out;
+	if (allow_dbm_reader(ctx, supervisor) != 0)
 		goto out;
 	/* write: only the hash cache, whose number no other file can take
 	 * (helper_hash.c) */

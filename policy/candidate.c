@@ -12,6 +12,8 @@
  * each list are in preload/gate.c's header and the README.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -236,6 +238,33 @@ wrapped_model_name(const struct mg_policy *p, const char *path, size_t n)
 	return e != 0 && model_ext_n(p, path, n - e);
 }
 
+/*
+ * "X.dir" with a regular "X.dat" beside it: a dbm.dumb index, text that
+ * no content test would send, which dumb.py reads at shelve.open before
+ * any value (scanner/dumb.c judges the database from it).  Why on the
+ * name: its cost is one key compare unless the extension is "dir", then
+ * one fstatat.  A relative name whose .dat is not found from the working
+ * directory may have been opened under a directory descriptor: unsure,
+ * so a candidate (the helper resolves the open file's real path).
+ */
+static int
+is_dumb_index(const char *path, size_t n)
+{
+	char sib[PATH_MAX];
+	struct stat st;
+
+	if (n < 5 || memcmp(path + n - 4, ".dir", 4) != 0 ||
+	    path[n - 5] == '/')
+		return 0;
+	if (n >= sizeof(sib))
+		return 1;
+	memcpy(sib, path, n - 4);
+	memcpy(sib + n - 4, ".dat", 5);
+	if (fstatat(AT_FDCWD, sib, &st, 0) == 0)
+		return S_ISREG(st.st_mode);
+	return path[0] != '/';
+}
+
 /* pread @cap bytes at 0 into @b, retrying EINTR. */
 static ssize_t
 head(int fd, unsigned char *b, size_t cap)
@@ -290,6 +319,8 @@ mg_policy_name_class(const struct mg_policy *p, const char *path, size_t n,
 	if ((p != NULL && mg_policy_model_ext_key(p, path, n, e.key) && !pth) ||
 	    (wrap && model_ext_n(p, path, n - e.len - 1)) ||
 	    e.key == MG_EXT_KEY("zip"))
+		return MG_NAME_MODEL;
+	if (e.key == MG_EXT_KEY("dir") && is_dumb_index(path, n))
 		return MG_NAME_MODEL;
 	if (is_metadata_path(path, n))
 		return MG_NAME_SKIP;

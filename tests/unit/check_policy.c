@@ -1204,6 +1204,40 @@ START_TEST(test_policy_log_reachable_needs_a_file_others_can_append_to)
 }
 END_TEST
 
+/* A dbm.dumb index (text no content test sends) is a candidate by name
+ * when its .dat is beside it, by an absolute name or a relative one; not
+ * alone, and not under another case (dumb.py's names are exact). */
+START_TEST(test_candidate_dumb_index_with_dat_beside_it)
+{
+	char d[] = "/tmp/check_policy_dumb.XXXXXX", p[128], q[128], cwd[512];
+	static const char idx[] = "'k', (0, 5)\n";
+	struct stat st;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(d));
+	snprintf(p, sizeof(p), "%s/db.dir", d);
+	snprintf(q, sizeof(q), "%s/db.dat", d);
+	ck_assert_int_ge(fd = open(p, O_CREAT | O_RDWR, 0600), 0);
+	ck_assert_int_eq(write(fd, idx, sizeof(idx) - 1), sizeof(idx) - 1);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(mg_policy_candidate(NULL, 1, fd, p, &st), 0);
+	close(open(q, O_CREAT | O_WRONLY, 0600));
+	ck_assert_int_eq(mg_policy_candidate(NULL, 1, fd, p, &st), 1);
+	ck_assert_int_eq(mg_policy_candidate(NULL, 0, fd, p, &st), 1);
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	ck_assert_int_eq(chdir("/"), 0);
+	ck_assert_int_eq(mg_policy_candidate(NULL, 1, fd, "db.dir", &st), 1);
+	ck_assert_int_eq(chdir(cwd), 0);
+	snprintf(p, sizeof(p), "%s/db.DIR", d);
+	ck_assert_int_eq(mg_policy_candidate(NULL, 1, fd, p, &st), 0);
+	close(fd);
+	unlink(q);
+	snprintf(p, sizeof(p), "%s/db.dir", d);
+	unlink(p);
+	rmdir(d);
+}
+END_TEST
+
 static Suite *
 policy_suite(void)
 {
@@ -1279,6 +1313,10 @@ policy_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_policy_default_acts_in_python_only);
 	tcase_add_test(tc, test_policy_file_sets_every_preload_setting);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("candidate");
+	tcase_add_test(tc, test_candidate_dumb_index_with_dat_beside_it);
 	suite_add_tcase(s, tc);
 	return s;
 }
