@@ -406,12 +406,16 @@ static const struct rule_doc rule_docs[] = {
 	  "7z archives are not read; what they carry cannot be checked.",
 	  "Unpack the archive and scan its files." },
 	{ "format.dbm", E, "high", 0,
-	  "The file is a dbm database",
-	  "A Berkeley DB or GDBM file (what shelve and dbm write): shelve "
-	  "unpickles every value in it, and modelgate does not read these "
-	  "databases, so what they hold cannot be checked.",
-	  "Export the values (or use a format modelgate reads) and scan "
-	  "them; pin the database if you trust it." },
+	  "A shelve/dbm database could not be read as its loader reads it",
+	  "shelve unpickles every value of a Berkeley DB, GDBM or dbm.dumb "
+	  "database.  modelgate reads each value with the loader's own "
+	  "library (in a confined child) or through the dbm.dumb index; "
+	  "this database could not be read to the end (a library error, a "
+	  "crash or limit of the reader, an index line not read the way "
+	  "literal_eval reads it, or a database inside a container), so "
+	  "what it holds is not known.",
+	  "Rebuild the database with shelve (or export its values) and scan "
+	  "again; pin it if you trust it." },
 	{ "container.depth", E, "high", 0,
 	  "Containers nest deeper than the depth cap",
 	  "Archives inside archives (or compressed streams) go deeper than "

@@ -32,8 +32,9 @@
 int mg_watch_in_scope(const struct mg_policy *p, pid_t pid, char *exe,
                       size_t cap);
 
-/* 1 if @pid is this daemon's child or grandchild (the helper's
- * processes: it is reparented to us, a child subreaper). */
+/* 1 if @pid is this daemon's child, grandchild or great-grandchild (the
+ * helper's processes: it is reparented to us, a child subreaper; its
+ * workers; the dbm reader a worker forks). */
 int mg_watch_is_ours(pid_t pid);
 
 /*

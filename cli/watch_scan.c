@@ -13,8 +13,9 @@
  * Started with fork+exec, not posix_spawn: glibc's posix_spawn waits for
  * the exec, and the exec opens the modelgate binary, perhaps on a watched
  * filesystem, an open only this daemon can answer.  The daemon is a child
- * subreaper, so the helper's server (which daemonises) stays its child
- * and its workers its grandchildren (mg_watch_is_ours).
+ * subreaper, so the helper's server (which daemonises) stays its child,
+ * its workers its grandchildren, and the dbm reader a worker forks a
+ * great-grandchild (mg_watch_is_ours).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -253,9 +253,21 @@ parent_of(pid_t pid)
 int
 mg_watch_is_ours(pid_t pid)
 {
-	pid_t self = getpid(), pp = parent_of(pid);
+	pid_t self = getpid(), p = pid;
+	int i;
 
-	return pp == self || (pp > 1 && parent_of(pp) == self);
+	/* Why three generations: the helper's server (our child), its
+	 * workers, and the reader a worker forks for a Berkeley DB or GDBM
+	 * file (scanner/dbm.c), which opens that file again: asking the
+	 * helper about it would wait for the very worker waiting on it. */
+	for (i = 0; i < 3; i++) {
+		p = parent_of(p);
+		if (p == self)
+			return 1;
+		if (p <= 1)
+			return 0;
+	}
+	return 0;
 }
 
 /* --- the file ------------------------------------------------------------- */

@@ -36,9 +36,11 @@
  * replaced under it, is judged against the .dir on disk, not the one it
  * holds (a concurrent writer, which the README names).
  *
- * The .dat's first pickle is judged too, as pickle.load(open(X.dat))
- * would run it, unless an index entry starts there; a .dat that is torch's
- * legacy format is read as that (torch.load reads several pickles).
+ * Either file is also judged as the file it is (file_view): whatever
+ * pickle.load(open(X.dat)) or pickle.load(open(X.dir)) would run counts,
+ * and so does a .dir that is both an index and a pickle (a key string can
+ * hold binary opcodes).  A .dat that is torch's legacy format is read as
+ * that alone (scan.c: torch.load reads several pickles).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -617,8 +619,7 @@ struct dumb {
 	struct mg_report *rep;
 	unsigned long entries, inert, skipped;
 	uint64_t work, work_max;
-	int at_zero;              /* an entry starts at offset 0 */
-	uint64_t zero_end;        /* and ends here (its siz, to EOF) */
+	uint64_t zero_end;        /* where the entries at offset 0 end */
 };
 
 /* One index entry against the .dat @dat[0..@dlen). */
@@ -637,11 +638,8 @@ judge_entry(struct dumb *d, const struct mg_dumb_entry *e,
 	n = dlen - (uint64_t)e->pos;
 	if (e->siz >= 0 && (uint64_t)e->siz < n)
 		n = (uint64_t)e->siz;
-	if (e->pos == 0) {
-		d->at_zero = 1;
-		if (n > d->zero_end)
-			d->zero_end = n;
-	}
+	if (e->pos == 0 && n > d->zero_end)
+		d->zero_end = n;
 	/* Why a cap on the sum: entries may overlap (that is the trick this
 	 * reader exists for); a benign index names each byte once. */
 	if ((d->work += n) > d->work_max)
@@ -702,15 +700,36 @@ judge_index(struct dumb *d, const char *dirname, const uint8_t *idx,
 	return err;
 }
 
+/* @rep already has @f's finding (the entry at offset 0 said it): the
+ * same rule, global, offset and message, whatever the member. */
+static int
+said(const struct mg_report *rep, const struct mg_finding *f)
+{
+	const struct mg_finding *g;
+	size_t i;
+
+	for (i = 0; i < rep->nfindings; i++) {
+		g = &rep->findings[i];
+		if (g->offset == f->offset && strcmp(g->rule, f->rule) == 0 &&
+		    strcmp(g->message, f->message) == 0 &&
+		    (g->global == NULL) == (f->global == NULL) &&
+		    (g->global == NULL || strcmp(g->global, f->global) == 0))
+			return 1;
+	}
+	return 0;
+}
+
 /*
- * The .dat read the way every other loader reads a file (today's reading
- * of a pickle file: pickle.load, torch.load, joblib.load of X.dat itself).
- * Its errors count only inside the first value: past it lie NUL padding
- * and further values, which those loaders never reach and the index
- * entries judge.  Its globals and every other finding count wherever.
+ * @buf read the way every other loader reads a file (today's reading of a
+ * pickle file: pickle.load or torch.load of X.dat, or of X.dir, itself).
+ * Its errors count only inside the first pickle (for a .dat, also inside
+ * the value at offset 0): past it lie NUL padding and further values,
+ * which those loaders never reach and the index entries judge.  Its
+ * globals and every other finding count wherever, but its clean ones (a
+ * .dir's text is inert) say nothing about the database.
  */
 static enum mg_err
-dat_view(struct dumb *d, const uint8_t *dat, size_t dlen)
+file_view(struct dumb *d, const uint8_t *dat, size_t dlen)
 {
 	struct mg_report *t = mg_report_new();
 	const struct mg_finding *f;
@@ -731,7 +750,8 @@ dat_view(struct dumb *d, const uint8_t *dat, size_t dlen)
 	err = mg_scan_any(d->o, NULL, NULL, dat, dlen, 0, t);
 	for (i = 0; err == MG_OK && i < t->nfindings; i++) {
 		f = &t->findings[i];
-		if (f->verdict == MG_VERDICT_ERROR && f->offset >= end0)
+		if ((f->verdict == MG_VERDICT_ERROR && f->offset >= end0) ||
+		    f->verdict == MG_VERDICT_CLEAN || said(d->rep, f))
 			continue;
 		err = mg_report_add(d->rep, f->verdict, f->rule, f->global,
 		                    f->member, f->offset, "%s", f->message);
@@ -754,7 +774,7 @@ enum mg_err
 mg_dumb_scan(const struct mg_scan_opts *o, const char *name, int is_dir,
              const uint8_t *buf, size_t len, struct mg_report *rep)
 {
-	struct dumb d = { o, name, rep, 0, 0, 0, 0, 0, 0, 0 };
+	struct dumb d = { o, name, rep, 0, 0, 0, 0, 0, 0 };
 	char *sib = sibling(name, is_dir ? ".dat" : ".dir");
 	const uint8_t *idx = buf, *dat = buf;
 	size_t ilen = len, dlen = len, slen = 0;
@@ -783,8 +803,10 @@ mg_dumb_scan(const struct mg_scan_opts *o, const char *name, int is_dir,
 	 * each, but not without bound. */
 	d.work_max = 16 * (uint64_t)dlen + ((uint64_t)64 << 20);
 	err = judge_index(&d, is_dir ? name : sib, idx, ilen, dat, dlen);
-	if (err == MG_OK && !is_dir)
-		err = dat_view(&d, dat, dlen);
+	if (err == MG_OK && is_dir)
+		d.zero_end = 0;     /* entries name offsets of the .dat */
+	if (err == MG_OK)
+		err = file_view(&d, buf, len);
 	if (err == MG_OK && d.inert + d.skipped > 0)
 		err = mg_report_add(rep, MG_VERDICT_CLEAN, "format.inert", NULL,
 		                    NULL, 0, "%lu of the %lu entries of this "

@@ -32,7 +32,9 @@
  * texts (length-checked records over a pipe) and is killed after
  * HDF5_TIMEOUT_MS.  A child that crashes, hangs or stops early is an
  * error finding, and the scan goes on with the next file.  Where no child
- * can be made (the helper's seccomp filter refuses fork with EPERM) the
+ * can be made (the helper's seccomp filter refuses its pipe with EPERM;
+ * it allows fork only for dbm.c's reader, which talks over a socketpair
+ * and confines itself) the
  * same code runs in-process, which the helper's confinement is for.  A
  * child subverted by a hostile file could still lie about what it read:
  * isolation buys robustness, not trust.

@@ -418,6 +418,25 @@ START_TEST(test_dumb_first_pickle_of_dat_counts_without_an_entry)
 }
 END_TEST
 
+START_TEST(test_dumb_index_that_is_also_a_pickle_is_dangerous)
+{
+	/* line 1 starts with SHORT_BINSTRING ('U', length "'" = 39), whose
+	 * bytes end at line 2's opening quote; line 2's key holds binary
+	 * opcodes: os.system('true') for pickle.load(open("db.dir")) */
+	static const char op[] = "\x8c\x02os\x8c\x06system\x93\x8c\x04true"
+	                         "\x85R.";
+	char idx[256];
+	struct mg_report *r;
+
+	snprintf(idx, sizeof(idx), "U'%s', (0, 5)\n'%s', (0, 5)\n",
+	         "aaaaaaaaaaaaaaaaaaaaaaaaaaaa", op);
+	dumb_db(benign, BENIGN_LEN, idx);
+	r = scan_path("db.dir");
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	mg_report_free(r);
+}
+END_TEST
+
 START_TEST(test_dumb_dat_without_dir_is_read_as_before)
 {
 	uint8_t dat[1024];
@@ -583,6 +602,7 @@ dbm_suite(void)
 	tcase_add_test(dumb, test_dumb_seek_and_read_semantics);
 	tcase_add_test(dumb, test_dumb_unreadable_line_is_error_with_line_number);
 	tcase_add_test(dumb, test_dumb_first_pickle_of_dat_counts_without_an_entry);
+	tcase_add_test(dumb, test_dumb_index_that_is_also_a_pickle_is_dangerous);
 	tcase_add_test(dumb, test_dumb_dat_without_dir_is_read_as_before);
 	suite_add_tcase(s, dumb);
 

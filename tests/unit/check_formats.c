@@ -1260,8 +1260,8 @@ formats_suite(void)
 	 * until the 30 s watchdog kills it (seen ~1 run in 4 under load).
 	 * That is the sanitizer's limitation, not the reader's: the plain
 	 * build runs this test, and modelgate itself never forks from
-	 * several threads (the CLI scans on one thread; the helper does not
-	 * fork). */
+	 * several threads (the CLI scans on one thread; the helper's
+	 * single-threaded workers fork only dbm.c's reader). */
 	tcase_add_test(h, test_hdf5_concurrent_scans_are_serialised);
 #endif
 	tcase_set_timeout(h, 60);
