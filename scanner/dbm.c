@@ -286,6 +286,16 @@ child_bdb(int s, const char *path)
 	unsigned long n = 0;
 	int rc;
 
+	/* Why verify first: a page whose item offsets point outside it makes
+	 * libdb read past its page buffer, here and in the loader, whose
+	 * memory then decides what the value is; DB->verify checks every
+	 * page's layout without following it.  It consumes its handle. */
+	if ((rc = db_create(&db, NULL, 0)) != 0)
+		child_fail(s, "Berkeley DB: db_create: %s", db_strerror(rc));
+	db->set_errcall(db, bdb_errcall);
+	if ((rc = db->verify(db, path, NULL, NULL, 0)) != 0)
+		child_fail(s, "Berkeley DB's own verification fails: %s%s%s",
+		           db_strerror(rc), bdb_msg[0] ? ": " : "", bdb_msg);
 	if ((rc = db_create(&db, NULL, 0)) != 0)
 		child_fail(s, "Berkeley DB: db_create: %s", db_strerror(rc));
 	db->set_errcall(db, bdb_errcall);
@@ -526,72 +536,99 @@ child_status(pid_t pid, int timed_out, char *out, size_t cap)
  * far above that, and still ends a looping reader. */
 #define DBM_WALL_S(flen) (10 + (unsigned)((flen) >> 24))
 
+/* What the file is, for messages: "GDBM", "Berkeley DB" (+ " hash"...). */
+struct dbm_job {
+	const char *name;
+	int gdbm;
+	char what[40];
+};
+
+static int
+is_gdbm(const uint8_t *buf, size_t len)
+{
+	static const uint32_t magic[] = { 0x13579ace, 0x13579acd, 0x13579acf };
+	uint32_t m = 0;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; len >= 4 && i < 4; i++)
+		m |= (uint32_t)buf[i] << (8 * i);
+	for (i = 0; len >= 4 && i < 3; i++)
+		r |= m == magic[i] || __builtin_bswap32(m) == magic[i];
+	return r;
+}
+
+/* Fork the reader of @o->fd; its socket, or -1 with *@why set. */
+static int
+start_reader(const struct mg_scan_opts *o, const struct dbm_job *j,
+             size_t len, pid_t *pid, char *why, size_t whylen)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		snprintf(why, whylen, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	if ((*pid = fork()) < 0) {
+		snprintf(why, whylen, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (*pid == 0) {
+		close(sv[0]);
+		child_main(sv[1], o->fd, j->gdbm, DBM_WALL_S(len), len);
+	}
+	close(sv[1]);
+	return sv[0];
+}
+
 static enum mg_err
 read_db(const struct mg_scan_opts *o, const char *name, const char *member,
         const uint8_t *buf, size_t len, struct mg_report *rep)
 {
-	static const uint32_t gdbm[] = { 0x13579ace, 0x13579acd, 0x13579acf };
-	unsigned cpu_s = DBM_WALL_S(len);
+	struct dbm_job j = { name != NULL ? name : "", is_gdbm(buf, len), "" };
 	struct reader r = { -1, { 0, 0 }, 2 * (uint64_t)len + (1u << 20) };
-	char why[320] = "", how[96], type[16] = "";
+	char why[320] = "", how[96] = "", type[16] = "";
 	unsigned long nrec = 0, inert = 0;
-	uint32_t m = 0;
-	int sv[2], is_gdbm = 0, rc;
-	size_t i;
 	pid_t pid;
+	int rc = -1;
 
-	for (i = 0; len >= 4 && i < 4; i++)
-		m |= (uint32_t)buf[i] << (8 * i);
-	for (i = 0; i < 3; i++)
-		is_gdbm |= m == gdbm[i] || __builtin_bswap32(m) == gdbm[i];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-		return mg_report_add(rep, MG_VERDICT_ERROR, "format.dbm", NULL,
-		                     member, 0, "%s database: cannot start its "
-		                     "reader (socketpair: %s)", is_gdbm ? "GDBM" :
-		                     "Berkeley DB", strerror(errno));
-	if ((pid = fork()) < 0) {
-		close(sv[0]);
-		close(sv[1]);
-		return mg_report_add(rep, MG_VERDICT_ERROR, "format.dbm", NULL,
-		                     member, 0, "%s database: cannot start its "
-		                     "reader (fork: %s)", is_gdbm ? "GDBM" :
-		                     "Berkeley DB", strerror(errno));
+	if ((r.s = start_reader(o, &j, len, &pid, why, sizeof(why))) >= 0) {
+		clock_gettime(CLOCK_MONOTONIC, &r.deadline);
+		r.deadline.tv_sec += DBM_WALL_S(len);
+		rc = read_records(o, name, &r, rep, why, sizeof(why), &nrec,
+		                  &inert, type, sizeof(type));
+		close(r.s);
+		child_status(pid, rc == -2, how, sizeof(how));
+		if (rc <= -10)
+			return (enum mg_err)(-rc - 10);
 	}
-	if (pid == 0) {
-		close(sv[0]);
-		child_main(sv[1], o->fd, is_gdbm, cpu_s, len);
-	}
-	close(sv[1]);
-	r.s = sv[0];
-	clock_gettime(CLOCK_MONOTONIC, &r.deadline);
-	r.deadline.tv_sec += DBM_WALL_S(len);
-	rc = read_records(o, name, &r, rep, why, sizeof(why), &nrec, &inert,
-	                  type, sizeof(type));
-	close(sv[0]);
-	child_status(pid, rc == -2, how, sizeof(how));
-	if (rc <= -10)
-		return (enum mg_err)(-rc - 10);
-	if (rc == 0 && how[0] == '\0') {
-		if (inert > 0)
-			return mg_report_add(rep, MG_VERDICT_CLEAN,
-			                     "format.inert", NULL, member, 0,
-			                     "%lu of the %lu values of this "
-			                     "%s database are no pickle shelve "
-			                     "could load: it fails on them before "
-			                     "it runs anything", inert, nrec,
-			                     is_gdbm ? "GDBM" : "Berkeley DB");
-		return MG_OK;
-	}
+	snprintf(j.what, sizeof(j.what), "%s%s%s", j.gdbm ? "GDBM" :
+	         "Berkeley DB", type[0] && !j.gdbm ? " " : "",
+	         j.gdbm ? "" : type);
+	if (rc == 0 && how[0] == '\0')
+		return inert == 0 ? MG_OK :
+		       mg_report_add(rep, MG_VERDICT_CLEAN, "format.inert", NULL,
+		                     member, 0, "%lu of the %lu values of this %s "
+		                     "database are no pickle shelve could load: "
+		                     "it fails on them before it runs anything",
+		                     inert, nrec, j.what);
 	if (rc == -2)
 		snprintf(why, sizeof(why), "no answer within %u s",
 		         DBM_WALL_S(len));
 	else if (why[0] == '\0')
 		snprintf(why, sizeof(why), "it stopped before the end");
+	if (nrec == 0)
+		return mg_report_add(rep, MG_VERDICT_ERROR, "format.dbm", NULL,
+		                     member, 0, "%s database %s: not read (%s%s%s):"
+		                     " shelve unpickles every value, so what it "
+		                     "holds is not known", j.what, j.name, why,
+		                     how[0] ? "; " : "", how);
 	return mg_report_add(rep, MG_VERDICT_ERROR, "format.dbm", NULL, member,
 	                     0, "%s database %s: not read to the end (%s%s%s): "
 	                     "shelve unpickles every value, so what it holds "
-	                     "past record %lu is not known", is_gdbm ? "GDBM" :
-	                     "Berkeley DB", name != NULL ? name : "", why,
+	                     "past record %lu is not known", j.what, j.name, why,
 	                     how[0] ? "; " : "", how, nrec);
 }
 
