@@ -15,9 +15,10 @@
  *      device under a model's name is denied (it cannot be scanned
  *      unread);
  *   2. the name: a model extension (policy), a compressed, tar- or
- *      zip-wrapped model name (x.pkl.gz, x.pth.tar, x.pkl.zip), or any
+ *      zip-wrapped model name (x.pkl.gz, x.pth.tar, x.pkl.zip), any
  *      .zip (pandas opens its single member, and zipfile finds an archive
- *      after leading bytes, past the window below) is a candidate;
+ *      after leading bytes, past the window below), or a dbm.dumb index
+ *      (X.dir with X.dat beside it) is a candidate;
  *   3. otherwise, if the policy sniffs, the content decides: one pread of
  *      MG_CANDIDATE_WINDOW (512) bytes at offset 0 (never the caller's
  *      offset) and scanner/candidate.c: a pickle PROTO, a zip, .npy,
@@ -32,7 +33,13 @@
  * (data_exts) is not recognised.
  *
  * The verdict cache maps (dev, ino, size, mtime, ctime) to the decision,
- * so reopening a model costs a lookup.  It is a fixed direct-mapped table
+ * so reopening a model costs a lookup.  A verdict may depend on a file
+ * beside the one opened: a dbm.dumb X.dat or X.dir is judged with the
+ * other (scanner/dumb.c).  Both are gated and dumb.py opens the .dir at
+ * every shelve.open, so a .dir rewritten after the .dat was judged is a
+ * new identity, scanned against the .dat of that moment (and a rewritten
+ * .dat against the .dir of its moment): the cached verdict of the file
+ * left alone is never what decides.  It is a fixed direct-mapped table
  * under one mutex, never held across the helper round trip; a fork child
  * inherits it (decisions stay valid) and re-initialises the mutex.
  */
