@@ -119,7 +119,7 @@ static const int supervisor_extra[] = {
  * What scanner/dbm.c needs to read a Berkeley DB or GDBM file in a child
  * of the worker: fork (exactly glibc's fork flags: no thread, no shared
  * memory, no namespace), an AF_UNIX socketpair to hear it on, reaping it,
- * and for the child its own limits (prlimit64 on itself only), its own,
+ * and for the child its own limits (prlimit64 on itself, four limits), its own,
  * stricter filter (seccomp: a filter can only take rights away) and the
  * close-on-exec flag libdb sets on the file it opens (fcntl F_GETFD and
  * F_SETFD only).  Nothing here writes a file, signals another process or
@@ -130,6 +130,9 @@ allow_dbm_reader(scmp_filter_ctx ctx, int supervisor)
 {
 	const scmp_datum_t fork_flags = CLONE_CHILD_CLEARTID |
 	                                CLONE_CHILD_SETTID | SIGCHLD;
+	static const scmp_datum_t lim[] = { RLIMIT_CPU, RLIMIT_CORE,
+	                                    RLIMIT_FSIZE, RLIMIT_AS };
+	size_t i;
 
 	/* the supervisor has clone, wait4 and seccomp without conditions */
 	if (!supervisor &&
@@ -138,10 +141,17 @@ allow_dbm_reader(scmp_filter_ctx ctx, int supervisor)
 	     seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(wait4), 0) ||
 	     seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 0)))
 		return -1;
+	/* prlimit64 on itself and only for the reader's four limits: never
+	 * RLIMIT_NOFILE, which keeps the hash cache's descriptor number
+	 * unique (helper_hash.c), even for a root helper that could raise
+	 * a hard limit. */
+	for (i = 0; i < sizeof(lim) / sizeof(lim[0]); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2,
+		                     SCMP_A0(SCMP_CMP_EQ, 0),
+		                     SCMP_A1(SCMP_CMP_EQ, lim[i])) != 0)
+			return -1;
 	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
 	                        SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) ||
-	       seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
-	                        SCMP_A0(SCMP_CMP_EQ, 0)) ||
 	       seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
 	                        SCMP_A1(SCMP_CMP_EQ, F_GETFD)) ||
 	       seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,

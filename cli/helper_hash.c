@@ -22,7 +22,8 @@
  * The cache's descriptor: the workers' seccomp filter allows write() on
  * one descriptor number only.  The cache is opened O_WRONLY|O_APPEND
  * before the lock, moved to number CACHE_FD and RLIMIT_NOFILE lowered to
- * CACHE_FD (soft and hard; the filter refuses setrlimit/prlimit), so no
+ * CACHE_FD (soft and hard; the filter refuses setrlimit/prlimit of it:
+ * helper.c allows prlimit64 only for the dbm reader's four limits), so no
  * other file can ever be given that number, not even after a subverted
  * worker closes it: a descriptor handed over by a client (perhaps opened
  * for writing) can never become writable through the filter.  What a
