@@ -116,8 +116,8 @@ mg_dbm_value_scan(const struct mg_scan_opts *o, const char *name,
 enum { REC_KV = 'R', REC_ERR = 'E', REC_TYPE = 'T', REC_DONE = 'D',
        REC_NOTE = 'N' /* too large to verify */ };
 
-/* Why 256 MiB: verification needs a cache as large as the file
- * (bdb_verify); past this, memory for it is not worth a host's while. */
+/* Why 256 MiB: verification holds memory about as large as the file
+ * (bdb_verify); past this, that is not worth a host's while. */
 #define DBM_VERIFY_MAX ((uint64_t)256 << 20)
 
 /* A record header: type, then two lengths (little-endian u32 on the host:
@@ -195,8 +195,8 @@ vm_size(void)
  * Limits: CPU time @cpu_s (then SIGXCPU, a second later SIGKILL), no core
  * file, no file written, and an address space of what the process maps
  * now plus what reading a database of @flen bytes may fairly need (the
- * library's map of the file, a copy of its largest value and the
- * verification cache, each about the file; 288 MiB for caches and the
+ * library's map of the file, a copy of its largest value and what
+ * verification holds, each about the file; 288 MiB for caches and the
  * allocator).
  */
 static int
@@ -285,18 +285,21 @@ bdb_errcall(const DB_ENV *env, const char *pfx, const char *msg)
  * libdb read past its page buffer, here and in the loader, whose memory
  * then decides what the value is (Python's dbm.ndbm segfaults on one such
  * file, test_preload_shelve); DB->verify checks every page's layout
- * without following it.  Why a cache as large as the file: verify keeps
- * its page records in temporary databases that spill to a file in
- * /var/tmp once the cache is full, a file this child may not create.
- * Why a size cap: that cache is memory the child really uses; a bigger
- * database is read unverified, and says so (DBM_VERIFY_MAX).
+ * without following it.  Why an environment of our own with a cache as
+ * large as the file: verify keeps its page records in temporary databases
+ * whose pages, once the cache is full, go to a file in /var/tmp that this
+ * child may not create; without it a 20 MB shelve fails (ENOMEM, after
+ * seconds; check_dbm), and a smaller fixed cache failed at 100 MB.  Hence
+ * the cap: that cache is memory the child really uses (230 MB for a
+ * 200 MB shelve), so a bigger database is read unverified, and says so
+ * (DBM_VERIFY_MAX).
  */
 static void
 bdb_verify(int s, const char *path, uint64_t flen)
 {
+	uint64_t cache = flen + ((uint64_t)32 << 20);
 	DB_ENV *env = NULL;
 	DB *db = NULL;
-	uint64_t cache = flen + ((uint64_t)32 << 20);
 	int rc;
 
 	if ((rc = db_env_create(&env, 0)) != 0 ||

@@ -512,6 +512,40 @@ START_TEST(test_bdb_values_are_read_and_judged_by_key)
 }
 END_TEST
 
+/* 24 MiB of values (overflow pages): libdb's verification keeps page
+ * records in temporary databases that spill to a /var/tmp file once its
+ * cache is full, a file the reader may not create (without a cache sized
+ * to the file this is an error). */
+START_TEST(test_bdb_large_benign_file_verifies_and_is_clean)
+{
+	static uint8_t big[(512 << 10) + 8];
+	char p[128], k[16];
+	struct mg_report *r;
+	DB *db;
+	size_t n = sizeof(big) - 8;
+	int i;
+
+	big[0] = 0x80; big[1] = 3; big[2] = 'B';
+	big[3] = (uint8_t)n; big[4] = (uint8_t)(n >> 8);
+	big[5] = (uint8_t)(n >> 16); big[6] = 0;
+	big[sizeof(big) - 1] = '.';
+	snprintf(p, sizeof(p), "%s/x.db", dir);
+	ck_assert_int_eq(db_create(&db, NULL, 0), 0);
+	ck_assert_int_eq(db->open(db, NULL, p, NULL, DB_HASH, DB_CREATE,
+	                          0600), 0);
+	for (i = 0; i < 48; i++) {
+		snprintf(k, sizeof(k), "k%d", i);
+		memset(big + 7, 'a' + i % 26, n - 1);
+		bdb_put(db, k, big, sizeof(big));
+	}
+	ck_assert_int_eq(db->close(db, 0), 0);
+	r = scan_path("x.db");
+	ck_assert_msg(r->verdict == MG_VERDICT_CLEAN, "%s",
+	              r->nfindings ? r->findings[0].message : "");
+	mg_report_free(r);
+}
+END_TEST
+
 START_TEST(test_bdb_corrupt_file_is_error_naming_it)
 {
 	uint8_t buf[8192];
@@ -608,6 +642,7 @@ dbm_suite(void)
 
 	tcase_add_checked_fixture(lib, setup, teardown);
 	tcase_add_test(lib, test_bdb_values_are_read_and_judged_by_key);
+	tcase_add_test(lib, test_bdb_large_benign_file_verifies_and_is_clean);
 	tcase_add_test(lib, test_bdb_corrupt_file_is_error_naming_it);
 	tcase_add_test(lib, test_dbm_in_a_buffer_is_error);
 	tcase_add_test(lib, test_gdbm_values_are_read_and_judged_by_key);
