@@ -33,8 +33,9 @@
  * sockets it already has; it cannot create sockets (but an AF_UNIX pair),
  * write other files, exec, or signal anyone.  It may fork one child at a
  * time to read a Berkeley DB or GDBM file with its library, a child that
- * confines itself further (scanner/dbm.c, allow_dbm_reader below).  A syscall outside the list fails with EPERM,
- * which makes the scan an error and the open a deny (fail closed).
+ * confines itself further (scanner/dbm.c, allow_dbm_reader below).  A
+ * syscall outside the list fails with EPERM, which makes the scan an
+ * error and the open a deny (fail closed).
  *
  * Clients are served only when SO_PEERCRED says they run as our uid.
  * Protocol: preload/proto.h.
@@ -119,11 +120,12 @@ static const int supervisor_extra[] = {
  * What scanner/dbm.c needs to read a Berkeley DB or GDBM file in a child
  * of the worker: fork (exactly glibc's fork flags: no thread, no shared
  * memory, no namespace), an AF_UNIX socketpair to hear it on, reaping it,
- * and for the child its own limits (prlimit64 on itself, four limits), its own,
- * stricter filter (seccomp: a filter can only take rights away) and the
- * close-on-exec flag libdb sets on the file it opens (fcntl F_GETFD and
- * F_SETFD only).  Nothing here writes a file, signals another process or
- * reaches a network.
+ * and for the child its own limits (prlimit64 on itself, four limits),
+ * its own, stricter filter (seccomp: a filter can only take rights away)
+ * and the close-on-exec flag libdb sets on the file it opens (fcntl
+ * F_GETFD and F_SETFD only).  Nothing here writes a file, signals another
+ * process or reaches a network.  What a subverted worker gains: forking
+ * (a fork bomb of processes that are as confined as it is).
  */
 static int
 allow_dbm_reader(scmp_filter_ctx ctx, int supervisor)

@@ -496,7 +496,7 @@ mg_dumb_parse_line(const uint8_t *line, size_t n, uint8_t *scratch,
 	return 0;
 }
 
-/* --- the database ---------------------------------------------------------- */
+/* --- the database --------------------------------------------------------- */
 
 /* Why 64 MiB: an index line is ~30 bytes, so two million keys; a bigger
  * .dir is refused (an error) rather than read into memory. */

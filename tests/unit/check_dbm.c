@@ -20,7 +20,7 @@
 
 #include "../../scanner/formats.h"
 
-/* --- helpers --------------------------------------------------------------- */
+/* --- helpers -------------------------------------------------------------- */
 
 static enum mg_gclass
 classify(void *ctx, const char *module, const char *name,
@@ -135,7 +135,7 @@ parse(const char *line, struct mg_dumb_entry *e, char *key, size_t cap)
 	return rc;
 }
 
-/* --- the index parser ------------------------------------------------------ */
+/* --- the index parser ----------------------------------------------------- */
 
 START_TEST(test_dumb_parses_what_dumb_py_writes_and_its_variants)
 {
@@ -274,7 +274,7 @@ START_TEST(test_dbm_member_names_the_key_and_spells_nul)
 }
 END_TEST
 
-/* --- dbm.dumb databases ---------------------------------------------------- */
+/* --- dbm.dumb databases --------------------------------------------------- */
 
 /* A .dat of the benign value at 0 and @second at 512 (NUL padding
  * between, as dumb.py writes), with @index as its .dir. */
@@ -453,7 +453,7 @@ START_TEST(test_dumb_dat_without_dir_is_read_as_before)
 }
 END_TEST
 
-/* --- Berkeley DB and GDBM -------------------------------------------------- */
+/* --- Berkeley DB and GDBM ------------------------------------------------- */
 
 static void
 bdb_put(DB *db, const char *k, const void *v, size_t n)
