@@ -391,9 +391,9 @@ deny_unscannable(const char *path, const struct stat *st,
 
 /*
  * Why the first read, not the open: a name that does not decide leaves
- * the content to, and at the open that took an fstat and a pread of 512
- * bytes, about half a microsecond on every open of a README or a data
- * file.  At the first read the bytes are in the caller's buffer anyway:
+ * the decision to the content, and judging it at the open took an fstat
+ * and a pread of 512 bytes, about half a microsecond on every open of a
+ * README or a data file.  At the first read the bytes are in the caller's buffer anyway:
  * judging them costs no system call, and they are the bytes the loader
  * is about to parse.  For the same reason data names (.txt, .json, .png)
  * are now looked at too, on magic numbers only (policy/candidate.c,
