@@ -51,6 +51,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "formats.h"
 #include "pickle.h"
 
@@ -118,18 +119,6 @@ new_node(struct lparse *s, enum nkind k)
 	return s->nn++;
 }
 
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Append code point @cp to the scratch; the key must encode as Latin-1
  * (key.encode('Latin-1') raises otherwise). */
 static int
@@ -149,7 +138,7 @@ hex_escape(struct lparse *s, int n)
 	int i, h;
 
 	for (i = 0; i < n; i++) {
-		if (s->p >= s->end || (h = hexval(*s->p)) < 0)
+		if (s->p >= s->end || (h = mg_hexval(*s->p)) < 0)
 			return fail(s, "a truncated \\x, \\u or \\U escape");
 		cp = cp * 16 + (unsigned long)h;
 		s->p++;
@@ -286,7 +275,7 @@ number(struct lparse *s, int neg)
 	}
 	zero_lead = base == 10 && *s->p == '0';
 	for (;;) {
-		if (s->p >= s->end || (d = hexval(*s->p)) < 0 || d >= base)
+		if (s->p >= s->end || (d = mg_hexval(*s->p)) < 0 || d >= base)
 			break;
 		if (zero_lead && d != 0)
 			return fail(s, "leading zeros in a decimal integer");
@@ -297,7 +286,7 @@ number(struct lparse *s, int neg)
 		s->p++;
 		if (s->p < s->end && *s->p == '_') {
 			s->p++;
-			if (s->p >= s->end || (d = hexval(*s->p)) < 0 ||
+			if (s->p >= s->end || (d = mg_hexval(*s->p)) < 0 ||
 			    d >= base)
 				return fail(s, "a misplaced underscore");
 		}

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "formats.h"
 
 #define GGUF_MAX_NEST 4 /* llama.cpp reads no nested arrays at all */
@@ -191,15 +192,6 @@ static const char *const tpl_words[] = {
 	"attr", "eval", "exec", "import", "mro",
 };
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Decode the escape at s[*i] ('\\' seen) into a byte, or -1 if none. */
 static int
 unescape(const uint8_t *s, size_t n, size_t *i)
@@ -220,7 +212,7 @@ unescape(const uint8_t *s, size_t n, size_t *i)
 		return -1;
 	}
 	for (k = 0; k < digits; k++) {
-		d = j + k < n ? hexval(s[j + k]) : -1;
+		d = j + k < n ? mg_hexval(s[j + k]) : -1;
 		if (d < 0 || d >= base)
 			return -1;
 		/* Why the cap: only ASCII can spell a Python name here. */

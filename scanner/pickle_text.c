@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "pickle.h"
 #include "pickle_text.h"
 
@@ -19,18 +20,6 @@ mg_pickle_is_opcode(uint8_t c)
 }
 
 /* ---- decoding --------------------------------------------------------- */
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * PyBytes_DecodeEscape as the STRING opcode uses it.  @out may be NULL
@@ -74,8 +63,8 @@ mg_pickle_unescape_string(const uint8_t *in, size_t n, uint8_t *out,
 		case 'x':
 			/* Why both digits are required: the loader raises
 			   "invalid \x escape" otherwise (errors=strict). */
-			d1 = i < n ? hexval(in[i]) : -1;
-			d2 = i + 1 < n ? hexval(in[i + 1]) : -1;
+			d1 = i < n ? mg_hexval(in[i]) : -1;
+			d2 = i + 1 < n ? mg_hexval(in[i + 1]) : -1;
 			if (d1 < 0 || d2 < 0) {
 				*bad = i - 2;
 				return -1;
@@ -158,7 +147,7 @@ mg_pickle_unescape_unicode(const uint8_t *in, size_t n, uint8_t *out,
 		ndig = in[j] == 'u' ? 4 : 8;
 		cp = 0;
 		for (k = 0; k < ndig; k++) {
-			if (j + 1 + k >= n || (d = hexval(in[j + 1 + k])) < 0) {
+			if (j + 1 + k >= n || (d = mg_hexval(in[j + 1 + k])) < 0) {
 				*bad = j - 1; /* "truncated \uXXXX escape" */
 				return -1;
 			}
