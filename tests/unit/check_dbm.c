@@ -278,15 +278,26 @@ END_TEST
 
 /* A .dat of the benign value at 0 and @second at 512 (NUL padding
  * between, as dumb.py writes), with @index as its .dir. */
+/* db.dat as dbm.dumb lays it out: @first at 0, @second at 512 (its
+ * block size), NUL padding between. */
 static void
-dumb_db(const uint8_t *second, size_t slen, const char *index)
+put_dat(const uint8_t *first, size_t flen, const uint8_t *second,
+        size_t slen)
 {
 	uint8_t dat[2048];
 
+	ck_assert_uint_le(flen, 512);
+	ck_assert_uint_le(slen, sizeof(dat) - 512);
 	memset(dat, 0, sizeof(dat));
-	memcpy(dat, benign, BENIGN_LEN);
+	memcpy(dat, first, flen);
 	memcpy(dat + 512, second, slen);
 	put_file("db.dat", dat, 512 + slen);
+}
+
+static void
+dumb_db(const uint8_t *second, size_t slen, const char *index)
+{
+	put_dat(benign, BENIGN_LEN, second, slen);
 	put_file("db.dir", index, strlen(index));
 }
 
@@ -404,13 +415,9 @@ START_TEST(test_dumb_first_pickle_of_dat_counts_without_an_entry)
 {
 	/* pickle.load(open("db.dat")) runs the pickle at 0, which no index
 	 * entry names */
-	uint8_t dat[1024];
 	struct mg_report *r;
 
-	memset(dat, 0, sizeof(dat));
-	memcpy(dat, evil, EVIL_LEN);
-	memcpy(dat + 512, benign, BENIGN_LEN);
-	put_file("db.dat", dat, 512 + BENIGN_LEN);
+	put_dat(evil, EVIL_LEN, benign, BENIGN_LEN);
 	put_file("db.dir", "'b', (512, 11)\n", 15);
 	r = scan_path("db.dat");
 	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
@@ -439,13 +446,9 @@ END_TEST
 
 START_TEST(test_dumb_dat_without_dir_is_read_as_before)
 {
-	uint8_t dat[1024];
 	struct mg_report *r;
 
-	memset(dat, 0, sizeof(dat));
-	memcpy(dat, benign, BENIGN_LEN);
-	memcpy(dat + 512, benign, BENIGN_LEN);
-	put_file("db.dat", dat, 512 + BENIGN_LEN);
+	put_dat(benign, BENIGN_LEN, benign, BENIGN_LEN);
 	r = scan_path("db.dat");
 	ck_assert_str_ne(r->format, "dbm.dumb");
 	ck_assert_int_eq(r->verdict, MG_VERDICT_ERROR);  /* NUL padding */
