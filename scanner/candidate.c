@@ -134,9 +134,11 @@ mg_candidate_classify(const uint8_t *buf, size_t len, uint64_t size,
 		return MG_CAND_YES;
 	if (is_compressed(buf, len))
 		return MG_CAND_COMPRESSED;
-	if (mode != MG_CAND_WALK)
+	if (mode == MG_CAND_MAGIC)
 		return MG_CAND_NO;
-	switch (mg_pickle_inert_window(buf, len, size, &off, &why)) {
+	switch (mode == MG_CAND_WALK ?
+	        mg_pickle_inert_window(buf, len, size, &off, &why) :
+	        mg_pickle_inert_guarded_window(buf, len, size, &off, &why)) {
 	case 1: return MG_CAND_NO;
 	case 0: return MG_CAND_YES;
 	}

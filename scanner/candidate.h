@@ -34,6 +34,8 @@ enum mg_cand {
 enum mg_cand_mode {
 	MG_CAND_MAGIC = 0,      /* magic numbers only (a site .pth file) */
 	MG_CAND_WALK,           /* and the pickle opcode walk (inert.c) */
+	MG_CAND_WALK_GUARDED,   /* the walk where the guard refuses names no
+	                           attribute has (data names, in the preload) */
 };
 
 /*

@@ -22,8 +22,9 @@
  * and anything this walk cannot track exactly (more marks or memo keys
  * than it keeps) -- except where both loaders fail first: STOP and the
  * calls on a stack holding fewer objects than they pop, an EXT code that
- * is not positive, a GLOBAL or INST name that does not decode, and a
- * FLOAT, INT, LONG, PUT, GET or STRING line that no number (or quoted
+ * is not positive, a GLOBAL or INST name that does not decode or whose
+ * module no import can find (mg_pickle_unimportable: "omment_char %"),
+ * and a FLOAT, INT, LONG, PUT, GET or STRING line that no number (or quoted
  * string) parser accepts.  Out-of-band buffers and EXT codes are followed
  * (they run nothing the file chooses: ext()).  Why these: text files
  * begin with opcode letters ("Format: ...", "Git 2.28 Release...") and
@@ -62,6 +63,7 @@ struct walk {
 	uint32_t memo[INERT_MEMO];
 	size_t nmemo;
 	int memo_vague;               /* a PUT whose key we did not parse */
+	int attr_names;               /* a name no attribute has fails */
 	const char *why;              /* how the loader fails */
 };
 
@@ -180,10 +182,6 @@ memo_put(struct walk *w, uint32_t k)
 }
 
 /*
- * GLOBAL/INST: inert only when _pickle.c fails reading a name line and
- * the module pickle.py would import is empty (see the top of the file).
- */
-/*
  * Both unpicklers decode the two name lines before find_class: GLOBAL as
  * strict UTF-8, INST as ASCII (_pickle.c: PyUnicode_DecodeUTF8/ASCII;
  * pickle.py: .decode("utf-8")/.decode("ascii")).  mg_pickle_utf8_valid
@@ -204,24 +202,49 @@ decodes(const uint8_t *p, size_t n, uint8_t op)
 	return 1;
 }
 
+/*
+ * GLOBAL/INST.  Inert when the module cannot be imported (a text line:
+ * mg_pickle_unimportable), or when _pickle.c fails reading a name line
+ * and the module pickle.py would import is empty or unimportable (see
+ * the top of the file).  That module is the first line without its
+ * newline, or, with no newline before the end of the file, the rest
+ * without its last byte (readline()[:-1]).
+ */
 static int
 global_lines(struct walk *w, uint8_t op)
 {
 	const uint8_t *rest = w->b + w->pos, *p, *q;
 	size_t left = w->len - w->pos, n, m;
 	const uint8_t *nl = memchr(rest, '\n', left);
-	int empty_module = nl != NULL ? nl == rest : left <= 1;
+	size_t mlen = nl != NULL ? (size_t)(nl - rest) : left ? left - 1 : 0;
 
 	if (line(w, &p, &n) == 0 && n >= 2 && line(w, &q, &m) == 0 && m >= 2) {
 		if (!decodes(p, n - 1, op) || !decodes(q, m - 1, op))
 			return fail(w, "a GLOBAL or INST name does not decode "
 			            "(UTF-8, ASCII for INST)");
+		if (mg_pickle_unimportable(p, n - 1))
+			return fail(w, "a GLOBAL or INST module name holds a "
+			            "space, a control byte or punctuation (no "
+			            "import finds it)");
+		if (w->attr_names && !mg_pickle_attr_name(q, m - 1))
+			return fail(w, "a GLOBAL or INST name is no attribute "
+			            "name (the guard refuses it)");
 		return 1;       /* find_class is called */
 	}
-	if (!empty_module || w->cut)
-		return 1;       /* pickle.py imports the module anyway */
-	return fail(w, "a GLOBAL or INST name line is empty or cut by the "
-	            "end of the file");
+	if (w->cut)
+		return 1;       /* the lines run past the window */
+	if (w->attr_names)
+		return fail(w, "a GLOBAL or INST name line is empty or cut by "
+		            "the end of the file (the guard refuses it)");
+	if (mlen == 0)
+		return fail(w, "a GLOBAL or INST name line is empty or cut by "
+		            "the end of the file");
+	if (!decodes(rest, mlen, op) || mg_pickle_unimportable(rest, mlen))
+		return fail(w, "a GLOBAL or INST name line is cut by the end "
+		            "of the file, and the module pickle.py would "
+		            "import does not decode or holds a space, a control "
+		            "byte or punctuation");
+	return 1;               /* pickle.py imports the module anyway */
 }
 
 /* Counted bytes after an @n-byte little-endian length. */
@@ -540,16 +563,9 @@ step(struct walk *w)
 	return 1; /* not reached: every opcode has its case */
 }
 
-int
-mg_pickle_inert(const uint8_t *buf, size_t len,
-                size_t *at, const char **why)
-{
-	return mg_pickle_inert_window(buf, len, len, at, why);
-}
-
-int
-mg_pickle_inert_window(const uint8_t *buf, size_t len, uint64_t flen,
-                       size_t *at, const char **why)
+static int
+walk(const uint8_t *buf, size_t len, uint64_t flen, int memo_vague,
+     int attr_names, size_t *at, const char **why)
 {
 	struct walk w;
 	int r;
@@ -558,7 +574,9 @@ mg_pickle_inert_window(const uint8_t *buf, size_t len, uint64_t flen,
 	 * below nmarks and nmemo; the preload runs this on every open it
 	 * cannot rule out by name. */
 	w.depth = w.nmarks = w.nmemo = w.pos = 0;
-	w.memo_vague = w.cut = 0;
+	w.memo_vague = memo_vague;
+	w.attr_names = attr_names;
+	w.cut = 0;
 	w.why = NULL;
 	w.b = buf;
 	w.len = len;
@@ -573,4 +591,32 @@ mg_pickle_inert_window(const uint8_t *buf, size_t len, uint64_t flen,
 	if (w.cut)
 		return -1;
 	return r < 0;
+}
+
+int
+mg_pickle_inert(const uint8_t *buf, size_t len,
+                size_t *at, const char **why)
+{
+	return walk(buf, len, len, 0, 0, at, why);
+}
+
+int
+mg_pickle_inert_next(const uint8_t *buf, size_t len,
+                     size_t *at, const char **why)
+{
+	return walk(buf, len, len, 1, 0, at, why);
+}
+
+int
+mg_pickle_inert_window(const uint8_t *buf, size_t len, uint64_t flen,
+                       size_t *at, const char **why)
+{
+	return walk(buf, len, flen, 0, 0, at, why);
+}
+
+int
+mg_pickle_inert_guarded_window(const uint8_t *buf, size_t len, uint64_t flen,
+                               size_t *at, const char **why)
+{
+	return walk(buf, len, flen, 0, 1, at, why);
 }

@@ -2985,6 +2985,37 @@ drop(struct ps *s)
 	s->drop_at = s->p + MG_DROP_STEP;
 }
 
+
+/*
+ * Bytes after a STOP are what a second load() of the same file reads.
+ * When it must fail before it resolves a global or calls anything (the
+ * memo of the first load still there: mg_pickle_inert_next), they are
+ * inert: a finding says so and the scan ends.  Why not an error: the
+ * loader returns the first pickle and never runs the rest, and a text
+ * line reads as a tiny pickle ("Git v2.31.7 Release": BINFLOAT, STOP).
+ * 1 when inert (*@rc: 0, or -1 when the finding could not be added).
+ */
+static int
+trailing_inert(const uint8_t *buf, size_t len, size_t off, unsigned n,
+               const char *member, uint64_t base, struct mg_report *rep,
+               int *rc)
+{
+	const char *why = NULL;
+	size_t at = 0;
+
+	if (!mg_pickle_inert_next(buf + off, len - off, &at, &why))
+		return 0;
+	*rc = mg_report_add(rep, MG_VERDICT_CLEAN, "format.inert", NULL,
+	                    member, base + off + at, "inert: the %zu bytes "
+	                    "after pickle #%u (from offset %llu): a further "
+	                    "load fails at offset %llu (%s) before it resolves "
+	                    "a global or calls anything", len - off, n,
+	                    (unsigned long long)(base + off),
+	                    (unsigned long long)(base + off + at), why) ==
+	      MG_OK ? 0 : -1;
+	return 1;
+}
+
 /*
  * Walk one pickle from @start.  0 after a clean STOP (*@end just past it,
  * or where the loader's file position is), -1 after an error finding
@@ -3084,14 +3115,15 @@ mg_pickle_scan_all(const struct mg_scan_opts *o,
 		                     NULL, member, base, "empty pickle stream "
 		                     "(the loader raises EOFError)");
 	while (off < len) {
+		if (n > 0 && trailing_inert(buf, len, off, n, member, base, rep,
+		                            &r))
+			return r == 0 ? MG_OK : MG_ERR_NOMEM;
 		if (n++ == max)
 			return mg_report_add(rep, MG_VERDICT_ERROR,
 			                     "pickle.limit", NULL, member,
 			                     base + off, "more than %u stacked "
 			                     "pickles; offset %llu not scanned",
 			                     max, (unsigned long long)(base + off));
-		/* Why no special trailing-bytes case: bytes after a STOP that
-		   are not a pickle fail to parse as one, which is an error. */
 		r = scan_stream(o, hooks, buf, len, off, member, base, 0, rep,
 		                &e);
 		if (r == -2)

@@ -155,6 +155,14 @@ int mg_pickle_inert(const uint8_t *buf, size_t len,
                     size_t *at, const char **why);
 
 /*
+ * inert.c: mg_pickle_inert() for the bytes after a pickle's STOP, as a
+ * second load() reads them: with the same Unpickler the memo of the
+ * first load is still there, so every memo GET is taken to succeed.
+ */
+int mg_pickle_inert_next(const uint8_t *buf, size_t len,
+                         size_t *at, const char **why);
+
+/*
  * inert.c: mg_pickle_inert() on the first @len bytes of a file of @flen
  * bytes (@flen >= @len; UINT64_MAX when the length is not known, as for a
  * decompressed stream).  The same walk; an argument or a line that runs
@@ -166,5 +174,18 @@ int mg_pickle_inert(const uint8_t *buf, size_t len,
  */
 int mg_pickle_inert_window(const uint8_t *buf, size_t len, uint64_t flen,
                            size_t *at, const char **why);
+
+/*
+ * inert.c: mg_pickle_inert_window(), and a GLOBAL or INST whose name line
+ * is no attribute name (mg_pickle_attr_name), or is cut by the end of the
+ * file, fails too.  The loader imports the module before it looks the
+ * name up; in a process the guard watches it never gets there, for the
+ * guard refuses such a name at the pickle.find_class event, before the
+ * import.  So this holds only there: the preload uses it for data names
+ * (gate.c), the scanner never.
+ */
+int mg_pickle_inert_guarded_window(const uint8_t *buf, size_t len,
+                                   uint64_t flen, size_t *at,
+                                   const char **why);
 
 #endif /* MG_PICKLE_H */

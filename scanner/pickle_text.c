@@ -221,6 +221,58 @@ mg_pickle_has_dunder(const char *str)
 	}
 }
 
+/*
+ * Why the first part: importlib imports "a.b.c" as "a", then "a.b", then
+ * "a.b.c", so the first lookup is the part before the first dot (".x"
+ * has none: its lookup is "x").  A lookup finds a builtin or frozen
+ * module, a sys.modules key, or a directory entry of a sys.path folder;
+ * none of them holds a space, a control byte or punctuation in any
+ * package either stack installs, and no import statement can name one.
+ * Why '-' is left out: "train-model.py" beside a script is found by
+ * importlib.import_module("train-model"); digits likewise ("01_prep").
+ * What this trusts: that no such file is on sys.path.  The guard
+ * (preload/guard.c) refuses these names at find_class, so a program it
+ * guards cannot load one even so.  Why it matters: text lines begin with
+ * opcode letters ("comment_char %", "include \"/usr/...\"", CRLF lines).
+ */
+int
+mg_pickle_unimportable(const uint8_t *m, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && m[i] != '.'; i++) {
+		uint8_t c = m[i];
+
+		/* c > 0x20 here, so strchr never matches the NUL. */
+		if (c <= 0x20 || c == 0x7f ||
+		    (c < 0x80 && strchr("!\"#$%&'()*+,/:;<=>?@[\\]^`{|}~",
+		                        c) != NULL))
+			return 1;
+	}
+	return 0;
+}
+
+int
+mg_pickle_attr_name(const uint8_t *s, size_t n)
+{
+	size_t i, part = 0;
+
+	for (i = 0; i < n; i++, part++) {
+		uint8_t c = s[i];
+
+		if (c == '.') {
+			if (part == 0)
+				return 0;
+			part = (size_t)-1;
+		} else if (!(c == '_' || c >= 0x80 ||
+		             (unsigned)((c | 0x20) - 'a') < 26u ||
+		             (part > 0 && (unsigned)(c - '0') < 10u))) {
+			return 0;
+		}
+	}
+	return part > 0;
+}
+
 /* ---- the sniffer ------------------------------------------------------ */
 
 /*

@@ -32,6 +32,22 @@ int mg_pickle_utf8_valid(const uint8_t *b, size_t n);
 /* 1 if any dot-separated component of the C string @s is __x__-shaped. */
 int mg_pickle_has_dunder(const char *s);
 
+/*
+ * 1 if no import can find the module @m[0..@n) names: the part before
+ * its first dot holds a space, a control byte or ASCII punctuation other
+ * than '_' and '-' (see pickle_text.c).  0 for anything an import might
+ * find, the empty first part of ".x" included.
+ */
+int mg_pickle_unimportable(const uint8_t *m, size_t n);
+
+/*
+ * 1 if @s[0..@n) can name a global's attribute as pickle.dumps writes
+ * one: dot-separated parts, each a letter, '_' or a non-ASCII byte, then
+ * those and digits.  A name no class, function or qualname has ("----",
+ * "", "a b") is 0: the guard refuses it at find_class.
+ */
+int mg_pickle_attr_name(const uint8_t *s, size_t n);
+
 /* 1 if @c is an opcode of protocols 0-5: a key of _pickle.c's load()
  * dispatch (any other byte is an "invalid load key"). */
 int mg_pickle_is_opcode(uint8_t c);

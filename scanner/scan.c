@@ -375,6 +375,36 @@ check_inert(const char *name, const char *member, const uint8_t *buf,
 	return 1;
 }
 
+/*
+ * Content no reader of modelgate's knows, and not inert: what pickle.load
+ * makes of it decides.  When each pickle in it is plain data (no global,
+ * clean) and what follows the last is inert, the loader returns a value
+ * and runs nothing ("Git 1.7.12.2 Release": BINFLOAT, DUP, STOP): clean,
+ * its findings say why.  Otherwise an error: a loader may still execute
+ * it.
+ */
+static enum mg_err
+unknown_scan(const struct mg_scan_opts *o, const char *member,
+             const uint8_t *buf, size_t len, struct mg_report *rep)
+{
+	struct mg_report *tmp = mg_report_new();
+	enum mg_err err;
+
+	if (tmp == NULL)
+		return MG_ERR_NOMEM;
+	err = mg_pickle_scan_all(o, NULL, buf, len, member, 0, tmp);
+	if (err == MG_OK && tmp->verdict == MG_VERDICT_CLEAN &&
+	    tmp->nglobals == 0)
+		err = merge_report(rep, tmp);
+	else if (err == MG_OK)
+		err = mg_report_add(rep, MG_VERDICT_ERROR, "format.unknown",
+		                    NULL, member, 0, "content is not a format "
+		                    "modelgate can read; a loader may still "
+		                    "execute it");
+	mg_report_free(tmp);
+	return err;
+}
+
 static enum mg_err
 dispatch(const struct mg_scan_opts *o, const char *name, const char *member,
          const uint8_t *buf, size_t len, unsigned depth, enum mg_fmt f,
@@ -424,9 +454,7 @@ dispatch(const struct mg_scan_opts *o, const char *name, const char *member,
 	case MG_FMT_UNKNOWN:
 		break;
 	}
-	return mg_report_add(rep, MG_VERDICT_ERROR, "format.unknown", NULL,
-	                     member, 0, "content is not a format modelgate can "
-	                     "read; a loader may still execute it");
+	return unknown_scan(o, member, buf, len, rep);
 }
 
 enum mg_err

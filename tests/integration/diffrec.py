@@ -28,6 +28,7 @@ recorded, and returned only if their module is already imported (never
 imported here); no payload global is ever in it.
 """
 import _compat_pickle
+import importlib.util
 import io
 import json
 import pickle
@@ -108,6 +109,24 @@ class StubModule(types.ModuleType):
         return Chain(path)
 
 
+# What scanner/pickle_text.c's mg_pickle_unimportable refuses in the part
+# of a module name before its first dot.
+_NO_IMPORT = set(map(chr, range(0x21))) | set("\x7f!\"#$%&'()*+,/:;<=>?@[\\]^`{|}~")
+
+
+def no_module(module):
+    """True when importing module fails before any code runs, as the
+    engine assumes: the first part holds a byte no module name on either
+    stack has, and the import system finds nothing by that name here."""
+    first = module.split(".", 1)[0]
+    if not first or not (set(first) & _NO_IMPORT) or first in sys.modules:
+        return False
+    try:
+        return importlib.util.find_spec(first) is None
+    except (ImportError, ValueError):
+        return True
+
+
 def parents(module):
     """'a.b.c' -> ['a', 'a.b']: packages the import system would load."""
     parts = module.split(".")
@@ -126,7 +145,11 @@ class Recording:
         self.passthrough = set(passthrough)
 
     def resolve(self, pair):
-        """Record pair; return what the unpickler gets for it."""
+        """Record pair; return what the unpickler gets for it.  A module
+        whose import must fail (no_module) raises what the import raises,
+        unrecorded: the real loader stops there, resolving nothing."""
+        if no_module(pair[0]):
+            raise ModuleNotFoundError(f"No module named {pair[0]!r}")
         self.pairs.append(pair)
         if pair in self.passthrough and pair[0] in sys.modules:
             obj = sys.modules[pair[0]]

@@ -26,6 +26,10 @@ walk_n(const void *b, size_t n, uint64_t size)
 	return mg_candidate_classify(b, n, size, MG_CAND_WALK);
 }
 
+/* The same walk with the guard's name test (a data name's first read). */
+#define guarded(lit) mg_candidate_classify((const uint8_t *)(lit), \
+	sizeof(lit) - 1, sizeof(lit) - 1, MG_CAND_WALK_GUARDED)
+
 /* A v7 (pre-POSIX) tar header for a member @name, checksum filled in. */
 static void
 v7_header(uint8_t *h, const char *name)
@@ -132,10 +136,55 @@ START_TEST(test_text_starting_with_opcode_letters_is_not_a_candidate)
 	ck_assert_int_eq(walk(".. image:: x.png\n"), MG_CAND_NO);
 	/* INST whose two lines are there resolves a global (pickle.py calls
 	 * find_class first): why gate.c walks no text-data names */
-	ck_assert_int_eq(walk("id,name\n1,ab\n"), MG_CAND_YES);
+	ck_assert_int_eq(walk("idname\n1,ab\n"), MG_CAND_YES);
+	/* ... unless no import can find its module: a comma, a space, a
+	 * quote, a CR in the part before the first dot */
+	ck_assert_int_eq(walk("id,name\n1,ab\n"), MG_CAND_NO);
+	ck_assert_int_eq(walk("comment_char %\nescape_char /\n"), MG_CAND_NO);
+	ck_assert_int_eq(walk("include \"/usr/share/X11/locale\"\n"),
+	                 MG_CAND_NO);
+	ck_assert_int_eq(walk("cos\r\nsystem\r\n(S'x'\r\ntR."), MG_CAND_NO);
+	/* the first part decides: "os" is imported before "path x" fails;
+	 * ".os" looks up "os" (importlib's tail); '-' and digits are names
+	 * importlib.import_module finds ("train-model.py") */
+	ck_assert_int_eq(walk("cos.path x\nsystem\n"), MG_CAND_YES);
+	ck_assert_int_eq(walk("c.os\nsystem\n"), MG_CAND_YES);
+	ck_assert_int_eq(walk("ctrain-model\nmain\n"), MG_CAND_YES);
+	ck_assert_int_eq(walk("c01_prep\nmain\n"), MG_CAND_YES);
+	/* pickle.py imports the module of a GLOBAL whose name line is empty
+	 * or missing ("chardet\n": module "hardet", name "") */
+	ck_assert_int_eq(walk("ctest_build\n-----\n"), MG_CAND_YES);
+	ck_assert_int_eq(walk("chardet\n"), MG_CAND_YES);
+	ck_assert_int_eq(walk("chardet"), MG_CAND_YES);
+	ck_assert_int_eq(walk("charde t"), MG_CAND_NO);
 	/* but a number is a number: FLOAT 1.5, then STOP on it */
 	ck_assert_int_eq(walk("F1.5\n."), MG_CAND_YES);
 	ck_assert_int_eq(walk("I0x1f\n."), MG_CAND_YES);
+}
+END_TEST
+
+/* Where the guard refuses a name no pickle.dumps writes before the import,
+ * a text line's GLOBAL stops there; a real one does not. */
+START_TEST(test_guarded_walk_stops_at_names_the_guard_refuses)
+{
+	ck_assert_int_eq(guarded("ctest_build\n-----\n"), MG_CAND_NO);
+	ck_assert_int_eq(guarded("chardet\n"), MG_CAND_NO);
+	ck_assert_int_eq(guarded("chardet"), MG_CAND_NO);
+	ck_assert_int_eq(guarded("ctest_build\n\n"), MG_CAND_NO);
+	ck_assert_int_eq(guarded("cx\nsome words\n"), MG_CAND_NO);
+	ck_assert_int_eq(guarded("cx\n1st\n"), MG_CAND_NO);
+	ck_assert_int_eq(guarded("cx\na..b\n"), MG_CAND_NO);
+	/* what pickle.dumps writes: names, qualnames, non-ASCII ones */
+	ck_assert_int_eq(guarded("cposix\nsystem\n(S'x'\ntR."), MG_CAND_YES);
+	ck_assert_int_eq(guarded("ccollections\nOrderedDict\n)R."),
+	                 MG_CAND_YES);
+	ck_assert_int_eq(guarded("cm\nOuter.Inner_2\n."), MG_CAND_YES);
+	ck_assert_int_eq(guarded("cm\n\xc3\xa9t\xc3\xa9\n."), MG_CAND_YES);
+	ck_assert_int_eq(guarded("(iposix\nsystem\nS'x'\n."), MG_CAND_YES);
+	/* and everything else is walked as before */
+	ck_assert_int_eq(guarded("\x80\x02K\x01."), MG_CAND_YES);
+	ck_assert_int_eq(guarded("Git 2.28 Release Notes\n"), MG_CAND_NO);
+	ck_assert_int_eq(guarded("F1.5\n."), MG_CAND_YES);
 }
 END_TEST
 
@@ -223,6 +272,7 @@ candidate_suite(void)
 	tcase_add_test(no,
 	               test_text_starting_with_opcode_letters_is_not_a_candidate);
 	tcase_add_test(no, test_binary_data_is_not_a_candidate);
+	tcase_add_test(no, test_guarded_walk_stops_at_names_the_guard_refuses);
 	suite_add_tcase(s, no);
 	tcase_add_test(win, test_a_window_too_short_to_tell_is_a_candidate);
 	tcase_add_test(win, test_magic_mode_does_not_walk);

@@ -296,6 +296,31 @@ START_TEST(test_bytes_the_loader_rejects_first_are_inert)
 }
 END_TEST
 
+START_TEST(test_unknown_bytes_that_load_as_plain_data_are_clean)
+{
+	/* "Git 1.7.12.2 Release Notes": BINFLOAT, DUP, STOP -- pickle.load
+	 * returns a float, and a second load fails at once (' ': no
+	 * opcode).  No format, yet no loader runs anything: clean. */
+	static const char notes[] = "Git 1.7.12.2 Release Notes\n=====\n";
+	struct mg_report *r = scan("notes", (const uint8_t *)notes,
+	                           sizeof(notes) - 1);
+	const struct mg_finding *f;
+
+	ck_assert_int_eq(r->verdict, MG_VERDICT_CLEAN);
+	f = find(r, "format.inert", NULL);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->offset, 11);
+	ck_assert_ptr_null(find(r, "format.unknown", NULL));
+	mg_report_free(r);
+	/* the same start, then a second pickle that imports a module the
+	 * file names: undecided, as before */
+	r = scan("notes", (const uint8_t *)"G12345678.ctest_build\n-----\n",
+	         28);
+	ck_assert_int_ne(r->verdict, MG_VERDICT_CLEAN);
+	mg_report_free(r);
+}
+END_TEST
+
 START_TEST(test_7z_is_error_never_clean)
 {
 	struct mg_report *r = scan("model.bin",
@@ -1242,6 +1267,7 @@ suite(void)
 	tcase_add_test(t, test_safetensors_length_must_fit);
 	tcase_add_test(t, test_unknown_bytes_named_pt_are_error);
 	tcase_add_test(t, test_bytes_the_loader_rejects_first_are_inert);
+	tcase_add_test(t, test_unknown_bytes_that_load_as_plain_data_are_clean);
 	tcase_add_test(t, test_7z_is_error_never_clean);
 	tcase_add_test(t, test_pickle_named_safetensors_is_dangerous_mismatch);
 	tcase_add_test(t, test_zip_named_npy_is_unknown_mismatch);

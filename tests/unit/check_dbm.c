@@ -451,7 +451,10 @@ START_TEST(test_dumb_dat_without_dir_is_read_as_before)
 	put_dat(benign, BENIGN_LEN, benign, BENIGN_LEN);
 	r = scan_path("db.dat");
 	ck_assert_str_ne(r->format, "dbm.dumb");
-	ck_assert_int_eq(r->verdict, MG_VERDICT_ERROR);  /* NUL padding */
+	/* the first pickle, then NUL padding a second load fails on */
+	ck_assert_int_eq(r->verdict, MG_VERDICT_CLEAN);
+	ck_assert_uint_ge(r->nfindings, 1);
+	ck_assert_str_eq(r->findings[r->nfindings - 1].rule, "format.inert");
 	mg_report_free(r);
 }
 END_TEST
