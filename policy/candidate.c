@@ -36,16 +36,20 @@ static const uint64_t code_exts[] = {
 };
 
 /*
- * Names of text and image data: data no loader executes (nobody hands a
- * .json or a .csv to pickle.load), and, like code, they stop before any
- * system call.  Why not by content as well: (1) cost -- a program that
- * reads 100,000 small .json or .txt files would pay an fstat and a pread
- * for each, which measured beyond the 5% goal for these opens
- * (README, Benchmarks); (2) text begins with letters that are pickle
- * opcodes, and about one real text file in a hundred (measured on
- * /usr/share/doc, /etc and site-packages) walks to a GLOBAL or a STOP the
- * loader would reach, which the helper would deny.  Also the inside of
- * "x.csv.gz": compressed data under a data name is not a candidate.
+ * Names of text and image data: nobody hands a .json or a .csv to
+ * pickle.load on purpose, so their content is judged by magic numbers
+ * (a binary pickle, a container, compression), at the first read
+ * (preload/gate.c), not by the opcode walk.  Why not the walk: text
+ * begins with letters that are pickle opcodes, and 74 of 25,681 real text
+ * files (/usr/share, /etc, both stacks' site-packages) walk to a GLOBAL
+ * of a module with an identifier's name ("ctest_build\n-----"), which the
+ * loader imports before it fails: the helper would deny them.  Where the
+ * guard refuses (mg_guard_refusing), a data name's first read takes the
+ * walk after all, with the guard's name test (MG_CONTENT_GUARDED): a
+ * name like "-----" never reaches the import there, and 1 file of the
+ * 25,681 stays a candidate that is denied (an INST line "isympy").  Also
+ * the inside of "x.csv.gz": compressed data under a data name is not a
+ * candidate.
  */
 static const uint64_t data_exts[] = {
 	MG_EXT_KEY("txt"), MG_EXT_KEY("md"), MG_EXT_KEY("rst"),
@@ -340,6 +344,8 @@ mg_policy_bytes_candidate(const uint8_t *b, size_t len, uint64_t size,
                           unsigned flags)
 {
 	enum mg_cand c = mg_candidate_classify(b, len, size,
+	                                       (flags & MG_CONTENT_GUARDED) ?
+	                                       MG_CAND_WALK_GUARDED :
 	                                       (flags & MG_CONTENT_MAGIC) ?
 	                                       MG_CAND_MAGIC : MG_CAND_WALK);
 
@@ -388,6 +394,12 @@ mg_policy_candidate(const struct mg_policy *p, int sniff, int fd,
 		}
 	}
 	return sniff && mg_policy_content_candidate(fd, st, flags);
+}
+
+int
+mg_policy_metadata_path(const char *path)
+{
+	return is_metadata_path(path, strlen(path));
 }
 
 int

@@ -156,7 +156,8 @@ int mg_policy_model_name(const struct mg_policy *p, const char *path,
  * MG_NAME_MODEL a model name of @p (may be NULL): its extension, a
  *               compressed, tar- or zip-wrapped one, any .zip;
  * MG_NAME_DATA  text and image data (.txt, .json, .png...): the content
- *               decides, on magic numbers only (MG_CONTENT_MAGIC);
+ *               decides, on magic numbers only (MG_CONTENT_MAGIC; the
+ *               preload may take MG_CONTENT_GUARDED instead);
  * MG_NAME_OTHER anything else: the content decides.
  * *@flags gets the MG_CONTENT_ flags the content test takes for it.
  */
@@ -166,9 +167,18 @@ enum mg_name_class {
 #define MG_CONTENT_MAGIC       1u /* magic numbers only, no opcode walk */
 #define MG_CONTENT_INSIDE_DATA 2u /* "x.csv.gz": compressed is no candidate */
 #define MG_CONTENT_AT_OPEN     4u /* judged at the open, never deferred */
+#define MG_CONTENT_GUARDED     8u /* the walk, names checked as the guard
+                                     does (MG_CAND_WALK_GUARDED): a data
+                                     name's first read where it refuses */
 enum mg_name_class mg_policy_name_class(const struct mg_policy *p,
                                         const char *path, size_t n,
                                         unsigned *flags);
+
+/* 1 if a directory of @path is package metadata (*.dist-info, *.egg-info,
+ * .git, an HF cache's refs/): MG_NAME_SKIP for names other than data
+ * names, which the preload asks only of a data name whose first read was
+ * a candidate (gate.c). */
+int mg_policy_metadata_path(const char *path);
 
 /*
  * The content test on bytes in hand: the first @len bytes a reader got

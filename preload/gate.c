@@ -527,6 +527,11 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 		if (cls != MG_NAME_MODEL && defer &&
 		    !(flags & MG_CONTENT_AT_OPEN) &&
 		    (unsigned)fd < MG_PENDING_FDS) {
+			/* Why the walk for a data name only here: see
+			 * mg_pickle_inert_guarded_window (pickle.h). */
+			if (cls == MG_NAME_DATA && mg_guard_refusing)
+				flags = (flags & ~MG_CONTENT_MAGIC) |
+				        MG_CONTENT_GUARDED;
 			keep_name(fd, path);
 			__atomic_store_n(&mg_pending[fd],
 			                 (unsigned char)(flags | PENDING),
@@ -554,8 +559,26 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 	return decide(fd, path, &st, how);
 }
 
+/*
+ * 1 if the first read of @fd (@got bytes from @at, -1: from the file
+ * position) started somewhere other than offset 0.  A data name is judged
+ * on its head: text read in the middle (a PEM bundle's base64 lines read
+ * as INST) says nothing of what a loader reading the file would parse.
+ * Asked only of a data name whose bytes were a candidate: one lseek.
+ */
+static int
+read_past_head(int fd, ssize_t got, off_t at)
+{
+	off_t pos;
+
+	if (at >= 0)
+		return at != 0;
+	pos = lseek(fd, 0, SEEK_CUR);
+	return pos > 0 && pos - (off_t)got != 0;
+}
+
 int
-mg_gate_read(int fd, const void *buf, size_t asked, ssize_t got)
+mg_gate_read(int fd, const void *buf, size_t asked, ssize_t got, off_t at)
 {
 	char name[PATH_MAX];
 	unsigned flags = take_pending(fd);
@@ -579,12 +602,20 @@ mg_gate_read(int fd, const void *buf, size_t asked, ssize_t got)
 		                              UINT64_MAX, flags);
 		if (c == MG_CAND_NO)
 			return 0;
+		if ((flags & MG_CONTENT_GUARDED) && read_past_head(fd, got, at))
+			c = MG_CAND_UNSURE;     /* the first window decides */
 	} else {
 		c = MG_CAND_UNSURE;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 2)
 		return 0;
 	if (c == MG_CAND_UNSURE && !mg_policy_content_candidate(fd, &st, flags))
+		return 0;
+	/* Why only now for a data name: the directory walk would cost every
+	 * open of one; it is asked here of the few the walk kept.  Why the
+	 * /proc name: the kept one may be relative (in a .dist-info). */
+	if ((flags & MG_CONTENT_GUARDED) &&
+	    mg_policy_metadata_path(fd_name(fd, name)))
 		return 0;
 	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
 	              MG_GATE_READ);

@@ -87,14 +87,17 @@ mg_gate_pending(int fd)
 
 /*
  * The first read of a descriptor with a pending mark: @got bytes (or -1)
- * of the @asked the caller read into @buf.  Judges those bytes (or, when
- * a small read says too little, the file's first window) and decides as
+ * of the @asked the caller read into @buf, from offset @at (-1: from the
+ * file position, a read or readv).  Judges those bytes (or, when a small
+ * read says too little, or a data name was read elsewhere than at 0, the
+ * file's first window) and decides as
  * mg_gate_fd would: 0 to hand the bytes over, -1 to deny (the line has
  * been printed; the caller wipes the bytes and fails with EACCES).
  * Never MG_GATE_INTERRUPTED: the bytes are read already, and a retried
  * read would get the next ones.  Called with mg_busy set.
  */
-int mg_gate_read(int fd, const void *buf, size_t asked, ssize_t got);
+int mg_gate_read(int fd, const void *buf, size_t asked, ssize_t got,
+                 off_t at);
 
 
 /* Reset the locks after fork() in the child (pthread_atfork). */
@@ -157,6 +160,12 @@ void mg_audit_guard(const char *event, const char *what, const char *action,
  * process (guard.c).
  */
 int mg_guard_install(void);
+
+/* 1 while the guard's hook is registered and refuses (mode deny): then
+ * it refuses find_class of names no pickle.dumps writes, which the first
+ * read of a data name counts on (gate.c).  Cleared when CPython clears
+ * its hooks at finalisation. */
+extern int mg_guard_refusing;
 
 /* Log the policy note @n (policy.h) where decisions go, and to syslog
  * for a refused system policy (then no log_file can be trusted); never

@@ -14,6 +14,15 @@
  * imported.  Allowed and unknown globals are left alone: the guard is a
  * deny-list at run time, not the file scanner's verdict.
  *
+ * Names no pickle.dumps writes are refused too, before the import: a
+ * module whose first part holds a space, a control byte or punctuation
+ * (mg_pickle_unimportable), and a name that is no attribute name
+ * (mg_pickle_attr_name: "-----", "").  Text lines read as GLOBALs
+ * ("comment_char %", "ctest_build\n-----"); the file test calls such a
+ * file inert because no import finds the first, and, for data names in
+ * a guarded process (gate.c), because the guard stops the second before
+ * its module is imported.  This is what makes both hold.
+ *
  * The C API is found with dlsym(RTLD_DEFAULT) (no link against libpython),
  * so the guard exists only where the interpreter exports it: Python 3.9
  * and later (3.8 raises the event but lacks PyFrame_GetCode and
@@ -84,6 +93,7 @@
 
 #include "gate.h"
 #include "../scanner/compat.h"
+#include "../scanner/pickle_text.h"
 
 typedef struct py_object py_object; /* PyObject, never dereferenced */
 
@@ -129,6 +139,8 @@ static struct {
 } api;
 
 static enum mg_guard_mode mode;
+
+int mg_guard_refusing;
 
 /* The hook entry CPython allocated for us, and the allocator it came
  * from (see the top of the file). */
@@ -469,6 +481,12 @@ global_denied(const char *mod, const char *name, char *why, size_t cap,
 		         NAME_CAP - 1);
 		return 1;
 	}
+	if (mg_pickle_unimportable((const uint8_t *)mod, strlen(mod)) ||
+	    !mg_pickle_attr_name((const uint8_t *)name, strlen(name))) {
+		snprintf(why, cap, "global %s %s is no name pickle.dumps writes "
+		         "(a text line read as a pickle?)", mod, name);
+		return 1;
+	}
 	if (nested_guarded(mod, name) || allowed_cache(mod, name, 0))
 		return 0;
 	if (is_getattr(mod, name))
@@ -770,6 +788,7 @@ on_clear_hooks(void)
 {
 	static struct py_alloc now;
 
+	mg_guard_refusing = 0;
 	if (entry == NULL || api.get_alloc == NULL || api.set_alloc == NULL)
 		return;
 	api.get_alloc(PY_DOMAIN_RAW, &now);
@@ -909,5 +928,6 @@ mg_guard_install(void)
 	if (api.add_hook(hook, NULL) != 0)
 		entry = NULL;
 	api.set_alloc(PY_DOMAIN_RAW, &entry_alloc);
+	mg_guard_refusing = entry != NULL && mode == MG_GUARD_DENY;
 	return entry != NULL;
 }

@@ -698,7 +698,7 @@ mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
  * EACCES (Python raises PermissionError before the loader parses a byte).
  */
 static ssize_t
-gate_read(int fd, const struct iovec *iov, int iovcnt, ssize_t got)
+gate_read(int fd, const struct iovec *iov, int iovcnt, ssize_t got, off_t at)
 {
 	int saved = errno, rc, i;
 	size_t left;
@@ -710,7 +710,7 @@ gate_read(int fd, const struct iovec *iov, int iovcnt, ssize_t got)
 	                  iovcnt > 0 ? iov[0].iov_len : 0,
 	                  got < 0 || iovcnt <= 0 ? got :
 	                  (size_t)got < iov[0].iov_len ? got :
-	                  (ssize_t)iov[0].iov_len);
+	                  (ssize_t)iov[0].iov_len, at);
 	mg_busy = 0;
 	if (rc == 0) {
 		errno = saved;
@@ -726,14 +726,15 @@ gate_read(int fd, const struct iovec *iov, int iovcnt, ssize_t got)
 	return -1;
 }
 
+/* @at: the offset read from, or -1 for the file position (read). */
 static ssize_t
-after_read(int fd, void *buf, size_t n, ssize_t got)
+after_read(int fd, void *buf, size_t n, ssize_t got, off_t at)
 {
 	struct iovec one = { buf, n };
 
 	if (__builtin_expect(!mg_gate_pending(fd), 1))
 		return got;
-	return gate_read(fd, &one, 1, got);
+	return gate_read(fd, &one, 1, got, at);
 }
 
 MG_EXPORT ssize_t
@@ -742,7 +743,7 @@ read(int fd, void *buf, size_t n)
 	ssize_t got = real.read ? real.read(fd, buf, n) :
 	              syscall(SYS_read, fd, buf, n);
 
-	return after_read(fd, buf, n, got);
+	return after_read(fd, buf, n, got, -1);
 }
 
 MG_EXPORT ssize_t
@@ -751,7 +752,7 @@ __read_chk(int fd, void *buf, size_t n, size_t buflen)
 	ssize_t got = real.read_chk ? real.read_chk(fd, buf, n, buflen) :
 	              syscall(SYS_read, fd, buf, n);
 
-	return after_read(fd, buf, n, got);
+	return after_read(fd, buf, n, got, -1);
 }
 
 MG_EXPORT ssize_t
@@ -760,7 +761,7 @@ pread(int fd, void *buf, size_t n, off_t off)
 	ssize_t got = real.pread ? real.pread(fd, buf, n, off) :
 	              syscall(SYS_pread64, fd, buf, n, off);
 
-	return after_read(fd, buf, n, got);
+	return after_read(fd, buf, n, got, off);
 }
 
 MG_EXPORT ssize_t
@@ -769,7 +770,7 @@ pread64(int fd, void *buf, size_t n, off_t off)
 	ssize_t got = real.pread64 ? real.pread64(fd, buf, n, off) :
 	              syscall(SYS_pread64, fd, buf, n, off);
 
-	return after_read(fd, buf, n, got);
+	return after_read(fd, buf, n, got, off);
 }
 
 MG_EXPORT ssize_t
@@ -778,7 +779,7 @@ __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
 	ssize_t got = real.pread_chk ? real.pread_chk(fd, buf, n, off, buflen) :
 	              syscall(SYS_pread64, fd, buf, n, off);
 
-	return after_read(fd, buf, n, got);
+	return after_read(fd, buf, n, got, off);
 }
 
 MG_EXPORT ssize_t
@@ -788,7 +789,7 @@ __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
 	              real.pread64_chk(fd, buf, n, off, buflen) :
 	              syscall(SYS_pread64, fd, buf, n, off);
 
-	return after_read(fd, buf, n, got);
+	return after_read(fd, buf, n, got, off);
 }
 
 MG_EXPORT ssize_t
@@ -799,5 +800,5 @@ readv(int fd, const struct iovec *iov, int iovcnt)
 
 	if (__builtin_expect(!mg_gate_pending(fd), 1))
 		return got;
-	return gate_read(fd, iov, iovcnt, got);
+	return gate_read(fd, iov, iovcnt, got, -1);
 }
