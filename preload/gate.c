@@ -5,11 +5,11 @@
  * The candidate test asks "could a loader execute this file?" of every
  * readable open in a protected process, so it is ordered by cost and
  * never allocates or locks:
- *   0. a name that proves the file is code, package metadata or text
- *      and image data (.py, .pyc, .so, .whl, anything under *.dist-info/,
- *      .git/ or an HF cache's refs/; .txt, .json, .csv, .png...: the
- *      import system or a text reader opens them, no loader executes
- *      them) stops here, before any system call;
+ *   0. a name that proves the file is code or package metadata (.py,
+ *      .pyc, .so, .whl, anything under *.dist-info/, .git/ or an HF
+ *      cache's refs/: the import system opens them, no loader executes
+ *      them) stops here, before any system call; text and image names
+ *      (.txt, .json, .csv, .png...) are judged at the first read, below;
  *   1. fstat: only regular files of 2 bytes or more (not directories,
  *      devices, FIFOs, /proc files, which report size 0); a FIFO or
  *      device under a model's name is denied (it cannot be scanned
@@ -29,8 +29,10 @@
  *      second, 4 KiB look, then counts as "may").  A site-packages
  *      ".pth" path file gets the magic tests but not the walk.
  *
- * Limitation (stated in the README): a pickle under a text or image name
- * (data_exts) is not recognised.
+ * Most opens whose name leaves it to the content are judged at their
+ * first read instead ("deferred content tests" below); a text or image
+ * name there by magic numbers, or by the walk with the guard's name test
+ * where the guard refuses (policy/candidate.c, data_exts).
  *
  * The verdict cache maps (dev, ino, size, mtime, ctime) to the decision,
  * so reopening a model costs a lookup.  A verdict may depend on a file
@@ -45,9 +47,11 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gate.h"
@@ -104,12 +108,15 @@ mg_gate_atfork_parent(void)
 	pthread_mutex_unlock(&cache_lock);
 }
 
+static void marks_after_fork(void);
+
 void
 mg_gate_atfork_child(void)
 {
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
 
 	cache_lock = fresh;
+	marks_after_fork();
 }
 
 static unsigned
@@ -396,15 +403,19 @@ deny_unscannable(const char *path, const struct stat *st,
  * README or a data file.  At the first read the bytes are in the caller's buffer anyway:
  * judging them costs no system call, and they are the bytes the loader
  * is about to parse.  For the same reason data names (.txt, .json, .png)
- * are now looked at too, on magic numbers only (policy/candidate.c,
- * data_exts, says why not the walk).
+ * are now looked at too (policy/candidate.c, data_exts, says how).
  *
  * mg_pending[fd] holds the MG_CONTENT_ flags of a read-only open whose
  * content is still to be judged, plus PENDING; 0 for every other
  * descriptor.  One byte per descriptor below MG_PENDING_FDS (16 KiB);
  * above, the open is judged at once as before.  Set by the open, taken
- * (atomically, so one thread judges) by the first read, pread, readv or
- * mmap, and reset by every open and fopen of that number.  Why not by
+ * by the first read, pread, readv or mmap, and reset by every open and
+ * fopen of that number.  Taking it is a compare-and-swap to JUDGING: one
+ * thread judges, and a second thread's read of the same descriptor
+ * meanwhile waits for that verdict (its bytes are in its buffer already).
+ * A denial leaves DENIED: every later read or map of the descriptor is
+ * judged again (a cache hit: denied, and its line), so a program that
+ * catches the PermissionError and reads on gets nothing either.  Why not by
  * close: a vfork child (posix_spawn, subprocess) closes descriptors
  * through close() in its parent's memory, and would wipe the parent's
  * marks.  So a mark outlives its file until the number is opened again;
@@ -415,7 +426,7 @@ deny_unscannable(const char *path, const struct stat *st,
  */
 unsigned char mg_pending[MG_PENDING_FDS];
 
-enum { PENDING = 0x80 };
+enum { PENDING = 0x80, JUDGING = 0x40, DENIED = 0x20, FLAGS = 0x1f };
 
 static int
 decide(int fd, const char *path, const struct stat *st, enum mg_gate_how how)
@@ -463,6 +474,18 @@ keep_name(int fd, const char *path)
 	__atomic_fetch_add(&k->seq, 1, __ATOMIC_RELEASE);
 }
 
+/* No kept name for @fd (its slot may name it for an earlier file). */
+static void
+forget_name(int fd)
+{
+	struct kept_name *k = &kept[(unsigned)fd % NAME_SLOTS];
+
+	__atomic_fetch_add(&k->seq, 1, __ATOMIC_ACQ_REL);
+	if (k->fd == fd)
+		k->fd = -1;
+	__atomic_fetch_add(&k->seq, 1, __ATOMIC_RELEASE);
+}
+
 /* The name @fd was opened with into @out (PATH_MAX bytes), if kept. */
 static int
 kept_name(int fd, char *out)
@@ -491,21 +514,124 @@ fd_name(int fd, char *name)
 	return name;
 }
 
-/* Take @fd's pending mark: its MG_CONTENT_ flags | PENDING, or 0. */
+/*
+ * Take @fd's mark to judge it: its MG_CONTENT_ flags | PENDING, DENIED,
+ * or 0 (nothing to judge).  A taken mark reads JUDGING | flags until
+ * settle_mark().  A mark another thread is judging is waited for, its
+ * verdict then taken as this read's.  Why the wait has an end (a minute):
+ * a judging thread cancelled inside the helper's round trip would leave
+ * JUDGING for ever; after that the waiter judges its own bytes.
+ */
 static unsigned
 take_pending(int fd)
 {
-	if ((unsigned)fd >= MG_PENDING_FDS ||
-	    __atomic_load_n(&mg_pending[fd], __ATOMIC_RELAXED) == 0)
+	unsigned char v, to;
+	unsigned spins = 0;
+	struct timespec nap = { 0, 1000000 };
+
+	if ((unsigned)fd >= MG_PENDING_FDS)
 		return 0;
-	return __atomic_exchange_n(&mg_pending[fd], 0, __ATOMIC_ACQ_REL);
+	v = __atomic_load_n(&mg_pending[fd], __ATOMIC_ACQUIRE);
+	for (;;) {
+		if (v == 0)
+			return 0;
+		if ((v & JUDGING) && spins < 60000) {
+			if (++spins < 64)
+				sched_yield();
+			else
+				nanosleep(&nap, NULL);
+			v = __atomic_load_n(&mg_pending[fd], __ATOMIC_ACQUIRE);
+			continue;
+		}
+		to = (unsigned char)(JUDGING | (v & FLAGS));
+		if (__atomic_compare_exchange_n(&mg_pending[fd], &v, to, 0,
+		                                __ATOMIC_ACQ_REL,
+		                                __ATOMIC_ACQUIRE))
+			return v & JUDGING ? (unsigned)PENDING | (v & FLAGS) : v;
+	}
+}
+
+/* The verdict on a mark take_pending() returned as @taken: @rc 0 allowed
+ * (the mark goes), -1 denied (DENIED), anything else not settled (the
+ * mark is put back).  Unless the number was opened again meanwhile. */
+static void
+settle_mark(int fd, unsigned taken, int rc)
+{
+	unsigned char want = (unsigned char)(JUDGING | (taken & FLAGS));
+	unsigned char to = rc == 0 ? 0 : rc == -1 ? DENIED :
+	                   (unsigned char)taken;
+
+	(void)__atomic_compare_exchange_n(&mg_pending[fd], &want, to, 0,
+	                                  __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+}
+
+/* A descriptor whose last judged read was denied: judged again as the
+ * file it is now (a socket or pipe given the number since: let through;
+ * the same file: the cached denial).  0 allow, -1 deny. */
+static int
+judge_denied(int fd, enum mg_gate_how how)
+{
+	char name[PATH_MAX];
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
+	              how) == 0 ? 0 : -1;
+}
+
+void
+mg_gate_copy_mark(int old, int copy)
+{
+	char name[PATH_MAX];
+	unsigned char v = __atomic_load_n(&mg_pending[old], __ATOMIC_ACQUIRE);
+
+	if ((unsigned)copy >= MG_PENDING_FDS || v == 0)
+		return;
+	if (v & JUDGING)
+		v = (unsigned char)(PENDING | (v & FLAGS));
+	/* The copy's line names the file as the original was opened; a
+	 * name the slot cannot give is taken from /proc at the read. */
+	if (kept_name(old, name))
+		keep_name(copy, name);
+	else
+		forget_name(copy);
+	__atomic_store_n(&mg_pending[copy], v, __ATOMIC_RELEASE);
+}
+
+static void
+marks_after_fork(void)
+{
+	unsigned i;
+
+	/* The threads judging in the parent are not in the child. */
+	for (i = 0; i < MG_PENDING_FDS; i++)
+		if (mg_pending[i] & JUDGING)
+			mg_pending[i] = (unsigned char)(PENDING |
+			                                (mg_pending[i] & FLAGS));
+}
+
+/* A marked descriptor met by a map (or another call without bytes): its
+ * file's first window decides, as the name said at the open. */
+static int
+judge_marked(int fd, unsigned flags, enum mg_gate_how how)
+{
+	char name[PATH_MAX];
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 2 ||
+	    !mg_policy_content_candidate(fd, &st, flags))
+		return 0;
+	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
+	              how);
 }
 
 int
 mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 {
 	char name[PATH_MAX];
-	unsigned flags = 0, pending = 0;
+	unsigned flags = 0, pending;
+	int rc;
 	enum mg_name_class cls = MG_NAME_OTHER;
 	int sniff = mg_state.policy == NULL || mg_policy_sniff(mg_state.policy);
 	struct stat st;
@@ -538,8 +664,11 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 			                 __ATOMIC_RELEASE);
 			return 0;
 		}
-	} else {
-		pending = take_pending(fd);
+	} else if ((pending = take_pending(fd)) != 0) {
+		rc = pending == DENIED ? judge_denied(fd, how) :
+		     judge_marked(fd, pending & FLAGS, how);
+		settle_mark(fd, pending, rc);
+		return rc;
 	}
 	if (fstat(fd, &st) != 0)
 		return 0;
@@ -548,14 +677,9 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 	if (!S_ISREG(st.st_mode) || st.st_size < 2)
 		return 0;
 	if (path == NULL)
-		path = pending && kept_name(fd, name) ? name : fd_name(fd, name);
-	if (pending) {
-		/* Marked at its open: the name said content decides. */
-		if (!mg_policy_content_candidate(fd, &st, pending & ~PENDING))
-			return 0;
-	} else if (!mg_policy_candidate(names(), sniff, fd, path, &st)) {
+		path = fd_name(fd, name);
+	if (!mg_policy_candidate(names(), sniff, fd, path, &st))
 		return 0;
-	}
 	return decide(fd, path, &st, how);
 }
 
@@ -577,22 +701,15 @@ read_past_head(int fd, ssize_t got, off_t at)
 	return pos > 0 && pos - (off_t)got != 0;
 }
 
-int
-mg_gate_read(int fd, const void *buf, size_t asked, ssize_t got, off_t at)
+/* The bytes of a first read (see mg_gate_read); @flags the mark's. */
+static int
+judge_read(int fd, const void *buf, size_t asked, ssize_t got, off_t at,
+           unsigned flags)
 {
 	char name[PATH_MAX];
-	unsigned flags = take_pending(fd);
 	enum mg_cand c;
 	struct stat st;
 
-	if (flags == 0)
-		return 0;
-	if (got < 0) {          /* nothing read: the next read is the first */
-		__atomic_store_n(&mg_pending[fd], (unsigned char)flags,
-		                 __ATOMIC_RELEASE);
-		return 0;
-	}
-	flags &= ~(unsigned)PENDING;
 	/* A read short of what was asked ended at the end of the file: the
 	 * bytes are all the loader will get from here.  A small read that
 	 * was not short says too little: the file's first window decides. */
@@ -619,4 +736,22 @@ mg_gate_read(int fd, const void *buf, size_t asked, ssize_t got, off_t at)
 		return 0;
 	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
 	              MG_GATE_READ);
+}
+
+int
+mg_gate_read(int fd, const void *buf, size_t asked, ssize_t got, off_t at)
+{
+	unsigned taken = take_pending(fd);
+	int rc;
+
+	if (taken == 0)
+		return 0;
+	if (got < 0) {          /* nothing read: the next read is the first */
+		settle_mark(fd, taken, 1);
+		return 0;
+	}
+	rc = taken == DENIED ? judge_denied(fd, MG_GATE_READ) :
+	     judge_read(fd, buf, asked, got, at, taken & FLAGS);
+	settle_mark(fd, taken, rc);
+	return rc == 0 ? 0 : -1;
 }

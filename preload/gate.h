@@ -99,6 +99,11 @@ mg_gate_pending(int fd)
 int mg_gate_read(int fd, const void *buf, size_t asked, ssize_t got,
                  off_t at);
 
+/* @copy is a duplicate of @old, which has a mark (mg_gate_pending): the
+ * copy's first read is judged as @old's would be (a mark being judged is
+ * copied as still to be judged; a denied one as denied). */
+void mg_gate_copy_mark(int old, int copy);
+
 
 /* Reset the locks after fork() in the child (pthread_atfork). */
 void mg_gate_atfork_child(void);
