@@ -481,14 +481,15 @@ global_denied(const char *mod, const char *name, char *why, size_t cap,
 		         NAME_CAP - 1);
 		return 1;
 	}
+	/* Why after the cache: a pair it holds passed these tests. */
+	if (nested_guarded(mod, name) || allowed_cache(mod, name, 0))
+		return 0;
 	if (mg_pickle_unimportable((const uint8_t *)mod, strlen(mod)) ||
 	    !mg_pickle_attr_name((const uint8_t *)name, strlen(name))) {
 		snprintf(why, cap, "global %s %s is no name pickle.dumps writes "
 		         "(a text line read as a pickle?)", mod, name);
 		return 1;
 	}
-	if (nested_guarded(mod, name) || allowed_cache(mod, name, 0))
-		return 0;
 	if (is_getattr(mod, name))
 		return 0; /* deferred: see is_getattr */
 	if (pair_denied(mod, name, why, cap))
