@@ -47,9 +47,11 @@ static const uint64_t code_exts[] = {
  * guard refuses (mg_guard_refusing), a data name's first read takes the
  * walk after all, with the guard's name test (MG_CONTENT_GUARDED): a
  * name like "-----" never reaches the import there, and 1 file of the
- * 25,681 stays a candidate that is denied (an INST line "isympy").  Also
- * the inside of "x.csv.gz": compressed data under a data name is not a
- * candidate.
+ * 25,681 stays a candidate that is denied (an INST line "isympy").
+ * Compressed content is a candidate under every name, "x.csv.gz" and a
+ * gzip'd "notes.txt" too: pandas.read_pickle("x.csv.gz") infers gzip
+ * from the name and unpickles what it inflates, and the helper decides a
+ * compressed non-pickle on its first 64 KiB (the verdict is cached).
  */
 static const uint64_t data_exts[] = {
 	MG_EXT_KEY("txt"), MG_EXT_KEY("md"), MG_EXT_KEY("rst"),
@@ -142,16 +144,6 @@ key_in(uint64_t key, const uint64_t *keys)
 		if (keys[i] == key)
 			return 1;
 	return 0;
-}
-
-/* @path[0..n)'s extension is one of @exts. */
-static int
-ext_in(const char *path, size_t n, const uint64_t *exts)
-{
-	struct mg_ext e;
-
-	mg_ext_of(path, n, &e);
-	return key_in(e.key, exts);
 }
 
 /*
@@ -332,8 +324,6 @@ mg_policy_name_class(const struct mg_policy *p, const char *path, size_t n,
 	 * "import ..." line walks like a GLOBAL. */
 	if (pth)
 		*flags = MG_CONTENT_MAGIC;
-	if (wrap && ext_in(path, n - e.len - 1, data_exts))
-		*flags |= MG_CONTENT_INSIDE_DATA;
 	if (key_in(e.key, db_exts))
 		*flags |= MG_CONTENT_AT_OPEN;
 	return MG_NAME_OTHER;
@@ -349,10 +339,7 @@ mg_policy_bytes_candidate(const uint8_t *b, size_t len, uint64_t size,
 	                                       (flags & MG_CONTENT_MAGIC) ?
 	                                       MG_CAND_MAGIC : MG_CAND_WALK);
 
-	if (c == MG_CAND_COMPRESSED)
-		return (flags & MG_CONTENT_INSIDE_DATA) ? MG_CAND_NO :
-		       MG_CAND_YES;
-	return c;
+	return c == MG_CAND_COMPRESSED ? MG_CAND_YES : c;
 }
 
 int

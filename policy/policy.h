@@ -165,7 +165,6 @@ enum mg_name_class {
 	MG_NAME_SKIP, MG_NAME_MODEL, MG_NAME_DATA, MG_NAME_OTHER
 };
 #define MG_CONTENT_MAGIC       1u /* magic numbers only, no opcode walk */
-#define MG_CONTENT_INSIDE_DATA 2u /* "x.csv.gz": compressed is no candidate */
 #define MG_CONTENT_AT_OPEN     4u /* judged at the open, never deferred */
 #define MG_CONTENT_GUARDED     8u /* the walk, names checked as the guard
                                      does (MG_CAND_WALK_GUARDED): a data
@@ -184,7 +183,7 @@ int mg_policy_metadata_path(const char *path);
  * The content test on bytes in hand: the first @len bytes a reader got
  * of a file of @size bytes (UINT64_MAX when unknown), judged as @flags
  * say.  MG_CAND_YES, MG_CAND_NO, or MG_CAND_UNSURE when @len is too short
- * to tell (the compressed case is resolved by MG_CONTENT_INSIDE_DATA).
+ * to tell; compressed content is MG_CAND_YES.
  */
 enum mg_cand mg_policy_bytes_candidate(const uint8_t *b, size_t len,
                                        uint64_t size, unsigned flags);

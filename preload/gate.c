@@ -23,8 +23,8 @@
  *      MG_CANDIDATE_WINDOW (512) bytes at offset 0 (never the caller's
  *      offset) and scanner/candidate.c: a pickle PROTO, a zip, .npy,
  *      HDF5, a tar header whose checksum holds, a Berkeley DB or GDBM
- *      database, a compression magic (unless the name says the inside is
- *      data: x.csv.gz), or bytes from which the pickle loader may reach a
+ *      database, a compression magic (x.csv.gz too: pandas
+ *      unpickles what it inflates), or bytes from which the pickle loader may reach a
  *      global (inert.c's walk; a window too short to tell gets a
  *      second, 4 KiB look, then counts as "may").  A site-packages
  *      ".pth" path file gets the magic tests but not the walk.
@@ -580,6 +580,21 @@ judge_denied(int fd, enum mg_gate_how how)
 	              how) == 0 ? 0 : -1;
 }
 
+int
+mg_gate_inherited(int fd, int defer)
+{
+	char name[PATH_MAX];
+	int rc;
+
+	/* Why the /proc name: the program that opened it kept its own. */
+	rc = mg_gate_fd(fd, fd_name(fd, name), MG_GATE_OPEN, defer);
+	if (rc == 0)
+		return 0;
+	keep_name(fd, name);
+	__atomic_store_n(&mg_pending[fd], DENIED, __ATOMIC_RELEASE);
+	return -1;
+}
+
 void
 mg_gate_copy_mark(int old, int copy)
 {
@@ -650,14 +665,14 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 		 * judged (README). */
 		if (cls == MG_NAME_DATA && how == MG_GATE_FOPEN)
 			return 0;
+		/* Why the walk for a data name only where the guard is:
+		 * see mg_pickle_inert_guarded_window (pickle.h). */
+		if (cls == MG_NAME_DATA && mg_guard_refusing)
+			flags = (flags & ~MG_CONTENT_MAGIC) |
+			        MG_CONTENT_GUARDED;
 		if (cls != MG_NAME_MODEL && defer &&
 		    !(flags & MG_CONTENT_AT_OPEN) &&
 		    (unsigned)fd < MG_PENDING_FDS) {
-			/* Why the walk for a data name only here: see
-			 * mg_pickle_inert_guarded_window (pickle.h). */
-			if (cls == MG_NAME_DATA && mg_guard_refusing)
-				flags = (flags & ~MG_CONTENT_MAGIC) |
-				        MG_CONTENT_GUARDED;
 			keep_name(fd, path);
 			__atomic_store_n(&mg_pending[fd],
 			                 (unsigned char)(flags | PENDING),
@@ -676,6 +691,15 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 		return deny_unscannable(path, &st, how);
 	if (!S_ISREG(st.st_mode) || st.st_size < 2)
 		return 0;
+	/* A name that leaves it to the content, judged now: the flags its
+	 * mark would have had (a data name read-write, say). */
+	if (path != NULL && cls != MG_NAME_MODEL) {
+		if (!mg_policy_content_candidate(fd, &st, flags) ||
+		    ((flags & MG_CONTENT_GUARDED) &&
+		     mg_policy_metadata_path(fd_name(fd, name))))
+			return 0;
+		return decide(fd, path, &st, how);
+	}
 	if (path == NULL)
 		path = fd_name(fd, name);
 	if (!mg_policy_candidate(names(), sniff, fd, path, &st))

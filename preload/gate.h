@@ -99,6 +99,16 @@ mg_gate_pending(int fd)
 int mg_gate_read(int fd, const void *buf, size_t asked, ssize_t got,
                  off_t at);
 
+/*
+ * @fd is a readable regular file the process was started with (a shell's
+ * "< file", exec with pass_fds): no open of this process saw it.  Taken
+ * as if opened here (mg_gate_fd, @defer as for an open with its flags);
+ * a denial cannot fail an open, so it becomes @fd's denied mark, and
+ * every read or map of it fails.  -1 denied, else 0.  Called with
+ * mg_busy set, for @fd < MG_PENDING_FDS.
+ */
+int mg_gate_inherited(int fd, int defer);
+
 /* @copy is a duplicate of @old, which has a mark (mg_gate_pending): the
  * copy's first read is judged as @old's would be (a mark being judged is
  * copied as still to be judged; a denied one as denied). */
@@ -166,8 +176,8 @@ void mg_audit_guard(const char *event, const char *what, const char *action,
  */
 int mg_guard_install(void);
 
-/* 1 while the guard's hook is registered and refuses (mode deny): then
- * it refuses find_class of names no pickle.dumps writes, which the first
+/* 1 while the guard's hook is registered (mode deny or audit): then it
+ * refuses find_class of names no pickle.dumps writes, which the first
  * read of a data name counts on (gate.c).  Cleared when CPython clears
  * its hooks at finalisation. */
 extern int mg_guard_refusing;

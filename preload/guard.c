@@ -21,7 +21,10 @@
  * ("comment_char %", "ctest_build\n-----"); the file test calls such a
  * file inert because no import finds the first, and, for data names in
  * a guarded process (gate.c), because the guard stops the second before
- * its module is imported.  This is what makes both hold.
+ * its module is imported.  This is what makes both hold, so it holds in
+ * audit mode too: no pickle of data needs such a name (the loader would
+ * fail on it after the import), and a logged-only refusal would let the
+ * import run.
  *
  * The C API is found with dlsym(RTLD_DEFAULT) (no link against libpython),
  * so the guard exists only where the interpreter exports it: Python 3.9
@@ -469,7 +472,8 @@ module_object(const char *mod, const char *name, int busy)
 
 /* The pair as the loader may resolve it: as written (protocol >= 3) and
  * through the Python 2 names (protocol < 3, which the event does not
- * say): denied if either is. */
+ * say): denied if either is (1), or 2 for a name no pickle.dumps writes,
+ * which is refused in audit mode too (see the top of the file). */
 static int
 global_denied(const char *mod, const char *name, char *why, size_t cap,
               int busy)
@@ -488,7 +492,7 @@ global_denied(const char *mod, const char *name, char *why, size_t cap,
 	    !mg_pickle_attr_name((const uint8_t *)name, strlen(name))) {
 		snprintf(why, cap, "global %s %s is no name pickle.dumps writes "
 		         "(a text line read as a pickle?)", mod, name);
-		return 1;
+		return 2;
 	}
 	if (is_getattr(mod, name))
 		return 0; /* deferred: see is_getattr */
@@ -508,20 +512,22 @@ global_denied(const char *mod, const char *name, char *why, size_t cap,
 
 /* --- refusing ------------------------------------------------------------- */
 
-/* The stderr line, the log record and, when denying, the exception.
- * Returns the hook's answer: -1 refuse, 0 let it be. */
+/* The stderr line, the log record and, when denying (@hard: in audit
+ * mode too), the exception.  Returns the hook's answer: -1 refuse, 0 let
+ * it be. */
 static int
 refuse(const char *event, const char *what, const char *why,
-       const char *file, const char *func)
+       const char *file, const char *func, int hard)
 {
 	char line[WHY_CAP + 2 * FILE_CAP + 128], where[FILE_CAP + FUNC_CAP + 32];
 	int n;
 
 	snprintf(where, sizeof(where), "%s%s%s", file[0] ? file : "(no Python "
 	         "frame)", func[0] ? ":" : "", func);
-	mg_audit_guard(event, what, mode == MG_GUARD_DENY ? "deny" : "audit",
-	               why, where);
-	if (mode != MG_GUARD_DENY)
+	if (mode == MG_GUARD_DENY)
+		hard = 1;
+	mg_audit_guard(event, what, hard ? "deny" : "audit", why, where);
+	if (!hard)
 		return 0;
 	n = snprintf(line, sizeof(line), "modelgate: denied unpickle: %s "
 	             "(in-process guard, %s, called from %s)\n", why, event,
@@ -585,6 +591,7 @@ on_find_class(py_object *args, int busy)
 	char mod[NAME_CAP + 1], name[NAME_CAP + 1], what[2 * NAME_CAP + 2];
 	char why[WHY_CAP], file[FILE_CAP], func[FUNC_CAP];
 	py_object *f = api.get_frame();
+	int denied = 1;
 
 	note_site(f);
 	if (arg_text(args, 0, mod, sizeof(mod)) != 0 ||
@@ -593,7 +600,8 @@ on_find_class(py_object *args, int busy)
 		snprintf(why, sizeof(why), "a global whose module or name is "
 		         "not text cannot be judged");
 	} else {
-		if (!global_denied(mod, name, why, sizeof(why), busy))
+		denied = global_denied(mod, name, why, sizeof(why), busy);
+		if (!denied)
 			return 0;
 		snprintf(what, sizeof(what), "%s %s", mod, name);
 	}
@@ -601,7 +609,8 @@ on_find_class(py_object *args, int busy)
 	unpickle_caller(f, file, sizeof(file), func, sizeof(func));
 	if (trusted(file, func))
 		return 0;
-	return refuse("pickle.find_class", what, why, file, func);
+	return refuse("pickle.find_class", what, why, file, func,
+	              denied == 2);
 }
 
 /* @f is still at the call where the C unpickler last resolved a global. */
@@ -632,7 +641,7 @@ refuse_call(const char *event, const char *what, const char *file,
 	if (trusted(file, func))
 		return 0;
 	snprintf(why, sizeof(why), "the unpickler called %s: %s", event, what);
-	return refuse(event, event, why, file, func);
+	return refuse(event, event, why, file, func, 0);
 }
 
 /* exec, compile, code.__new__, marshal.load(s): refused when the
@@ -929,6 +938,6 @@ mg_guard_install(void)
 	if (api.add_hook(hook, NULL) != 0)
 		entry = NULL;
 	api.set_alloc(PY_DOMAIN_RAW, &entry_alloc);
-	mg_guard_refusing = entry != NULL && mode == MG_GUARD_DENY;
+	mg_guard_refusing = entry != NULL;
 	return entry != NULL;
 }

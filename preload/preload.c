@@ -20,6 +20,7 @@
  * is no double scan.
  */
 #undef _FORTIFY_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -59,6 +61,7 @@ typedef int (*dup_fn)(int);
 typedef int (*dup2_fn)(int, int);
 typedef int (*dup3_fn)(int, int, int);
 typedef int (*fcntl_fn)(int, int, ...);
+typedef ssize_t (*recvmsg_fn)(int, struct msghdr *, int);
 
 static struct {
 	open_fn open, open64;
@@ -77,6 +80,7 @@ static struct {
 	dup2_fn dup2;
 	dup3_fn dup3;
 	fcntl_fn fcntl, fcntl64;
+	recvmsg_fn recvmsg;
 	int resolved;
 } real;
 
@@ -135,6 +139,7 @@ resolve(void)
 	real.dup3 = (dup3_fn)dlsym(RTLD_NEXT, "dup3");
 	real.fcntl = (fcntl_fn)dlsym(RTLD_NEXT, "fcntl");
 	real.fcntl64 = (fcntl_fn)dlsym(RTLD_NEXT, "fcntl64");
+	real.recvmsg = (recvmsg_fn)dlsym(RTLD_NEXT, "recvmsg");
 	real.resolved = 1;
 }
 
@@ -385,6 +390,46 @@ atfork_child(void)
 	mg_client_atfork_child();
 }
 
+/*
+ * Descriptors the process was started with: a readable regular file among
+ * them was opened by the program that exec'd this one (a shell's
+ * "python3 load.py < model.pkl", subprocess's pass_fds), and its first
+ * read here would be the load.  Each is taken as if opened now.  Why
+ * after the guard: a data name's mark depends on it (gate.c).  Cost: a
+ * directory read and an fstat per descriptor, once per process.
+ */
+static int readable(int flags);
+static int deferrable(int flags);
+
+static void
+adopt(int fd)
+{
+	struct stat st;
+	int fl;
+
+	if ((unsigned)fd >= MG_PENDING_FDS || fstat(fd, &st) != 0 ||
+	    !S_ISREG(st.st_mode))
+		return;
+	fl = fcntl(fd, F_GETFL);
+	if (fl != -1 && readable(fl))
+		(void)mg_gate_inherited(fd, deferrable(fl));
+}
+
+static void
+adopt_inherited(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] >= '0' && e->d_name[0] <= '9' &&
+		    atoi(e->d_name) != dirfd(d))
+			adopt(atoi(e->d_name));
+	closedir(d);
+}
+
 __attribute__((constructor)) static void
 mg_preload_init(void)
 {
@@ -416,6 +461,7 @@ mg_preload_init(void)
 		 * has no interpreter to hook. */
 		if (python_runtime_present())
 			(void)mg_guard_install();
+		adopt_inherited();
 	} else {
 		mg_policy_free(mg_state.policy);
 		mg_policy_free(mg_state.defaults);
@@ -853,6 +899,41 @@ dup3(int fd, int to, int flags)
 {
 	return after_dup(fd, real.dup3 ? real.dup3(fd, to, flags) :
 	                 (int)syscall(SYS_dup3, fd, to, flags));
+}
+
+/*
+ * Descriptors received over a Unix socket (SCM_RIGHTS: a broker process
+ * handing out files, multiprocessing.reduction.recvfds) were opened by
+ * another process: each is taken as the ones the process started with
+ * (adopt_inherited).  A message without control data costs one compare.
+ */
+MG_EXPORT ssize_t
+recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t got = real.recvmsg ? real.recvmsg(fd, msg, flags) :
+	              syscall(SYS_recvmsg, fd, msg, flags);
+	struct cmsghdr *c;
+	size_t i, n;
+	int saved, rfd;
+
+	if (got < 0 || msg == NULL || msg->msg_controllen == 0 ||
+	    !mg_state.active || mg_busy)
+		return got;
+	saved = errno;
+	mg_busy = 1;
+	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len < CMSG_LEN(0))
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			memcpy(&rfd, CMSG_DATA(c) + i * sizeof(int), sizeof(rfd));
+			adopt(rfd);
+		}
+	}
+	mg_busy = 0;
+	errno = saved;
+	return got;
 }
 
 /* Why the argument is taken as a pointer: glibc's own fcntl reads it so
