@@ -420,13 +420,17 @@ adopt_inherited(void)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
+	char *end;
+	long fd;
 
 	if (d == NULL)
 		return;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] >= '0' && e->d_name[0] <= '9' &&
-		    atoi(e->d_name) != dirfd(d))
-			adopt(atoi(e->d_name));
+	while ((e = readdir(d)) != NULL) {
+		fd = strtol(e->d_name, &end, 10);
+		if (end != e->d_name && *end == '\0' && fd >= 0 &&
+		    fd < MG_PENDING_FDS && fd != dirfd(d))
+			adopt((int)fd);
+	}
 	closedir(d);
 }
 
