@@ -139,6 +139,7 @@ static struct {
 	void (*decref)(py_object *);
 	void (*get_alloc)(int, struct py_alloc *);
 	void (*set_alloc)(int, struct py_alloc *);
+	int (*at_exit)(void (*)(void));              /* Py_AtExit */
 } api;
 
 static enum mg_guard_mode mode;
@@ -149,6 +150,9 @@ int mg_guard_refusing;
  * from (see the top of the file). */
 static void *entry;
 static struct py_alloc entry_alloc, recording, passthrough;
+/* The raw allocator in force at the finalisation event, which the
+ * passthrough forwards to. */
+static struct py_alloc cleared_alloc;
 
 /* Per thread: where the C unpickler last resolved a global. */
 struct site {
@@ -792,19 +796,28 @@ passthrough_realloc(void *ctx, void *ptr, size_t n)
 	return cur->realloc(cur->ctx, ptr, n);
 }
 
-/* The finalisation event, just before the hook list is freed. */
+static void reinstall(void);
+
+/* The finalisation event, just before the hook list is freed.  Why
+ * Py_AtExit: its functions run at the end of Py_FinalizeEx, after the
+ * list is gone, with the runtime as it was before Py_Initialize; the
+ * hook registered then is the one a second Py_Initialize (an embedding
+ * host restarting its interpreter) starts with.  At a process's exit it
+ * is one block CPython never frees. */
 static void
 on_clear_hooks(void)
 {
-	static struct py_alloc now;
-
 	mg_guard_refusing = 0;
 	if (entry == NULL || api.get_alloc == NULL || api.set_alloc == NULL)
 		return;
-	api.get_alloc(PY_DOMAIN_RAW, &now);
-	if (memcmp(&now, &entry_alloc, sizeof(now)) == 0)
+	if (api.at_exit != NULL)
+		(void)api.at_exit(reinstall);
+	api.get_alloc(PY_DOMAIN_RAW, &cleared_alloc);
+	if (memcmp(&cleared_alloc, &entry_alloc, sizeof(cleared_alloc)) == 0) {
+		entry = NULL;   /* CPython frees it as it was allocated */
 		return;
-	passthrough.ctx = &now;
+	}
+	passthrough.ctx = &cleared_alloc;
 	passthrough.malloc = passthrough_malloc;
 	passthrough.calloc = passthrough_calloc;
 	passthrough.realloc = passthrough_realloc;
@@ -907,6 +920,7 @@ resolve_api(void)
 	                sym("PyMem_GetAllocator");
 	api.set_alloc = (void (*)(int, struct py_alloc *))
 	                sym("PyMem_SetAllocator");
+	api.at_exit = (int (*)(void (*)(void)))sym("Py_AtExit");
 	/* Why these are required: without them no pair can be read or
 	 * refused, and a hook that cannot refuse is worse than none. */
 	if (api.tuple_item == NULL || api.utf8 == NULL ||
@@ -922,15 +936,11 @@ resolve_api(void)
 	return 0;
 }
 
-int
-mg_guard_install(void)
+/* Register the hook, recording the block CPython allocates for it and
+ * the allocator that made it.  1 if registered. */
+static int
+add_entry(void)
 {
-	int (*initialized)(void) = (int (*)(void))sym("Py_IsInitialized");
-
-	mode = mg_policy_guard(rules());
-	if (mode == MG_GUARD_OFF || initialized == NULL || initialized() ||
-	    resolve_api() != 0)
-		return 0;
 	api.get_alloc(PY_DOMAIN_RAW, &entry_alloc);
 	recording = entry_alloc;
 	recording.malloc = recording_malloc;
@@ -940,4 +950,32 @@ mg_guard_install(void)
 	api.set_alloc(PY_DOMAIN_RAW, &entry_alloc);
 	mg_guard_refusing = entry != NULL;
 	return entry != NULL;
+}
+
+/* Py_AtExit's function (on_clear_hooks): the hook again, for the next
+ * Py_Initialize.  The passthrough has done its one job (the entry it
+ * guarded is freed), so the allocator it forwarded to is put back. */
+static void
+reinstall(void)
+{
+	struct py_alloc cur;
+
+	if (entry != NULL)
+		return;
+	api.get_alloc(PY_DOMAIN_RAW, &cur);
+	if (cur.malloc == passthrough_malloc)
+		api.set_alloc(PY_DOMAIN_RAW, &cleared_alloc);
+	(void)add_entry();
+}
+
+int
+mg_guard_install(void)
+{
+	int (*initialized)(void) = (int (*)(void))sym("Py_IsInitialized");
+
+	mode = mg_policy_guard(rules());
+	if (mode == MG_GUARD_OFF || initialized == NULL || initialized() ||
+	    resolve_api() != 0)
+		return 0;
+	return add_entry();
 }
