@@ -147,6 +147,68 @@ key_in(uint64_t key, const uint64_t *keys)
 }
 
 /*
+ * The lists above as one open-addressed table, key -> what the lists say
+ * of it (0 = empty slot): mg_policy_name_class, on every open, probes it
+ * once instead of comparing the key with up to 57 entries.  Built by a
+ * constructor that runs before the library's others (the preload's asks
+ * for names at start-up); until it has, the lists are searched.
+ */
+enum { KIND_CODE = 1, KIND_DATA = 2, KIND_WRAP = 4, KIND_DB = 8 };
+enum { KIND_SLOTS = 128 };      /* a power of two, over twice the keys */
+static uint64_t kind_key[KIND_SLOTS];
+static unsigned char kind_bits[KIND_SLOTS];
+static int kinds_built;
+
+static size_t
+kind_slot(uint64_t key)
+{
+	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 57) % KIND_SLOTS;
+}
+
+static void
+kind_add(const uint64_t *keys, unsigned bit)
+{
+	size_t s;
+
+	for (; *keys != 0; keys++) {
+		for (s = kind_slot(*keys); kind_key[s] != 0 &&
+		     kind_key[s] != *keys; s = (s + 1) % KIND_SLOTS)
+			;
+		kind_key[s] = *keys;
+		kind_bits[s] |= (unsigned char)bit;
+	}
+}
+
+__attribute__((constructor(101))) static void
+kinds_index(void)
+{
+	kind_add(code_exts, KIND_CODE);
+	kind_add(data_exts, KIND_DATA);
+	kind_add(wrap_exts, KIND_WRAP);
+	kind_add(db_exts, KIND_DB);
+	kinds_built = 1;
+}
+
+/* What the lists say of extension key @key: KIND_ bits, 0 for none. */
+static unsigned
+kind_of(uint64_t key)
+{
+	size_t s;
+
+	if (key == 0)
+		return 0;
+	if (!kinds_built)
+		return (key_in(key, code_exts) ? KIND_CODE : 0) |
+		       (key_in(key, data_exts) ? KIND_DATA : 0) |
+		       (key_in(key, wrap_exts) ? KIND_WRAP : 0) |
+		       (key_in(key, db_exts) ? KIND_DB : 0);
+	for (s = kind_slot(key); kind_key[s] != 0; s = (s + 1) % KIND_SLOTS)
+		if (kind_key[s] == key)
+			return kind_bits[s];
+	return 0;
+}
+
+/*
  * Metadata no loader reads: a package's (RECORD, METADATA, LICENSE under
  * *.dist-info/: importlib.metadata reads them), git's, and the refs of
  * a Hugging Face cache (hub/models--o--m/refs/main: a commit hash that
@@ -289,27 +351,29 @@ second_look(int fd, const struct stat *st, unsigned flags)
 	                                 flags) != MG_CAND_NO;
 }
 
-enum mg_name_class
-mg_policy_name_class(const struct mg_policy *p, const char *path, size_t n,
-                     unsigned *flags)
+static enum mg_name_class
+classify(const struct mg_policy *p, const char *path, size_t n,
+         unsigned *flags, int metadata)
 {
 	struct mg_ext e;
+	unsigned kind;
 	int wrap, pth;
 
 	*flags = 0;
 	mg_ext_of(path, n, &e);
-	if (key_in(e.key, code_exts) || key_in(e.key, data_exts)) {
+	kind = kind_of(e.key);
+	if (kind & (KIND_CODE | KIND_DATA)) {
 		/* A code or data extension is no wrapper, so the only model
 		 * name it can be is one of the policy's own extensions (a
 		 * policy may list .txt). */
 		if (p != NULL && mg_policy_model_ext_key(p, path, n, e.key))
 			return MG_NAME_MODEL;
 		*flags = MG_CONTENT_MAGIC;
-		return key_in(e.key, code_exts) ? MG_NAME_SKIP : MG_NAME_DATA;
+		return (kind & KIND_CODE) ? MG_NAME_SKIP : MG_NAME_DATA;
 	}
 	/* Why the extension's key decides which tests run: this is on
 	 * every open (see mg_ext_of). */
-	wrap = key_in(e.key, wrap_exts);
+	wrap = (kind & KIND_WRAP) != 0;
 	pth = e.key == MG_EXT_KEY("pth") && is_site_pth(path, n);
 	/* Why any .zip: see the top of the file. */
 	if ((p != NULL && mg_policy_model_ext_key(p, path, n, e.key) && !pth) ||
@@ -318,15 +382,29 @@ mg_policy_name_class(const struct mg_policy *p, const char *path, size_t n,
 		return MG_NAME_MODEL;
 	if (e.key == MG_EXT_KEY("dir") && is_dumb_index(path, n))
 		return MG_NAME_MODEL;
-	if (is_metadata_path(path, n))
+	if (metadata && is_metadata_path(path, n))
 		return MG_NAME_SKIP;
 	/* Why magic only for a site .pth: site.py reads its lines, and an
 	 * "import ..." line walks like a GLOBAL. */
 	if (pth)
 		*flags = MG_CONTENT_MAGIC;
-	if (key_in(e.key, db_exts))
+	if (kind & KIND_DB)
 		*flags |= MG_CONTENT_AT_OPEN;
 	return MG_NAME_OTHER;
+}
+
+enum mg_name_class
+mg_policy_name_class(const struct mg_policy *p, const char *path, size_t n,
+                     unsigned *flags)
+{
+	return classify(p, path, n, flags, 1);
+}
+
+enum mg_name_class
+mg_policy_name_class_lazy(const struct mg_policy *p, const char *path,
+                          size_t n, unsigned *flags)
+{
+	return classify(p, path, n, flags, 0);
 }
 
 enum mg_cand

@@ -487,7 +487,7 @@ mg_policy_model_ext_key(const struct mg_policy *p, const char *path,
 	if (p == NULL || path == NULL)
 		return 0;
 	keyed = p->ext_nkeys == p->exts.n;
-	if (keyed && !p->ext_unkeyed && !ext_set_has(p, key))
+	if (keyed && !p->ext_unkeyed && (key == 0 || !ext_set_has(p, key)))
 		return 0;
 	for (i = 0; i < p->exts.n; i++) {
 		if (keyed && p->ext_keys[i] != 0 && p->ext_keys[i] != key)

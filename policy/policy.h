@@ -157,7 +157,8 @@ int mg_policy_model_name(const struct mg_policy *p, const char *path,
  *               compressed, tar- or zip-wrapped one, any .zip;
  * MG_NAME_DATA  text and image data (.txt, .json, .png...): the content
  *               decides, on magic numbers only (MG_CONTENT_MAGIC; the
- *               preload may take MG_CONTENT_GUARDED instead);
+ *               preload may take MG_CONTENT_GUARDED | MG_CONTENT_HEAD
+ *               instead);
  * MG_NAME_OTHER anything else: the content decides.
  * *@flags gets the MG_CONTENT_ flags the content test takes for it.
  */
@@ -165,18 +166,29 @@ enum mg_name_class {
 	MG_NAME_SKIP, MG_NAME_MODEL, MG_NAME_DATA, MG_NAME_OTHER
 };
 #define MG_CONTENT_MAGIC       1u /* magic numbers only, no opcode walk */
+#define MG_CONTENT_HEAD        2u /* a data name's: judged on the file's
+                                     head, metadata directories let
+                                     through (preload/gate.c) */
 #define MG_CONTENT_AT_OPEN     4u /* judged at the open, never deferred */
 #define MG_CONTENT_GUARDED     8u /* the walk, names checked as the guard
-                                     does (MG_CAND_WALK_GUARDED): a data
-                                     name's first read where it refuses */
+                                     does (MG_CAND_WALK_GUARDED): where it
+                                     refuses, for the names that leave it
+                                     to the content */
 enum mg_name_class mg_policy_name_class(const struct mg_policy *p,
                                         const char *path, size_t n,
                                         unsigned *flags);
 
+/* mg_policy_name_class() without the directory walk: a metadata path
+ * (below) is MG_NAME_OTHER here.  The preload's, on every open: it asks
+ * mg_policy_metadata_path() only of the few files whose content is a
+ * candidate (gate.c). */
+enum mg_name_class mg_policy_name_class_lazy(const struct mg_policy *p,
+                                             const char *path, size_t n,
+                                             unsigned *flags);
+
 /* 1 if a directory of @path is package metadata (*.dist-info, *.egg-info,
  * .git, an HF cache's refs/): MG_NAME_SKIP for names other than data
- * names, which the preload asks only of a data name whose first read was
- * a candidate (gate.c). */
+ * names (mg_policy_name_class). */
 int mg_policy_metadata_path(const char *path);
 
 /*

@@ -32,7 +32,8 @@
  * Most opens whose name leaves it to the content are judged at their
  * first read instead ("deferred content tests" below); a text or image
  * name there by magic numbers, or by the walk with the guard's name test
- * where the guard refuses (policy/candidate.c, data_exts).
+ * where the guard refuses (policy/candidate.c, data_exts), as are the
+ * other names there.
  *
  * The verdict cache maps (dev, ino, size, mtime, ctime) to the decision,
  * so reopening a model costs a lookup.  A verdict may depend on a file
@@ -462,16 +463,21 @@ static struct kept_name {
 } kept[NAME_SLOTS];
 
 static void
-keep_name(int fd, const char *path)
+keep_name_n(int fd, const char *path, size_t n)
 {
 	struct kept_name *k = &kept[(unsigned)fd % NAME_SLOTS];
-	size_t n = strlen(path);
 
 	__atomic_fetch_add(&k->seq, 1, __ATOMIC_ACQ_REL);
 	k->fd = n < sizeof(k->path) ? fd : -1;
 	if (n < sizeof(k->path))
 		memcpy(k->path, path, n + 1);
 	__atomic_fetch_add(&k->seq, 1, __ATOMIC_RELEASE);
+}
+
+static void
+keep_name(int fd, const char *path)
+{
+	keep_name_n(fd, path, strlen(path));
 }
 
 /* No kept name for @fd (its slot may name it for an earlier file). */
@@ -635,7 +641,8 @@ judge_marked(int fd, unsigned flags, enum mg_gate_how how)
 	struct stat st;
 
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 2 ||
-	    !mg_policy_content_candidate(fd, &st, flags))
+	    !mg_policy_content_candidate(fd, &st, flags) ||
+	    mg_policy_metadata_path(fd_name(fd, name)))
 		return 0;
 	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
 	              how);
@@ -647,6 +654,7 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 	char name[PATH_MAX];
 	unsigned flags = 0, pending;
 	int rc;
+	size_t n;
 	enum mg_name_class cls = MG_NAME_OTHER;
 	int sniff = mg_state.policy == NULL || mg_policy_sniff(mg_state.policy);
 	struct stat st;
@@ -657,7 +665,8 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 	if (path != NULL) {
 		if (mg_gate_pending(fd))        /* a mark of the fd's last file */
 			__atomic_store_n(&mg_pending[fd], 0, __ATOMIC_RELAXED);
-		cls = mg_policy_name_class(names(), path, strlen(path), &flags);
+		n = strlen(path);
+		cls = mg_policy_name_class_lazy(names(), path, n, &flags);
 		if (cls == MG_NAME_SKIP || (cls != MG_NAME_MODEL && !sniff))
 			return 0;
 		/* stdio reads go through glibc's internal read, which no
@@ -665,15 +674,19 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 		 * judged (README). */
 		if (cls == MG_NAME_DATA && how == MG_GATE_FOPEN)
 			return 0;
-		/* Why the walk for a data name only where the guard is:
-		 * see mg_pickle_inert_guarded_window (pickle.h). */
+		/* Why the walk with the guard's names test (for a data
+		 * name, any walk) only where the guard refuses: see
+		 * mg_pickle_inert_guarded_window (pickle.h). */
 		if (cls == MG_NAME_DATA && mg_guard_refusing)
 			flags = (flags & ~MG_CONTENT_MAGIC) |
-			        MG_CONTENT_GUARDED;
+			        MG_CONTENT_GUARDED | MG_CONTENT_HEAD;
+		else if (cls == MG_NAME_OTHER && mg_guard_refusing &&
+		         !(flags & MG_CONTENT_MAGIC))
+			flags |= MG_CONTENT_GUARDED;
 		if (cls != MG_NAME_MODEL && defer &&
 		    !(flags & MG_CONTENT_AT_OPEN) &&
 		    (unsigned)fd < MG_PENDING_FDS) {
-			keep_name(fd, path);
+			keep_name_n(fd, path, n);
 			__atomic_store_n(&mg_pending[fd],
 			                 (unsigned char)(flags | PENDING),
 			                 __ATOMIC_RELEASE);
@@ -695,8 +708,7 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 	 * mark would have had (a data name read-write, say). */
 	if (path != NULL && cls != MG_NAME_MODEL) {
 		if (!mg_policy_content_candidate(fd, &st, flags) ||
-		    ((flags & MG_CONTENT_GUARDED) &&
-		     mg_policy_metadata_path(fd_name(fd, name))))
+		    mg_policy_metadata_path(fd_name(fd, name)))
 			return 0;
 		return decide(fd, path, &st, how);
 	}
@@ -743,7 +755,7 @@ judge_read(int fd, const void *buf, size_t asked, ssize_t got, off_t at,
 		                              UINT64_MAX, flags);
 		if (c == MG_CAND_NO)
 			return 0;
-		if ((flags & MG_CONTENT_GUARDED) && read_past_head(fd, got, at))
+		if ((flags & MG_CONTENT_HEAD) && read_past_head(fd, got, at))
 			c = MG_CAND_UNSURE;     /* the first window decides */
 	} else {
 		c = MG_CAND_UNSURE;
@@ -752,11 +764,10 @@ judge_read(int fd, const void *buf, size_t asked, ssize_t got, off_t at,
 		return 0;
 	if (c == MG_CAND_UNSURE && !mg_policy_content_candidate(fd, &st, flags))
 		return 0;
-	/* Why only now for a data name: the directory walk would cost every
-	 * open of one; it is asked here of the few the walk kept.  Why the
-	 * /proc name: the kept one may be relative (in a .dist-info). */
-	if ((flags & MG_CONTENT_GUARDED) &&
-	    mg_policy_metadata_path(fd_name(fd, name)))
+	/* Why only now: the directory walk would cost every open; it is
+	 * asked here of the few the content test kept.  Why the /proc name:
+	 * the kept one may be relative (in a .dist-info). */
+	if (mg_policy_metadata_path(fd_name(fd, name)))
 		return 0;
 	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
 	              MG_GATE_READ);

@@ -181,8 +181,9 @@ int mg_pickle_inert_window(const uint8_t *buf, size_t len, uint64_t flen,
  * file, fails too.  The loader imports the module before it looks the
  * name up; in a process the guard watches it never gets there, for the
  * guard refuses such a name at the pickle.find_class event, before the
- * import.  So this holds only there: the preload uses it for data names
- * (gate.c), the scanner never.
+ * import.  So this holds only there: the preload uses it, where the
+ * guard refuses, for the names that leave the decision to the content
+ * (gate.c); the scanner never.
  */
 int mg_pickle_inert_guarded_window(const uint8_t *buf, size_t len,
                                    uint64_t flen, size_t *at,

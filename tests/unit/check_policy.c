@@ -8,6 +8,7 @@
  * These tests run as root in CI; the ownership tests chown to 65534.
  */
 #include <check.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1116,6 +1117,81 @@ name_class(const struct mg_policy *p, const char *path)
 	return mg_policy_name_class(p, path, strlen(path), &flags);
 }
 
+/* Every extension of candidate.c's lists, as the name class sees it
+ * (the lists are indexed in a hash table: each key must be found, in
+ * either case, and nothing else with them). */
+START_TEST(test_policy_name_class_every_listed_extension)
+{
+	struct mg_policy *p = mg_policy_new_default();
+	static const char *const code[] = {
+		"py", "pyc", "pyo", "pyi", "pyx", "pxd", "pxi", "so", "whl",
+		"egg", NULL
+	};
+	static const char *const data[] = {
+		"txt", "md", "rst", "csv", "tsv", "json", "jsonl", "ndjson",
+		"yaml", "yml", "toml", "ini", "cfg", "conf", "xml", "html",
+		"htm", "css", "js", "svg", "log", "pem", "crt", "png", "jpg",
+		"jpeg", "gif", "typed", "lock", "mo", "c", "h", "a", "o", NULL
+	};
+	static const char *const db[] = { "db", "gdbm", "dbm", "ndbm", NULL };
+	static const char *const other[] = {
+		"f32", "f64", "bin2", "pyz", "jsonx", "tx", "t", "dbx", "gzip",
+		NULL
+	};
+	char name[64];
+	unsigned flags;
+	size_t i, k;
+
+	ck_assert_ptr_nonnull(p);
+	for (k = 0; k < 2; k++) {
+		for (i = 0; code[i] != NULL; i++) {
+			snprintf(name, sizeof(name), "/d/x.%s", code[i]);
+			if (k)
+				for (char *c = name; *c; c++)
+					*c = (char)toupper((unsigned char)*c);
+			ck_assert_msg(name_class(p, name) == MG_NAME_SKIP, "%s",
+			              name);
+		}
+		for (i = 0; data[i] != NULL; i++) {
+			snprintf(name, sizeof(name), "/d/x.%s", data[i]);
+			if (k)
+				for (char *c = name; *c; c++)
+					*c = (char)toupper((unsigned char)*c);
+			ck_assert_msg(mg_policy_name_class(p, name, strlen(name),
+			                                   &flags) ==
+			              MG_NAME_DATA && flags == MG_CONTENT_MAGIC,
+			              "%s", name);
+		}
+	}
+	for (i = 0; db[i] != NULL; i++) {
+		snprintf(name, sizeof(name), "/d/x.%s", db[i]);
+		ck_assert_msg(mg_policy_name_class(p, name, strlen(name),
+		                                   &flags) == MG_NAME_OTHER &&
+		              flags == MG_CONTENT_AT_OPEN, "%s", name);
+	}
+	/* Wrappers: a model name inside makes a model, anything else the
+	 * content's. */
+	static const char *const wrap[] = {
+		"gz", "bz2", "xz", "zst", "lz4", "z", "lzma", "tar", NULL
+	};
+	for (i = 0; wrap[i] != NULL; i++) {
+		snprintf(name, sizeof(name), "/d/x.pkl.%s", wrap[i]);
+		ck_assert_msg(name_class(p, name) == MG_NAME_MODEL, "%s", name);
+		snprintf(name, sizeof(name), "/d/x.csv.%s", wrap[i]);
+		ck_assert_msg(mg_policy_name_class(p, name, strlen(name),
+		                                   &flags) == MG_NAME_OTHER &&
+		              flags == 0, "%s", name);
+	}
+	for (i = 0; other[i] != NULL; i++) {
+		snprintf(name, sizeof(name), "/d/x.%s", other[i]);
+		ck_assert_msg(mg_policy_name_class(p, name, strlen(name),
+		                                   &flags) == MG_NAME_OTHER &&
+		              flags == 0, "%s", name);
+	}
+	mg_policy_free(p);
+}
+END_TEST
+
 START_TEST(test_policy_name_class_code_metadata_data_model_other)
 {
 	struct mg_policy *p = mg_policy_new_default(), *q;
@@ -1308,6 +1384,7 @@ policy_suite(void)
 	tc = tcase_create("names");
 	tcase_add_test(tc, test_policy_model_ext_keys_agree_with_a_plain_suffix_compare);
 	tcase_add_test(tc, test_policy_name_class_code_metadata_data_model_other);
+	tcase_add_test(tc, test_policy_name_class_every_listed_extension);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("settings");
