@@ -520,6 +520,22 @@ fd_name(int fd, char *name)
 	return name;
 }
 
+/* 1 if the file @fd was opened as (@path, may be NULL: the kept name) is
+ * package metadata (mg_policy_metadata_path).  Why the /proc name for a
+ * relative one: a program whose working directory is a .dist-info opens
+ * "RECORD"; an absolute name needs no system call. */
+static int
+metadata_file(int fd, const char *path)
+{
+	char name[PATH_MAX];
+
+	if (path == NULL && kept_name(fd, name))
+		path = name;
+	if (path == NULL || path[0] != '/')
+		path = fd_name(fd, name);
+	return mg_policy_metadata_path(path);
+}
+
 /*
  * Take @fd's mark to judge it: its MG_CONTENT_ flags | PENDING, DENIED,
  * or 0 (nothing to judge).  A taken mark reads JUDGING | flags until
@@ -642,7 +658,7 @@ judge_marked(int fd, unsigned flags, enum mg_gate_how how)
 
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 2 ||
 	    !mg_policy_content_candidate(fd, &st, flags) ||
-	    mg_policy_metadata_path(fd_name(fd, name)))
+	    metadata_file(fd, NULL))
 		return 0;
 	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
 	              how);
@@ -708,7 +724,7 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 	 * mark would have had (a data name read-write, say). */
 	if (path != NULL && cls != MG_NAME_MODEL) {
 		if (!mg_policy_content_candidate(fd, &st, flags) ||
-		    mg_policy_metadata_path(fd_name(fd, name)))
+		    metadata_file(fd, path))
 			return 0;
 		return decide(fd, path, &st, how);
 	}
@@ -765,9 +781,8 @@ judge_read(int fd, const void *buf, size_t asked, ssize_t got, off_t at,
 	if (c == MG_CAND_UNSURE && !mg_policy_content_candidate(fd, &st, flags))
 		return 0;
 	/* Why only now: the directory walk would cost every open; it is
-	 * asked here of the few the content test kept.  Why the /proc name:
-	 * the kept one may be relative (in a .dist-info). */
-	if (mg_policy_metadata_path(fd_name(fd, name)))
+	 * asked here of the few the content test kept. */
+	if (metadata_file(fd, NULL))
 		return 0;
 	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
 	              MG_GATE_READ);
