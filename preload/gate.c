@@ -327,6 +327,8 @@ print_sandboxed(const char *path, const char *reason,
 	           sizeof(line));
 }
 
+int mg_gate_denied_any;
+
 /* Apply @e; 0 allow, -1 deny.  @fresh: first decision for this file in
  * this process (logged even when allowed). */
 static int
@@ -356,6 +358,7 @@ apply(const char *path, const struct stat *st, const struct centry *e,
 		print_sandboxed(path, reason, conf);
 	if (act != MG_ACTION_DENY)
 		return 0;
+	__atomic_store_n(&mg_gate_denied_any, 1, __ATOMIC_RELAXED);
 	print_denied(path, reason);
 	return -1;
 }
@@ -393,6 +396,26 @@ deny_unscannable(const char *path, const struct stat *st,
 	         "(a pipe, socket or device cannot be scanned before it is "
 	         "read)");
 	return apply(path, st, &e, 1, how);
+}
+
+int
+mg_gate_truncate_denied(int dirfd, const char *path, enum mg_gate_how how)
+{
+	struct centry e;
+	struct stat st;
+	unsigned flags;
+	char why[MG_PROTO_REASON_MAX];
+
+	if (path == NULL ||
+	    mg_policy_name_class_lazy(names(), path, strlen(path), &flags) !=
+	    MG_NAME_MODEL ||
+	    fstatat(dirfd, path, &st, 0) != 0 || !S_ISREG(st.st_mode) ||
+	    !cache_get(&st, &e) || !e.decided || e.action != MG_ACTION_DENY)
+		return 0;
+	snprintf(why, sizeof(why), "not truncated: this process was denied "
+	         "it (%.*s)", (int)sizeof(why) - 48, e.reason);
+	memcpy(e.reason, why, sizeof(e.reason));
+	return apply(path, &st, &e, 0, how) != 0;
 }
 
 /* --- deferred content tests ---------------------------------------------- */

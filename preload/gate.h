@@ -72,6 +72,23 @@ enum mg_gate_how { MG_GATE_OPEN, MG_GATE_FOPEN, MG_GATE_MMAP, MG_GATE_READ };
 enum { MG_GATE_INTERRUPTED = -2 };
 int mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer);
 
+/*
+ * 1 if an open of @path (relative to @dirfd) that truncates would empty a
+ * file this process's verdict cache holds as denied: the "modelgate:
+ * denied PATH: not truncated: ..." line has then been printed; the caller
+ * fails the open with EACCES before making it.  Why: a loader whose read
+ * was denied may fall back to creating the file anew (dbm.dumb's open with
+ * flag 'c' opens the refused .dat for writing), and a false denial must
+ * lose nothing.  Only model names pay it, one fstatat.  Called with
+ * mg_busy set; may change errno.
+ */
+int mg_gate_truncate_denied(int dirfd, const char *path,
+                            enum mg_gate_how how);
+
+/* Set at this process's first denial: until then no open can truncate a
+ * denied file, and the test above is skipped. */
+extern int mg_gate_denied_any;
+
 /* Descriptors below this get a pending mark (gate.c says why). */
 enum { MG_PENDING_FDS = 16384 };
 extern unsigned char mg_pending[MG_PENDING_FDS];

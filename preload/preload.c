@@ -531,12 +531,32 @@ gate_open(int fd, const char *path, int flags)
 		}                                                           \
 	} while (0)
 
+/* Before an open that truncates (O_TRUNC, fopen's "w"): 1 to refuse it,
+ * errno EACCES, when it would empty a file this process was denied
+ * (mg_gate_truncate_denied); else 0, errno as it was. */
+static int
+refuse_truncate(int dirfd, const char *path, enum mg_gate_how how)
+{
+	int saved = errno, rc;
+
+	if (!mg_state.active ||
+	    !__atomic_load_n(&mg_gate_denied_any, __ATOMIC_RELAXED))
+		return 0;
+	mg_busy = 1;
+	rc = mg_gate_truncate_denied(dirfd, path, how);
+	mg_busy = 0;
+	errno = rc ? EACCES : saved;
+	return rc;
+}
+
 static int
 do_openat(openat_fn fn, int dirfd, const char *path, int flags,
           unsigned mode)
 {
 	if (fn == NULL || mg_busy)
 		return mg_raw_openat(dirfd, path, flags, mode);
+	if ((flags & O_TRUNC) && refuse_truncate(dirfd, path, MG_GATE_OPEN))
+		return -1;
 	return gate_open(fn(dirfd, path, flags, mode), path, flags);
 }
 
@@ -545,6 +565,8 @@ do_open(open_fn fn, const char *path, int flags, unsigned mode)
 {
 	if (fn == NULL || mg_busy)
 		return mg_raw_openat(AT_FDCWD, path, flags, mode);
+	if ((flags & O_TRUNC) && refuse_truncate(AT_FDCWD, path, MG_GATE_OPEN))
+		return -1;
 	return gate_open(fn(path, flags, mode), path, flags);
 }
 
@@ -590,6 +612,9 @@ __open_2(const char *path, int flags)
 {
 	if (real.open_2 == NULL || mg_busy)
 		return mg_raw_openat(AT_FDCWD, path, flags, 0);
+	if ((flags & O_TRUNC) &&
+	    refuse_truncate(AT_FDCWD, path, MG_GATE_OPEN))
+		return -1;
 	return gate_open(real.open_2(path, flags), path, flags);
 }
 
@@ -598,6 +623,9 @@ __open64_2(const char *path, int flags)
 {
 	if (real.open64_2 == NULL || mg_busy)
 		return mg_raw_openat(AT_FDCWD, path, flags, 0);
+	if ((flags & O_TRUNC) &&
+	    refuse_truncate(AT_FDCWD, path, MG_GATE_OPEN))
+		return -1;
 	return gate_open(real.open64_2(path, flags), path, flags);
 }
 
@@ -606,6 +634,9 @@ __openat_2(int dirfd, const char *path, int flags)
 {
 	if (real.openat_2 == NULL || mg_busy)
 		return mg_raw_openat(dirfd, path, flags, 0);
+	if ((flags & O_TRUNC) &&
+	    refuse_truncate(dirfd, path, MG_GATE_OPEN))
+		return -1;
 	return gate_open(real.openat_2(dirfd, path, flags), path, flags);
 }
 
@@ -614,6 +645,9 @@ __openat64_2(int dirfd, const char *path, int flags)
 {
 	if (real.openat64_2 == NULL || mg_busy)
 		return mg_raw_openat(dirfd, path, flags, 0);
+	if ((flags & O_TRUNC) &&
+	    refuse_truncate(dirfd, path, MG_GATE_OPEN))
+		return -1;
 	return gate_open(real.openat64_2(dirfd, path, flags), path, flags);
 }
 
@@ -670,6 +704,9 @@ fopen(const char *path, const char *mode)
 		errno = ENOSYS;
 		return NULL;
 	}
+	if (mode != NULL && mode[0] == 'w' && !mg_busy &&
+	    refuse_truncate(AT_FDCWD, path, MG_GATE_FOPEN))
+		return NULL;
 	return gate_stream(real.fopen(path, mode), path, mode, 0);
 }
 
@@ -681,6 +718,9 @@ fopen64(const char *path, const char *mode)
 		errno = ENOSYS;
 		return NULL;
 	}
+	if (mode != NULL && mode[0] == 'w' && !mg_busy &&
+	    refuse_truncate(AT_FDCWD, path, MG_GATE_FOPEN))
+		return NULL;
 	return gate_stream(real.fopen64(path, mode), path, mode, 0);
 }
 
@@ -692,6 +732,9 @@ freopen(const char *path, const char *mode, FILE *stream)
 		errno = ENOSYS;
 		return NULL;
 	}
+	if (mode != NULL && mode[0] == 'w' && !mg_busy &&
+	    refuse_truncate(AT_FDCWD, path, MG_GATE_FOPEN))
+		return NULL;
 	return gate_stream(real.freopen(path, mode, stream), path, mode, 1);
 }
 
@@ -703,6 +746,9 @@ freopen64(const char *path, const char *mode, FILE *stream)
 		errno = ENOSYS;
 		return NULL;
 	}
+	if (mode != NULL && mode[0] == 'w' && !mg_busy &&
+	    refuse_truncate(AT_FDCWD, path, MG_GATE_FOPEN))
+		return NULL;
 	return gate_stream(real.freopen64(path, mode, stream), path, mode, 1);
 }
 
