@@ -187,11 +187,13 @@ void mg_audit_guard(const char *event, const char *what, const char *action,
 /*
  * Register the guard's audit hook when this process runs a CPython with
  * audit hooks and the frame API (3.9+) that is not initialised yet, and
- * the policy's [guard] find_class is not off.  1 if a hook was registered, 0 if not (nothing
- * was changed then).  Called once, by the constructor of an active
- * process (guard.c).
+ * the policy's [guard] find_class is not off.  Its C API is looked up in
+ * @where: RTLD_DEFAULT, or the dlopen handle of a libpython loaded after
+ * start.  1 if a hook was registered, 0 if not (nothing was changed
+ * then).  Called once per process: by the constructor, or by the open
+ * that first sees a libpython loaded later (preload.c; guard.c).
  */
-int mg_guard_install(void);
+int mg_guard_install(void *where);
 
 /* 1 while the guard's hook is registered (mode deny or audit): then it
  * refuses find_class of names no pickle.dumps writes, which the first

@@ -26,8 +26,10 @@
  * fail on it after the import), and a logged-only refusal would let the
  * import run.
  *
- * The C API is found with dlsym(RTLD_DEFAULT) (no link against libpython),
- * so the guard exists only where the interpreter exports it: Python 3.9
+ * The C API is found with dlsym (no link against libpython): in
+ * RTLD_DEFAULT, or in the handle of a libpython the program dlopen()ed
+ * after start (preload.c, late_python), so the guard exists only where
+ * the interpreter exports it: Python 3.9
  * and later (3.8 raises the event but lacks PyFrame_GetCode and
  * PyFrame_GetBack, without which the trusted channels below cannot be
  * told apart: a guard that broke multiprocessing would be worse than
@@ -36,9 +38,13 @@
  * it only pickle.py's code-building calls are recognised.  The hook is registered in the constructor, before
  * Py_Initialize: CPython allows that (the runtime keeps its hook list
  * across initialisation), and it is the only moment this library runs
- * with nothing else going on.  An interpreter already running when the
- * library is loaded (a dlopen) gets no guard: registering then needs the
- * GIL, which the constructor cannot know it holds.
+ * with nothing else going on.  A libpython dlopen()ed later is seen at
+ * its interpreter's first open of a .py or .pyc, which Py_Initialize
+ * makes (encodings is not frozen) before it counts as initialised; the
+ * one thread initialising it is the only one that can run Python then,
+ * so the list is not read while the hook is added.  An interpreter found
+ * already initialised gets no guard: registering then needs the GIL,
+ * which an open, called with it released, cannot take safely.
  *
  * Trusted channels.  multiprocessing, concurrent.futures, DataLoader
  * workers and joblib's loky send pickles of their own objects through
@@ -877,10 +883,14 @@ recording_malloc(void *ctx, size_t n)
 	return entry;
 }
 
+/* Where the C API is looked up: RTLD_DEFAULT, or the handle of a
+ * libpython loaded later with RTLD_LOCAL (mg_guard_install). */
+static void *scope;
+
 static void *
 sym(const char *name)
 {
-	void *p = dlsym(RTLD_DEFAULT, name);
+	void *p = dlsym(scope, name);
 
 	if (p == NULL) {
 		(void)dlerror(); /* hands the message over... */
@@ -969,9 +979,12 @@ reinstall(void)
 }
 
 int
-mg_guard_install(void)
+mg_guard_install(void *where)
 {
-	int (*initialized)(void) = (int (*)(void))sym("Py_IsInitialized");
+	int (*initialized)(void);
+
+	scope = where;
+	initialized = (int (*)(void))sym("Py_IsInitialized");
 
 	mode = mg_policy_guard(rules());
 	if (mode == MG_GUARD_OFF || initialized == NULL || initialized() ||

@@ -24,6 +24,9 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
+#include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -208,8 +211,8 @@ is_helper_exe(void)
  * named python*.  CPython's interpreters export their C API (extension
  * modules link against it), so a Python without it is one linked
  * statically with no dynamic symbols, which loads no extension module
- * either.  Not seen: a libpython dlopen()ed later (a uWSGI-style plugin);
- * README, "What is not covered".  Cost: one symbol lookup per process
+ * either.  A libpython dlopen()ed later (a uWSGI-style plugin) is seen
+ * by late_python.  Cost: one symbol lookup per process
  * start, only where the name did not match already.  The failed lookup's
  * dlerror message is taken and freed, so nothing is left behind.
  */
@@ -434,6 +437,17 @@ adopt_inherited(void)
 	closedir(d);
 }
 
+static void
+drop_policy(void)
+{
+	mg_policy_free(mg_state.policy);
+	mg_policy_free(mg_state.defaults);
+	mg_state.policy = NULL;
+	mg_state.defaults = NULL;
+}
+
+static int late_armed;
+
 __attribute__((constructor)) static void
 mg_preload_init(void)
 {
@@ -459,21 +473,116 @@ mg_preload_init(void)
 		find_helper();
 		mg_state.active = !is_helper_exe();
 	}
+	/* Where no runtime is yet, one may be loaded later (late_python). */
+	late_armed = !python_runtime_present();
 	if (mg_state.active) {
 		pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 		/* Only where the runtime is: a process matched by name alone
 		 * has no interpreter to hook. */
-		if (python_runtime_present())
-			(void)mg_guard_install();
+		if (!late_armed)
+			(void)mg_guard_install(RTLD_DEFAULT);
 		adopt_inherited();
 	} else {
-		mg_policy_free(mg_state.policy);
-		mg_policy_free(mg_state.defaults);
-		mg_state.policy = NULL;
-		mg_state.defaults = NULL;
+		drop_policy();
 	}
 	mg_busy = 0;
 	errno = saved;
+}
+
+/*
+ * A libpython the program dlopen()s after start: a uWSGI-style plugin
+ * host, a C++ service that starts Python on demand (RTLD_GLOBAL or
+ * RTLD_LOCAL).  The constructor found no runtime, so the process was left
+ * alone; its interpreter's first import from disk shows it.  The first
+ * open of a name ending in .py or .pyc in an inactive process asks the
+ * dynamic linker whether an object was loaded since the last look (its
+ * count of additions, one callback), and only then for a libpython among
+ * them.  One found: the process becomes what the constructor would have
+ * made it (policy, helper, fork handlers, inherited descriptors; a
+ * process active by name already has them), and the guard is registered
+ * with the API looked up in that library, if its interpreter is still
+ * initialising (guard.c).  Cost: nothing where a runtime was there at
+ * start; in a program without one, a suffix test per open, and for a .py
+ * open a lock and one callback.
+ */
+static int late_lock;
+static unsigned long long late_adds;
+
+static int
+first_adds(struct dl_phdr_info *info, size_t size, void *data)
+{
+	if (size >= offsetof(struct dl_phdr_info, dlpi_adds) +
+	            sizeof(info->dlpi_adds))
+		*(unsigned long long *)data = info->dlpi_adds;
+	return 1;
+}
+
+static int
+find_libpython(struct dl_phdr_info *info, size_t size, void *data)
+{
+	const char *base = strrchr(info->dlpi_name, '/');
+
+	(void)size;
+	base = base != NULL ? base + 1 : info->dlpi_name;
+	if (strncmp(base, "libpython", 9) != 0 || strstr(base, ".so") == NULL)
+		return 0;
+	snprintf(data, PATH_MAX, "%s", info->dlpi_name);
+	return 1;
+}
+
+static inline int
+python_name(const char *path)
+{
+	size_t n = strlen(path);
+
+	return (n > 3 && memcmp(path + n - 3, ".py", 3) == 0) ||
+	       (n > 4 && memcmp(path + n - 4, ".pyc", 4) == 0);
+}
+
+static void
+late_python(void)
+{
+	unsigned long long adds = 0;
+	char lib[PATH_MAX];
+	void *h;
+
+	if (__atomic_exchange_n(&late_lock, 1, __ATOMIC_ACQUIRE))
+		return;
+	(void)dl_iterate_phdr(first_adds, &adds);
+	lib[0] = '\0';
+	if (adds != late_adds) {
+		late_adds = adds;
+		(void)dl_iterate_phdr(find_libpython, lib);
+	}
+	/* RTLD_NOLOAD: a handle to what is loaded, never a load; kept, as
+	 * the hook will live in that library. */
+	h = lib[0] != '\0' ? dlopen(lib, RTLD_LAZY | RTLD_NOLOAD) : NULL;
+	if (h != NULL && dlsym(h, "Py_IsInitialized") != NULL) {
+		late_armed = 0;
+		if (mg_state.active) {
+			/* Matched by name at start, with no runtime then. */
+			(void)mg_guard_install(h);
+		} else {
+			nnotes = 0;
+			notes_dropped = 0;
+			load_policy();
+			find_helper();
+			if (is_helper_exe()) {
+				drop_policy();
+			} else {
+				pthread_atfork(atfork_prepare, atfork_parent,
+				               atfork_child);
+				(void)mg_guard_install(h);
+				adopt_inherited();
+				__atomic_store_n(&mg_state.active, 1,
+				                 __ATOMIC_RELEASE);
+			}
+		}
+	} else if (lib[0] != '\0') {
+		(void)dlerror(); /* hands any message over... */
+		(void)dlerror(); /* ...and frees it */
+	}
+	__atomic_store_n(&late_lock, 0, __ATOMIC_RELEASE);
 }
 
 /* --- open family ---------------------------------------------------------- */
@@ -510,7 +619,15 @@ gate_open(int fd, const char *path, int flags)
 {
 	int saved = errno, rc;
 
-	if (fd < 0 || !mg_state.active || !readable(flags))
+	if (fd < 0 || !readable(flags))
+		return fd;
+	if (late_armed && python_name(path)) {
+		mg_busy = 1;
+		late_python();
+		mg_busy = 0;
+		errno = saved;
+	}
+	if (!__atomic_load_n(&mg_state.active, __ATOMIC_ACQUIRE))
 		return fd;
 	mg_busy = 1;
 	rc = mg_gate_fd(fd, path, MG_GATE_OPEN, deferrable(flags));
