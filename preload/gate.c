@@ -398,24 +398,53 @@ deny_unscannable(const char *path, const struct stat *st,
 	return apply(path, st, &e, 1, how);
 }
 
-int
-mg_gate_truncate_denied(int dirfd, const char *path, enum mg_gate_how how)
+/* A denied cache entry for @st, its reason prefixed with @what. */
+static int
+denied_entry(const struct stat *st, struct centry *e, const char *what)
 {
-	struct centry e;
-	struct stat st;
-	unsigned flags;
 	char why[MG_PROTO_REASON_MAX];
 
-	if (path == NULL ||
-	    mg_policy_name_class_lazy(names(), path, strlen(path), &flags) !=
-	    MG_NAME_MODEL ||
-	    fstatat(dirfd, path, &st, 0) != 0 || !S_ISREG(st.st_mode) ||
-	    !cache_get(&st, &e) || !e.decided || e.action != MG_ACTION_DENY)
+	if (!S_ISREG(st->st_mode) || !cache_get(st, e) || !e->decided ||
+	    e->action != MG_ACTION_DENY)
 		return 0;
-	snprintf(why, sizeof(why), "not truncated: this process was denied "
-	         "it (%.*s)", (int)sizeof(why) - 48, e.reason);
-	memcpy(e.reason, why, sizeof(e.reason));
-	return apply(path, &st, &e, 0, how) != 0;
+	snprintf(why, sizeof(why), "%s (%.*s)", what,
+	         (int)(sizeof(why) - strlen(what) - 4), e->reason);
+	memcpy(e->reason, why, sizeof(e->reason));
+	return 1;
+}
+
+int
+mg_gate_truncate_denied(int dirfd, const char *path, int truncates,
+                        enum mg_gate_how how)
+{
+	static const char *const beside[] = { ".dir", ".dat", ".pag", ".db" };
+	struct centry e;
+	struct stat st;
+	unsigned flags, i;
+	char sib[PATH_MAX], what[PATH_MAX + 80];
+	size_t n;
+
+	if (path == NULL)
+		return 0;
+	n = strlen(path);
+	if (fstatat(dirfd, path, &st, 0) == 0)
+		return truncates &&
+		       mg_policy_name_class_lazy(names(), path, n, &flags) ==
+		       MG_NAME_MODEL &&
+		       denied_entry(&st, &e, "not truncated: this process was "
+		                    "denied it") &&
+		       apply(path, &st, &e, 0, how) != 0;
+	if (errno != ENOENT || n + 5 > sizeof(sib))
+		return 0;
+	for (i = 0; i < sizeof(beside) / sizeof(beside[0]); i++) {
+		snprintf(sib, sizeof(sib), "%s%s", path, beside[i]);
+		snprintf(what, sizeof(what), "not created: this process was "
+		         "denied the database beside it, %s", sib);
+		if (fstatat(dirfd, sib, &st, 0) == 0 &&
+		    denied_entry(&st, &e, what))
+			return apply(path, &st, &e, 0, how) != 0;
+	}
+	return 0;
 }
 
 /* --- deferred content tests ---------------------------------------------- */
@@ -431,8 +460,9 @@ mg_gate_truncate_denied(int dirfd, const char *path, enum mg_gate_how how)
  *
  * mg_pending[fd] holds the MG_CONTENT_ flags of a read-only open whose
  * content is still to be judged, plus PENDING; 0 for every other
- * descriptor.  One byte per descriptor below MG_PENDING_FDS (16 KiB);
- * above, the open is judged at once as before.  Set by the open, taken
+ * descriptor.  One byte per descriptor below MG_PENDING_FDS (1 MiB of
+ * zero pages, touched only where descriptors are: a process with 300
+ * open files has one page of it); above, the open is judged at once.  Set by the open, taken
  * by the first read, pread, readv or mmap, and reset by every open and
  * fopen of that number.  Taking it is a compare-and-swap to JUDGING: one
  * thread judges, and a second thread's read of the same descriptor
@@ -449,6 +479,24 @@ mg_gate_truncate_denied(int dirfd, const char *path, enum mg_gate_how how)
  * A fork child inherits the marks with the descriptors.
  */
 unsigned char mg_pending[MG_PENDING_FDS];
+
+/* One past the highest descriptor ever marked: how far a fork child
+ * looks (marks_after_fork). */
+static unsigned pending_end;
+
+static void
+set_mark(int fd, unsigned char v)
+{
+	unsigned end = __atomic_load_n(&pending_end, __ATOMIC_RELAXED);
+
+	while ((unsigned)fd >= end &&
+	       !__atomic_compare_exchange_n(&pending_end, &end,
+	                                    (unsigned)fd + 1, 1,
+	                                    __ATOMIC_RELAXED,
+	                                    __ATOMIC_RELAXED))
+		;
+	__atomic_store_n(&mg_pending[fd], v, __ATOMIC_RELEASE);
+}
 
 enum { PENDING = 0x80, JUDGING = 0x40, DENIED = 0x20, FLAGS = 0x1f };
 
@@ -636,7 +684,7 @@ mg_gate_inherited(int fd, int defer)
 	if (rc == 0)
 		return 0;
 	keep_name(fd, name);
-	__atomic_store_n(&mg_pending[fd], DENIED, __ATOMIC_RELEASE);
+	set_mark(fd, DENIED);
 	return -1;
 }
 
@@ -656,7 +704,7 @@ mg_gate_copy_mark(int old, int copy)
 		keep_name(copy, name);
 	else
 		forget_name(copy);
-	__atomic_store_n(&mg_pending[copy], v, __ATOMIC_RELEASE);
+	set_mark(copy, v);
 }
 
 static void
@@ -665,7 +713,7 @@ marks_after_fork(void)
 	unsigned i;
 
 	/* The threads judging in the parent are not in the child. */
-	for (i = 0; i < MG_PENDING_FDS; i++)
+	for (i = 0; i < pending_end; i++)
 		if (mg_pending[i] & JUDGING)
 			mg_pending[i] = (unsigned char)(PENDING |
 			                                (mg_pending[i] & FLAGS));
@@ -726,9 +774,7 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 		    !(flags & MG_CONTENT_AT_OPEN) &&
 		    (unsigned)fd < MG_PENDING_FDS) {
 			keep_name_n(fd, path, n);
-			__atomic_store_n(&mg_pending[fd],
-			                 (unsigned char)(flags | PENDING),
-			                 __ATOMIC_RELEASE);
+			set_mark(fd, (unsigned char)(flags | PENDING));
 			return 0;
 		}
 	} else if ((pending = take_pending(fd)) != 0) {

@@ -73,24 +73,32 @@ enum { MG_GATE_INTERRUPTED = -2 };
 int mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer);
 
 /*
- * 1 if an open of @path (relative to @dirfd) that truncates would empty a
- * file this process's verdict cache holds as denied: the "modelgate:
- * denied PATH: not truncated: ..." line has then been printed; the caller
+ * 1 if an open of @path (relative to @dirfd) that truncates (@truncates)
+ * or creates would empty a file this process's verdict cache holds as
+ * denied, or create a database beside one (@path absent, and @path.dir,
+ * .dat, .pag or .db denied): the "modelgate: denied PATH: not truncated:
+ * ..." or "...: not created: ..." line has then been printed; the caller
  * fails the open with EACCES before making it.  Why: a loader whose read
- * was denied may fall back to creating the file anew (dbm.dumb's open with
- * flag 'c' opens the refused .dat for writing), and a false denial must
- * lose nothing.  Only model names pay it, one fstatat.  Called with
- * mg_busy set; may change errno.
+ * was denied may fall back to creating the file anew (dbm.dumb's open
+ * with flag 'c' opens the refused .dat for writing), or, as shelve.open
+ * does after whichdb swallowed the EACCES of its probe, create an empty
+ * database of another kind beside the refused one and hand it over as
+ * if it were the user's; a false denial must lose nothing and say so.
+ * One fstatat, and for a model name being truncated or an absent one
+ * being created, up to four more.  Called only after the process's first
+ * denial, with mg_busy set; may change errno.
  */
-int mg_gate_truncate_denied(int dirfd, const char *path,
+int mg_gate_truncate_denied(int dirfd, const char *path, int truncates,
                             enum mg_gate_how how);
 
 /* Set at this process's first denial: until then no open can truncate a
  * denied file, and the test above is skipped. */
 extern int mg_gate_denied_any;
 
-/* Descriptors below this get a pending mark (gate.c says why). */
-enum { MG_PENDING_FDS = 16384 };
+/* Descriptors below this get a pending mark (gate.c says why): the
+ * kernel's default fs.nr_open, so every descriptor a process can have
+ * unless root raised that. */
+enum { MG_PENDING_FDS = 1 << 20 };
 extern unsigned char mg_pending[MG_PENDING_FDS];
 
 /* Whether @fd's content is still to be judged at its first read: the

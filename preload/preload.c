@@ -65,6 +65,8 @@ typedef int (*dup2_fn)(int, int);
 typedef int (*dup3_fn)(int, int, int);
 typedef int (*fcntl_fn)(int, int, ...);
 typedef ssize_t (*recvmsg_fn)(int, struct msghdr *, int);
+typedef int (*recvmmsg_fn)(int, struct mmsghdr *, unsigned, int,
+                           struct timespec *);
 
 static struct {
 	open_fn open, open64;
@@ -84,6 +86,7 @@ static struct {
 	dup3_fn dup3;
 	fcntl_fn fcntl, fcntl64;
 	recvmsg_fn recvmsg;
+	recvmmsg_fn recvmmsg;
 	int resolved;
 } real;
 
@@ -143,6 +146,7 @@ resolve(void)
 	real.fcntl = (fcntl_fn)dlsym(RTLD_NEXT, "fcntl");
 	real.fcntl64 = (fcntl_fn)dlsym(RTLD_NEXT, "fcntl64");
 	real.recvmsg = (recvmsg_fn)dlsym(RTLD_NEXT, "recvmsg");
+	real.recvmmsg = (recvmmsg_fn)dlsym(RTLD_NEXT, "recvmmsg");
 	real.resolved = 1;
 }
 
@@ -648,11 +652,13 @@ gate_open(int fd, const char *path, int flags)
 		}                                                           \
 	} while (0)
 
-/* Before an open that truncates (O_TRUNC, fopen's "w"): 1 to refuse it,
- * errno EACCES, when it would empty a file this process was denied
- * (mg_gate_truncate_denied); else 0, errno as it was. */
+/* Before an open that truncates or creates (O_TRUNC, O_CREAT, fopen's "w"
+ * and "a"; @truncates for the first): 1 to refuse it, errno EACCES, when
+ * it would empty a file this process was denied or create a database
+ * beside one (mg_gate_truncate_denied); else 0, errno as it was. */
 static int
-refuse_truncate(int dirfd, const char *path, enum mg_gate_how how)
+refuse_truncate(int dirfd, const char *path, int truncates,
+                enum mg_gate_how how)
 {
 	int saved = errno, rc;
 
@@ -660,7 +666,7 @@ refuse_truncate(int dirfd, const char *path, enum mg_gate_how how)
 	    !__atomic_load_n(&mg_gate_denied_any, __ATOMIC_RELAXED))
 		return 0;
 	mg_busy = 1;
-	rc = mg_gate_truncate_denied(dirfd, path, how);
+	rc = mg_gate_truncate_denied(dirfd, path, truncates, how);
 	mg_busy = 0;
 	errno = rc ? EACCES : saved;
 	return rc;
@@ -672,7 +678,8 @@ do_openat(openat_fn fn, int dirfd, const char *path, int flags,
 {
 	if (fn == NULL || mg_busy)
 		return mg_raw_openat(dirfd, path, flags, mode);
-	if ((flags & O_TRUNC) && refuse_truncate(dirfd, path, MG_GATE_OPEN))
+	if ((flags & (O_TRUNC | O_CREAT)) &&
+	    refuse_truncate(dirfd, path, flags & O_TRUNC, MG_GATE_OPEN))
 		return -1;
 	return gate_open(fn(dirfd, path, flags, mode), path, flags);
 }
@@ -682,7 +689,8 @@ do_open(open_fn fn, const char *path, int flags, unsigned mode)
 {
 	if (fn == NULL || mg_busy)
 		return mg_raw_openat(AT_FDCWD, path, flags, mode);
-	if ((flags & O_TRUNC) && refuse_truncate(AT_FDCWD, path, MG_GATE_OPEN))
+	if ((flags & (O_TRUNC | O_CREAT)) &&
+	    refuse_truncate(AT_FDCWD, path, flags & O_TRUNC, MG_GATE_OPEN))
 		return -1;
 	return gate_open(fn(path, flags, mode), path, flags);
 }
@@ -729,8 +737,8 @@ __open_2(const char *path, int flags)
 {
 	if (real.open_2 == NULL || mg_busy)
 		return mg_raw_openat(AT_FDCWD, path, flags, 0);
-	if ((flags & O_TRUNC) &&
-	    refuse_truncate(AT_FDCWD, path, MG_GATE_OPEN))
+	if ((flags & (O_TRUNC | O_CREAT)) &&
+	    refuse_truncate(AT_FDCWD, path, flags & O_TRUNC, MG_GATE_OPEN))
 		return -1;
 	return gate_open(real.open_2(path, flags), path, flags);
 }
@@ -740,8 +748,8 @@ __open64_2(const char *path, int flags)
 {
 	if (real.open64_2 == NULL || mg_busy)
 		return mg_raw_openat(AT_FDCWD, path, flags, 0);
-	if ((flags & O_TRUNC) &&
-	    refuse_truncate(AT_FDCWD, path, MG_GATE_OPEN))
+	if ((flags & (O_TRUNC | O_CREAT)) &&
+	    refuse_truncate(AT_FDCWD, path, flags & O_TRUNC, MG_GATE_OPEN))
 		return -1;
 	return gate_open(real.open64_2(path, flags), path, flags);
 }
@@ -751,8 +759,8 @@ __openat_2(int dirfd, const char *path, int flags)
 {
 	if (real.openat_2 == NULL || mg_busy)
 		return mg_raw_openat(dirfd, path, flags, 0);
-	if ((flags & O_TRUNC) &&
-	    refuse_truncate(dirfd, path, MG_GATE_OPEN))
+	if ((flags & (O_TRUNC | O_CREAT)) &&
+	    refuse_truncate(dirfd, path, flags & O_TRUNC, MG_GATE_OPEN))
 		return -1;
 	return gate_open(real.openat_2(dirfd, path, flags), path, flags);
 }
@@ -762,8 +770,8 @@ __openat64_2(int dirfd, const char *path, int flags)
 {
 	if (real.openat64_2 == NULL || mg_busy)
 		return mg_raw_openat(dirfd, path, flags, 0);
-	if ((flags & O_TRUNC) &&
-	    refuse_truncate(dirfd, path, MG_GATE_OPEN))
+	if ((flags & (O_TRUNC | O_CREAT)) &&
+	    refuse_truncate(dirfd, path, flags & O_TRUNC, MG_GATE_OPEN))
 		return -1;
 	return gate_open(real.openat64_2(dirfd, path, flags), path, flags);
 }
@@ -821,8 +829,8 @@ fopen(const char *path, const char *mode)
 		errno = ENOSYS;
 		return NULL;
 	}
-	if (mode != NULL && mode[0] == 'w' && !mg_busy &&
-	    refuse_truncate(AT_FDCWD, path, MG_GATE_FOPEN))
+	if (mode != NULL && (mode[0] == 'w' || mode[0] == 'a') && !mg_busy &&
+	    refuse_truncate(AT_FDCWD, path, mode[0] == 'w', MG_GATE_FOPEN))
 		return NULL;
 	return gate_stream(real.fopen(path, mode), path, mode, 0);
 }
@@ -835,8 +843,8 @@ fopen64(const char *path, const char *mode)
 		errno = ENOSYS;
 		return NULL;
 	}
-	if (mode != NULL && mode[0] == 'w' && !mg_busy &&
-	    refuse_truncate(AT_FDCWD, path, MG_GATE_FOPEN))
+	if (mode != NULL && (mode[0] == 'w' || mode[0] == 'a') && !mg_busy &&
+	    refuse_truncate(AT_FDCWD, path, mode[0] == 'w', MG_GATE_FOPEN))
 		return NULL;
 	return gate_stream(real.fopen64(path, mode), path, mode, 0);
 }
@@ -849,8 +857,8 @@ freopen(const char *path, const char *mode, FILE *stream)
 		errno = ENOSYS;
 		return NULL;
 	}
-	if (mode != NULL && mode[0] == 'w' && !mg_busy &&
-	    refuse_truncate(AT_FDCWD, path, MG_GATE_FOPEN))
+	if (mode != NULL && (mode[0] == 'w' || mode[0] == 'a') && !mg_busy &&
+	    refuse_truncate(AT_FDCWD, path, mode[0] == 'w', MG_GATE_FOPEN))
 		return NULL;
 	return gate_stream(real.freopen(path, mode, stream), path, mode, 1);
 }
@@ -863,8 +871,8 @@ freopen64(const char *path, const char *mode, FILE *stream)
 		errno = ENOSYS;
 		return NULL;
 	}
-	if (mode != NULL && mode[0] == 'w' && !mg_busy &&
-	    refuse_truncate(AT_FDCWD, path, MG_GATE_FOPEN))
+	if (mode != NULL && (mode[0] == 'w' || mode[0] == 'a') && !mg_busy &&
+	    refuse_truncate(AT_FDCWD, path, mode[0] == 'w', MG_GATE_FOPEN))
 		return NULL;
 	return gate_stream(real.freopen64(path, mode, stream), path, mode, 1);
 }
@@ -1074,20 +1082,15 @@ dup3(int fd, int to, int flags)
  * another process: each is taken as the ones the process started with
  * (adopt_inherited).  A message without control data costs one compare.
  */
-MG_EXPORT ssize_t
-recvmsg(int fd, struct msghdr *msg, int flags)
+static void
+adopt_rights(struct msghdr *msg)
 {
-	ssize_t got = real.recvmsg ? real.recvmsg(fd, msg, flags) :
-	              syscall(SYS_recvmsg, fd, msg, flags);
 	struct cmsghdr *c;
 	size_t i, n;
-	int saved, rfd;
+	int rfd;
 
-	if (got < 0 || msg == NULL || msg->msg_controllen == 0 ||
-	    !mg_state.active || mg_busy)
-		return got;
-	saved = errno;
-	mg_busy = 1;
+	if (msg->msg_controllen == 0)
+		return;
 	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
 		    c->cmsg_len < CMSG_LEN(0))
@@ -1098,6 +1101,41 @@ recvmsg(int fd, struct msghdr *msg, int flags)
 			adopt(rfd);
 		}
 	}
+}
+
+MG_EXPORT ssize_t
+recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t got = real.recvmsg ? real.recvmsg(fd, msg, flags) :
+	              syscall(SYS_recvmsg, fd, msg, flags);
+	int saved;
+
+	if (got < 0 || msg == NULL || msg->msg_controllen == 0 ||
+	    !mg_state.active || mg_busy)
+		return got;
+	saved = errno;
+	mg_busy = 1;
+	adopt_rights(msg);
+	mg_busy = 0;
+	errno = saved;
+	return got;
+}
+
+/* The same for each message recvmmsg filled in (the first @got). */
+MG_EXPORT int
+recvmmsg(int fd, struct mmsghdr *vec, unsigned n, int flags,
+         struct timespec *timeout)
+{
+	int got = real.recvmmsg ? real.recvmmsg(fd, vec, n, flags, timeout) :
+	          (int)syscall(SYS_recvmmsg, fd, vec, n, flags, timeout);
+	int saved, i;
+
+	if (got <= 0 || vec == NULL || !mg_state.active || mg_busy)
+		return got;
+	saved = errno;
+	mg_busy = 1;
+	for (i = 0; i < got; i++)
+		adopt_rights(&vec[i].msg_hdr);
 	mg_busy = 0;
 	errno = saved;
 	return got;
