@@ -608,6 +608,25 @@ metadata_file(int fd, const char *path)
 }
 
 /*
+ * Whether a content candidate goes without a decision: this process's
+ * verdict cache let its identity through already (allow or audit; the
+ * line and the log entry were its first decision's), or it is package
+ * metadata (metadata_file).  Why the cache first: a file a program opens
+ * again and again (a gzip'd table read each epoch) then costs a lookup,
+ * not the /proc readlink a relative name's metadata walk takes.
+ */
+static int
+let_through(int fd, const char *path, const struct stat *st)
+{
+	struct centry e;
+
+	if (cache_get(st, &e) && e.decided &&
+	    (e.action == MG_ACTION_ALLOW || e.action == MG_ACTION_AUDIT))
+		return 1;
+	return metadata_file(fd, path);
+}
+
+/*
  * Take @fd's mark to judge it: its MG_CONTENT_ flags | PENDING, DENIED,
  * or 0 (nothing to judge).  A taken mark reads JUDGING | flags until
  * settle_mark().  A mark another thread is judging is waited for, its
@@ -729,7 +748,7 @@ judge_marked(int fd, unsigned flags, enum mg_gate_how how)
 
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 2 ||
 	    !mg_policy_content_candidate(fd, &st, flags) ||
-	    metadata_file(fd, NULL))
+	    let_through(fd, NULL, &st))
 		return 0;
 	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
 	              how);
@@ -793,7 +812,7 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 	 * mark would have had (a data name read-write, say). */
 	if (path != NULL && cls != MG_NAME_MODEL) {
 		if (!mg_policy_content_candidate(fd, &st, flags) ||
-		    metadata_file(fd, path))
+		    let_through(fd, path, &st))
 			return 0;
 		return decide(fd, path, &st, how);
 	}
@@ -851,7 +870,7 @@ judge_read(int fd, const void *buf, size_t asked, ssize_t got, off_t at,
 		return 0;
 	/* Why only now: the directory walk would cost every open; it is
 	 * asked here of the few the content test kept. */
-	if (metadata_file(fd, NULL))
+	if (let_through(fd, NULL, &st))
 		return 0;
 	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
 	              MG_GATE_READ);
