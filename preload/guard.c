@@ -93,6 +93,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -146,6 +147,7 @@ static struct {
 	void (*get_alloc)(int, struct py_alloc *);
 	void (*set_alloc)(int, struct py_alloc *);
 	int (*at_exit)(void (*)(void));              /* Py_AtExit */
+	long (*as_long)(py_object *);                /* PyLong_AsLong */
 } api;
 
 static enum mg_guard_mode mode;
@@ -683,8 +685,20 @@ on_code(const char *event)
 static int
 event_library(const char *file)
 {
-	return ends_with(file, "/subprocess.py") || ends_with(file, "/os.py") ||
-	       ends_with(file, "/ctypes/__init__.py");
+	static const char *const libs[] = {
+		"/subprocess.py", "/os.py", "/ctypes/__init__.py",
+		/* the effects' (on_effect): socket.create_connection's
+		 * connect, shutil's own events, urlopen's and http.client's */
+		"/socket.py", "/shutil.py", "/urllib/request.py",
+		"/http/client.py", "/ftplib.py", "/smtplib.py",
+		"/webbrowser.py", NULL
+	};
+	size_t i;
+
+	for (i = 0; libs[i] != NULL; i++)
+		if (ends_with(file, libs[i]))
+			return 1;
+	return 0;
 }
 
 /*
@@ -747,6 +761,82 @@ on_spawn(const char *event)
 		return 0;
 	return refuse_call(event, "a program or library started from the "
 	                   "pickle's data", file, func);
+}
+
+/*
+ * What a pickle's data can have the unpickler do besides running a
+ * program or building code: write, remove or rename a file, make a
+ * directory or a link, send a signal, set an environment variable, look
+ * up a host, open a connection.  Why: the same getattr chains (a
+ * function's __globals__, a builtin's __self__) reach os.remove,
+ * io.open(P, "w") and socket.create_connection without naming them to
+ * find_class; each raises one of these events, or "open" with flags that
+ * write (on_open).  Refused as on_spawn refuses: only when the unpickler
+ * itself made the call, past the event's library frames, and not in a
+ * trusted channel.  An object's own code (a __setstate__ that writes a
+ * cache file) has its frame innermost and is left alone.
+ */
+static int
+is_effect(const char *event)
+{
+	static const char *const effect_events[] = {
+		"os.remove", "os.rename", "os.rmdir", "os.mkdir",
+		"os.truncate", "os.chmod", "os.chown", "os.link",
+		"os.symlink", "os.kill", "os.killpg", "os.putenv",
+		"os.unsetenv", "shutil.rmtree", "shutil.copyfile",
+		"shutil.copytree", "shutil.move", "shutil.chown",
+		"socket.connect", "socket.bind", "socket.sendto",
+		"socket.sendmsg", "socket.getaddrinfo",
+		"socket.gethostbyname", "socket.gethostbyaddr",
+		"urllib.Request", "http.client.connect", "ftplib.connect",
+		"smtplib.connect", "webbrowser.open", NULL
+	};
+	size_t i;
+
+	for (i = 0; effect_events[i] != NULL; i++)
+		if (strcmp(event, effect_events[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+on_effect(const char *event)
+{
+	char file[FILE_CAP], func[FUNC_CAP];
+	py_object *f = api.get_frame();
+
+	if (f == NULL || api.frame_lasti == NULL ||
+	    !unpickler_called(f, file, sizeof(file), func, sizeof(func)))
+		return 0;
+	return refuse_call(event, "a file or network operation from the "
+	                   "pickle's data", file, func);
+}
+
+/*
+ * "open" (path, mode, flags), raised by every open of every file: looked
+ * at only in a thread that has resolved a global (note_site) and only
+ * when the flags write; then as on_effect.  Reads stay alone: find_class's
+ * imports read .pyc files, and a read changes nothing.
+ */
+static int
+on_open(py_object *args)
+{
+	py_object *fl;
+	long flags;
+
+	if (!last_site.valid || api.as_long == NULL ||
+	    (fl = api.tuple_item(args, 2)) == NULL) {
+		api.err_clear();
+		return 0;
+	}
+	flags = api.as_long(fl);
+	if (flags == -1) {
+		api.err_clear();
+		return 0;
+	}
+	if ((flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)) == 0)
+		return 0;
+	return on_effect("open");
 }
 
 static int
@@ -841,14 +931,18 @@ hook(const char *event, py_object *args, void *ud)
 	(void)ud;
 	switch (event[0]) {
 	case 'p': case 'e': case 'm': case 'c':
+	case 'u': case 'h': case 'f': case 'w':
 		break;
-	case 'o':       /* "object.__getattr__" and "os.*", not the "open"
-	                   of every file */
+	case 'o':       /* "object.__getattr__", "os.*", and "open" in a
+	                   thread that has unpickled (on_open) */
 		if (event[1] == 'b' || (event[1] == 's' && event[2] == '.'))
 			break;
+		if (event[1] == 'p' && strcmp(event, "open") == 0 &&
+		    last_site.valid)
+			break;
 		return 0;
-	case 's':       /* "subprocess.Popen" */
-		if (event[1] == 'u')
+	case 's':       /* "subprocess.Popen", "socket.*", "shutil.*" */
+		if (event[1] == 'u' || event[1] == 'o' || event[1] == 'h')
 			break;
 		return 0;
 	default:
@@ -856,7 +950,9 @@ hook(const char *event, py_object *args, void *ud)
 	}
 	saved_errno = errno;
 	mg_busy = 1;
-	if (strcmp(event, "pickle.find_class") == 0)
+	if (event[0] == 'o' && event[1] == 'p')
+		rc = on_open(args);
+	else if (strcmp(event, "pickle.find_class") == 0)
 		rc = on_find_class(args, saved_busy);
 	else if (strcmp(event, "exec") == 0 || strcmp(event, "compile") == 0 ||
 	         strcmp(event, "code.__new__") == 0 ||
@@ -868,6 +964,8 @@ hook(const char *event, py_object *args, void *ud)
 		on_clear_hooks();
 	else if (is_spawn(event))
 		rc = on_spawn(event);
+	else if (is_effect(event))
+		rc = on_effect(event);
 	mg_busy = saved_busy;
 	errno = saved_errno;
 	return rc;
@@ -931,6 +1029,7 @@ resolve_api(void)
 	api.set_alloc = (void (*)(int, struct py_alloc *))
 	                sym("PyMem_SetAllocator");
 	api.at_exit = (int (*)(void (*)(void)))sym("Py_AtExit");
+	api.as_long = (long (*)(py_object *))sym("PyLong_AsLong");
 	/* Why these are required: without them no pair can be read or
 	 * refused, and a hook that cannot refuse is worse than none. */
 	if (api.tuple_item == NULL || api.utf8 == NULL ||
