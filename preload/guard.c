@@ -937,8 +937,8 @@ hook(const char *event, py_object *args, void *ud)
 	                   thread that has unpickled (on_open) */
 		if (event[1] == 'b' || (event[1] == 's' && event[2] == '.'))
 			break;
-		if (event[1] == 'p' && strcmp(event, "open") == 0 &&
-		    last_site.valid)
+		if (event[1] == 'p' && last_site.valid &&
+		    strcmp(event, "open") == 0)
 			break;
 		return 0;
 	case 's':       /* "subprocess.Popen", "socket.*", "shutil.*" */
