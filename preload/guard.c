@@ -687,7 +687,7 @@ event_library(const char *file)
 {
 	static const char *const libs[] = {
 		"/subprocess.py", "/os.py", "/ctypes/__init__.py",
-		/* the effects' (on_effect): socket.create_connection's
+		/* the effects' (effect_events): socket.create_connection's
 		 * connect, shutil's own events, urlopen's and http.client's */
 		"/socket.py", "/shutil.py", "/urllib/request.py",
 		"/http/client.py", "/ftplib.py", "/smtplib.py",
@@ -742,8 +742,10 @@ unpickler_called(py_object *f, char *file, size_t fcap, char *func,
 }
 
 /*
+ * A call the unpickler itself made that raised @event (spawn_events,
+ * effect_events): refused, @what saying what it did.  The spawn events:
  * os.system, os.exec, os.spawn, os.posix_spawn, subprocess.Popen and
- * ctypes.dlopen called by the unpickler itself: refused.  Why: a getattr
+ * ctypes.dlopen.  Why: a getattr
  * chain through attributes CPython does not audit (a function's
  * __globals__, a builtin's __self__) reaches a denied callable without
  * naming it to find_class, but the call raises one of these events, and
@@ -751,7 +753,7 @@ unpickler_called(py_object *f, char *file, size_t fcap, char *func,
  * caller may still be a trusted channel.
  */
 static int
-on_spawn(const char *event)
+on_call(const char *event, const char *what)
 {
 	char file[FILE_CAP], func[FUNC_CAP];
 	py_object *f = api.get_frame();
@@ -759,9 +761,25 @@ on_spawn(const char *event)
 	if (f == NULL || api.frame_lasti == NULL ||
 	    !unpickler_called(f, file, sizeof(file), func, sizeof(func)))
 		return 0;
-	return refuse_call(event, "a program or library started from the "
-	                   "pickle's data", file, func);
+	return refuse_call(event, what, file, func);
 }
+
+/* @event is in the NULL-ended @list. */
+static int
+listed(const char *event, const char *const *list)
+{
+	size_t i;
+
+	for (i = 0; list[i] != NULL; i++)
+		if (strcmp(event, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *const spawn_events[] = {
+	"os.system", "os.exec", "os.spawn", "os.posix_spawn",
+	"os.startfile", "subprocess.Popen", "ctypes.dlopen", NULL
+};
 
 /*
  * What a pickle's data can have the unpickler do besides running a
@@ -771,51 +789,28 @@ on_spawn(const char *event)
  * function's __globals__, a builtin's __self__) reach os.remove,
  * io.open(P, "w") and socket.create_connection without naming them to
  * find_class; each raises one of these events, or "open" with flags that
- * write (on_open).  Refused as on_spawn refuses: only when the unpickler
+ * write (on_open).  Refused as the spawn events are: only when the unpickler
  * itself made the call, past the event's library frames, and not in a
  * trusted channel.  An object's own code (a __setstate__ that writes a
  * cache file) has its frame innermost and is left alone.
  */
-static int
-is_effect(const char *event)
-{
-	static const char *const effect_events[] = {
-		"os.remove", "os.rename", "os.rmdir", "os.mkdir",
-		"os.truncate", "os.chmod", "os.chown", "os.link",
-		"os.symlink", "os.kill", "os.killpg", "os.putenv",
-		"os.unsetenv", "shutil.rmtree", "shutil.copyfile",
-		"shutil.copytree", "shutil.move", "shutil.chown",
-		"socket.connect", "socket.bind", "socket.sendto",
-		"socket.sendmsg", "socket.getaddrinfo",
-		"socket.gethostbyname", "socket.gethostbyaddr",
-		"urllib.Request", "http.client.connect", "ftplib.connect",
-		"smtplib.connect", "webbrowser.open", NULL
-	};
-	size_t i;
+static const char *const effect_events[] = {
+	"os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.truncate",
+	"os.chmod", "os.chown", "os.link", "os.symlink", "os.kill",
+	"os.killpg", "os.putenv", "os.unsetenv", "shutil.rmtree",
+	"shutil.copyfile", "shutil.copytree", "shutil.move", "shutil.chown",
+	"socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg",
+	"socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr",
+	"urllib.Request", "http.client.connect", "ftplib.connect",
+	"smtplib.connect", "webbrowser.open", NULL
+};
 
-	for (i = 0; effect_events[i] != NULL; i++)
-		if (strcmp(event, effect_events[i]) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-on_effect(const char *event)
-{
-	char file[FILE_CAP], func[FUNC_CAP];
-	py_object *f = api.get_frame();
-
-	if (f == NULL || api.frame_lasti == NULL ||
-	    !unpickler_called(f, file, sizeof(file), func, sizeof(func)))
-		return 0;
-	return refuse_call(event, "a file or network operation from the "
-	                   "pickle's data", file, func);
-}
+#define EFFECT "a file or network operation from the pickle's data"
 
 /*
  * "open" (path, mode, flags), raised by every open of every file: looked
  * at only in a thread that has resolved a global (note_site) and only
- * when the flags write; then as on_effect.  Reads stay alone: find_class's
+ * when the flags write; then as effect_events.  Reads stay alone: find_class's
  * imports read .pyc files, and a read changes nothing.
  */
 static int
@@ -836,22 +831,7 @@ on_open(py_object *args)
 	}
 	if ((flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)) == 0)
 		return 0;
-	return on_effect("open");
-}
-
-static int
-is_spawn(const char *event)
-{
-	static const char *const spawn_events[] = {
-		"os.system", "os.exec", "os.spawn", "os.posix_spawn",
-		"os.startfile", "subprocess.Popen", "ctypes.dlopen", NULL
-	};
-	size_t i;
-
-	for (i = 0; spawn_events[i] != NULL; i++)
-		if (strcmp(event, spawn_events[i]) == 0)
-			return 1;
-	return 0;
+	return on_call("open", EFFECT);
 }
 
 /* A raw free of the hook entry goes to the allocator that made it. */
@@ -962,10 +942,11 @@ hook(const char *event, py_object *args, void *ud)
 		rc = on_code(event);
 	else if (strcmp(event, "cpython._PySys_ClearAuditHooks") == 0)
 		on_clear_hooks();
-	else if (is_spawn(event))
-		rc = on_spawn(event);
-	else if (is_effect(event))
-		rc = on_effect(event);
+	else if (listed(event, spawn_events))
+		rc = on_call(event, "a program or library started from the "
+		             "pickle's data");
+	else if (listed(event, effect_events))
+		rc = on_call(event, EFFECT);
 	mg_busy = saved_busy;
 	errno = saved_errno;
 	return rc;
