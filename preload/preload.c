@@ -455,7 +455,7 @@ static int late_armed;
 __attribute__((constructor)) static void
 mg_preload_init(void)
 {
-	int saved = errno;
+	int saved = errno, runtime;
 	ssize_t n;
 
 	mg_busy = 1;
@@ -471,14 +471,15 @@ mg_preload_init(void)
 		                                    mg_state.exe);
 	else
 		mg_state.active = default_acts_in(mg_state.exe);
+	runtime = python_runtime_present();
 	if (!mg_state.active)
-		mg_state.active = python_runtime_present();
+		mg_state.active = runtime;
 	if (mg_state.active) {
 		find_helper();
 		mg_state.active = !is_helper_exe();
 	}
 	/* Where no runtime is yet, one may be loaded later (late_python). */
-	late_armed = !python_runtime_present();
+	late_armed = !runtime;
 	if (mg_state.active) {
 		pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 		/* Only where the runtime is: a process matched by name alone
