@@ -14,8 +14,10 @@
  * An HDF5 file with no Keras config is clean: h5py datasets and attributes
  * are data, read without running code.  The report says so in an info
  * finding, so a reviewer knows the file was recognised and why it passed.
- * Not covered: PyTables (pandas.read_hdf) unpickles some attributes and
- * object columns; this reader does not look for those.
+ * PyTables (pandas.read_hdf, tables.open_file) is another matter: it
+ * unpickles byte-string attributes and object arrays, so every object of
+ * the file is walked for those too (pytables_object, below), and each is
+ * judged as the pickle it is.
  *
  * How: libhdf5's core (memory) driver over the caller's buffer, with file
  * image callbacks that hand HDF5 the buffer itself instead of a copy (a
@@ -90,13 +92,16 @@ static pthread_mutex_t hdf5_lock = PTHREAD_MUTEX_INITIALIZER;
 	X(Pclose) X(Pcreate) X(Pset_fapl_core) X(Pset_file_image) \
 	X(Pset_file_image_callbacks) X(Sclose) X(Sget_simple_extent_type) X(Tclose) \
 	X(Tcopy) X(Tget_class) X(Tget_cset) X(Tget_size) \
-	X(Tis_variable_str) X(Tset_cset) X(Tset_size) X(free_memory)
+	X(Tis_variable_str) X(Tset_cset) X(Tset_size) X(free_memory) \
+	X(Ovisit2) X(Aiterate2) X(Dopen2) X(Dclose) X(Dget_type) X(Dget_space) \
+	X(Dread) X(Dvlen_reclaim) X(Sget_simple_extent_npoints) X(Tvlen_create)
 
 #define H5_FIELD(f) __typeof__(H5##f) *f;
 static struct {
 	__typeof__(H5open) *open;
 	hid_t *fapl_class;      /* H5P_CLS_FILE_ACCESS_ID_g (H5P_FILE_ACCESS) */
 	hid_t *c_s1;            /* H5T_C_S1_g (H5T_C_S1) */
+	hid_t *uchar;           /* H5T_NATIVE_UCHAR_g (H5T_NATIVE_UCHAR) */
 	H5_FUNCS(H5_FIELD)
 } h5;
 #undef H5_FIELD
@@ -143,6 +148,7 @@ load_once(void)
 	       RTLD_DEFAULT : lib;
 	bad |= resolve(vars, (void **)&h5.fapl_class, "H5P_CLS_FILE_ACCESS_ID_g");
 	bad |= resolve(vars, (void **)&h5.c_s1, "H5T_C_S1_g");
+	bad |= resolve(vars, (void **)&h5.uchar, "H5T_NATIVE_UCHAR_g");
 	if (bad)
 		dlclose(lib);
 }
@@ -232,11 +238,13 @@ open_image(struct image *im)
 	return fid;
 }
 
-/* A fixed-length string attribute (what Keras 2 writes from bytes);
- * returns as read_string_attr(). */
+/* A fixed-length string attribute (what Keras 2 writes from bytes, and
+ * PyTables from a pickle); returns as read_string_attr().  @whole: every
+ * byte but the trailing NULs, as tables.hdf5extension reads it (a binary
+ * pickle holds NULs); else up to the first NUL. */
 static int
 read_fixed(hid_t attr, hid_t ftype, char **out, size_t *outlen,
-           const char **why)
+           const char **why, int whole)
 {
 	size_t size = h5.Tget_size(ftype);
 	hid_t mtype;
@@ -253,7 +261,9 @@ read_fixed(hid_t attr, hid_t ftype, char **out, size_t *outlen,
 	mtype = h5.Tcopy(ftype);
 	if (mtype != H5I_INVALID_HID && h5.Aread(attr, mtype, s) >= 0) {
 		*out = s;
-		*outlen = strnlen(s, size);
+		*outlen = whole ? size : strnlen(s, size);
+		while (whole && *outlen > 0 && s[*outlen - 1] == '\0')
+			(*outlen)--;
 		s = NULL;
 		rc = 0;
 	} else {
@@ -332,7 +342,7 @@ read_string_attr(hid_t obj, const char *name, char **out, size_t *outlen,
 	else if (h5.Tis_variable_str(ftype) > 0)
 		rc = read_vlen(attr, ftype, out, outlen, why);
 	else
-		rc = read_fixed(attr, ftype, out, outlen, why);
+		rc = read_fixed(attr, ftype, out, outlen, why, 0);
 	if (space != H5I_INVALID_HID)
 		h5.Sclose(space);
 	if (ftype != H5I_INVALID_HID)
@@ -345,7 +355,8 @@ read_string_attr(hid_t obj, const char *name, char **out, size_t *outlen,
 
 /*
  * The libhdf5 side produces records, in order: a config text to scan, an
- * attribute that is there but unreadable, a file libhdf5 cannot open, and
+ * attribute that is there but unreadable, the values PyTables would
+ * unpickle (or why one cannot be read), a file libhdf5 cannot open, and
  * the end.  In-process they are handled as they come; from the isolated
  * child they travel over a pipe as kind (1 byte), where-length (4),
  * data-length (8), where, data.
@@ -354,6 +365,9 @@ enum rec_kind {
 	REC_CONFIG = 'C',  /* where = attribute, data = its text */
 	REC_BADATTR = 'A', /* where = attribute, data = why */
 	REC_BADFILE = 'F', /* libhdf5 cannot open the image */
+	REC_PICKLE = 'P',  /* where = attribute or row, data = what PyTables
+	                      would hand pickle.loads */
+	REC_BADVALUE = 'V', /* where = what, data = why it cannot be read */
 	REC_END = 'E',     /* the reading side finished normally */
 };
 
@@ -365,6 +379,8 @@ struct handler {
 	struct mg_report *rep;
 	int found, ended;
 	enum mg_err err;
+	const char *name;
+	unsigned long values, inert; /* PyTables pickles scanned, inert ones */
 };
 
 /*
@@ -397,6 +413,15 @@ handle(struct handler *h, int kind, const char *where, const char *data,
 		e = mg_report_add(h->rep, MG_VERDICT_ERROR, "hdf5.attr.invalid",
 		                  NULL, where, 0, "HDF5 attribute %s %.*s", where,
 		                  (int)len, data);
+	} else if (kind == REC_PICKLE) {
+		h->values++;
+		e = mg_dbm_value_scan(h->o, h->name, where,
+		                      (const uint8_t *)data, len, 0, h->depth,
+		                      h->rep, &h->inert);
+	} else if (kind == REC_BADVALUE) {
+		e = mg_report_add(h->rep, MG_VERDICT_ERROR, "hdf5.value.invalid",
+		                  NULL, where, 0, "HDF5 %s %.*s", where,
+		                  (int)len, data);
 	} else if (kind == REC_BADFILE) {
 		h->found = 1;
 		e = mg_report_add(h->rep, MG_VERDICT_ERROR, "hdf5.invalid", NULL,
@@ -404,7 +429,16 @@ handle(struct handler *h, int kind, const char *where, const char *data,
 		                  "open (truncated or corrupt)");
 	} else if (kind == REC_END) {
 		h->ended = 1;
-		if (!h->found)
+		if (!h->found && h->values > 0)
+			e = mg_report_add(h->rep, MG_VERDICT_CLEAN,
+			    "hdf5.pytables_values", NULL, h->member, 0,
+			    "HDF5 file without a Keras model or training "
+			    "config; %lu values PyTables would unpickle "
+			    "(byte-string attributes ending in '.', object "
+			    "array rows) were judged as pickles (%lu of them "
+			    "inert: the unpickler fails before any global)",
+			    h->values, h->inert);
+		else if (!h->found)
 			e = mg_report_add(h->rep, MG_VERDICT_CLEAN,
 			    "hdf5.no_keras_config", NULL, h->member, 0,
 			    "HDF5 file without a Keras model or training "
@@ -524,11 +558,184 @@ collect_group(struct sink *s, const char *member, hid_t fid,
 	h5.Oclose(g);
 }
 
+/*
+ * What PyTables unpickles.  tables.attributeset (AttributeSet.__getattr__)
+ * hands pickle.loads() every scalar byte-string attribute that ends with
+ * "." once its trailing NULs are stripped, but "0.": that is how it
+ * stores any value HDF5 cannot hold (pandas' non_index_axes, info,
+ * levels, metadata...).  It reads a fixed-length one whole (inner NULs
+ * kept: a binary pickle) and a variable-length one to its NUL; a UTF-8
+ * one becomes a str and is never unpickled.  And every row of an
+ * ObjectAtom VLArray (a dataset with PSEUDOATOM "object", or FLAVOR
+ * "Object" in a 1.x file) is a pickle (atom.ObjectAtom.fromarray): that
+ * is how pandas' fixed format stores an object column.  Every object of
+ * the file is walked, since which attributes a program reads is its own
+ * business.  What cannot be read the way PyTables would is an error
+ * finding: fail closed.
+ */
+#define HDF5_MAX_VALUES ((uint64_t)HDF5_MAX_CONFIG) /* record bytes in all */
+#define HDF5_MAX_ROWS ((hssize_t)1 << 24)
+
+struct walk {
+	struct sink *s;
+	const char *member;
+	const char *path;       /* the object being walked, "." the root */
+	uint64_t sent;          /* record bytes of values, to HDF5_MAX_VALUES */
+	int over;               /* the limit was reported */
+};
+
+/* "member!path/leaf" (no "/leaf" for a NULL leaf; no path for the root),
+ * cut to what a record's where can carry. */
+static void
+where_of(char *out, size_t cap, const char *member, const char *path,
+         const char *leaf)
+{
+	if (strcmp(path, ".") == 0)
+		path = "";
+	snprintf(out, cap, "%s%s%s%s%s", member ? member : "",
+	         member ? "!" : "", path, path[0] && leaf ? "/" : "",
+	         leaf ? leaf : "");
+}
+
+static void
+send_value(struct walk *w, const char *where, const void *data, size_t len)
+{
+	static const char too_much[] = "is past what this reader judges: "
+	                               "64 MiB of values PyTables unpickles";
+	uint64_t cost = 13 + strlen(where) + (uint64_t)len;
+
+	if (w->sent + cost > HDF5_MAX_VALUES) {
+		if (!w->over)
+			emit(w->s, REC_BADVALUE, where, too_much,
+			     sizeof(too_much) - 1);
+		w->over = 1;
+		return;
+	}
+	w->sent += cost;
+	emit(w->s, REC_PICKLE, where, data, len);
+}
+
+/* H5Aiterate2 callback: one attribute of the object w->path. */
+static herr_t
+pytables_attr(hid_t loc, const char *name, const H5A_info_t *ainfo,
+              void *data)
+{
+	struct walk *w = data;
+	hid_t attr, ftype, space;
+	char where[256], *v = NULL;
+	const char *why = "is malformed";
+	size_t n = 0;
+	int rc = 1;
+
+	(void)ainfo;
+	attr = h5.Aopen(loc, name, H5P_DEFAULT);
+	if (attr == H5I_INVALID_HID)
+		return 0;       /* PyTables cannot read it either */
+	ftype = h5.Aget_type(attr);
+	space = h5.Aget_space(attr);
+	if (ftype != H5I_INVALID_HID && space != H5I_INVALID_HID &&
+	    h5.Tget_class(ftype) == H5T_STRING &&
+	    h5.Sget_simple_extent_type(space) == H5S_SCALAR &&
+	    h5.Tget_cset(ftype) != H5T_CSET_UTF8)
+		rc = h5.Tis_variable_str(ftype) > 0 ?
+		     read_vlen(attr, ftype, &v, &n, &why) :
+		     read_fixed(attr, ftype, &v, &n, &why, 1);
+	where_of(where, sizeof(where), w->member, w->path, name);
+	if (rc == 0 && n > 0 && v[n - 1] == '.' &&
+	    !(n == 2 && v[0] == '0'))
+		send_value(w, where, v, n);
+	else if (rc == -1)
+		emit(w->s, REC_BADATTR, where, why, strlen(why));
+	else if (rc == -2)
+		w->s->failed = 1;
+	free(v);
+	if (space != H5I_INVALID_HID)
+		h5.Sclose(space);
+	if (ftype != H5I_INVALID_HID)
+		h5.Tclose(ftype);
+	h5.Aclose(attr);
+	return w->s->failed ? 1 : 0;
+}
+
+/* 1 if string attribute @name of @obj reads @want. */
+static int
+attr_is(hid_t obj, const char *name, const char *want)
+{
+	char *v = NULL;
+	size_t n = 0;
+	const char *why;
+	int is = read_string_attr(obj, name, &v, &n, &why) == 0 &&
+	         n == strlen(want) && memcmp(v, want, n) == 0;
+
+	free(v);
+	return is;
+}
+
+/* The rows of ObjectAtom VLArray @obj (at w->path), each a pickle. */
+static void
+send_rows(struct walk *w, hid_t obj)
+{
+	static const char unreadable[] = "cannot be read as the rows of "
+	                                 "pickles PyTables reads it as";
+	hid_t mtype = h5.Tvlen_create(*h5.uchar), space = h5.Dget_space(obj);
+	hssize_t n = space != H5I_INVALID_HID ?
+	             h5.Sget_simple_extent_npoints(space) : -1, i;
+	hvl_t *rows = NULL;
+	char where[256], at[256];
+
+	where_of(where, sizeof(where), w->member, w->path, NULL);
+	if (mtype != H5I_INVALID_HID && n >= 0 && n <= HDF5_MAX_ROWS &&
+	    (rows = calloc((size_t)n + 1, sizeof(*rows))) == NULL)
+		w->s->failed = 1;
+	else if (rows == NULL ||
+	         h5.Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0)
+		emit(w->s, REC_BADVALUE, where, unreadable,
+		     sizeof(unreadable) - 1);
+	else {
+		for (i = 0; i < n && !w->s->failed && !w->over; i++) {
+			if (rows[i].len == 0)
+				continue;       /* None, never unpickled */
+			snprintf(at, sizeof(at), "%.200s[row %lld]", where,
+			         (long long)i);
+			send_value(w, at, rows[i].p, rows[i].len);
+		}
+		h5.Dvlen_reclaim(mtype, space, H5P_DEFAULT, rows);
+	}
+	free(rows);
+	if (space != H5I_INVALID_HID)
+		h5.Sclose(space);
+	if (mtype != H5I_INVALID_HID)
+		h5.Tclose(mtype);
+}
+
+/* H5Ovisit2 callback: every object of the file once, the root first. */
+static herr_t
+pytables_object(hid_t root, const char *name, const H5O_info_t *info,
+                void *data)
+{
+	struct walk *w = data;
+	hid_t obj = h5.Oopen(root, name, H5P_DEFAULT);
+
+	if (obj == H5I_INVALID_HID)
+		return 0;
+	w->path = name;
+	h5.Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, NULL, pytables_attr, w);
+	if (info->type == H5O_TYPE_DATASET && !w->s->failed &&
+	    (attr_is(obj, "PSEUDOATOM", "object") ||
+	     attr_is(obj, "FLAVOR", "Object")))
+		send_rows(w, obj);
+	h5.Oclose(obj);
+	return w->s->failed ? 1 : 0;
+}
+
 /* Everything libhdf5 does for one file; the caller serialises. */
 static void
 collect(struct sink *s, const char *member, const uint8_t *buf, size_t len)
 {
+	static const char walk_failed[] = "cannot be walked object by object "
+	                                  "(a damaged group or attribute)";
 	struct image im = { buf, len };
+	struct walk w = { s, member, ".", 0, 0 };
 	hid_t fid;
 
 	/* What the H5P_/H5T_ macros do: the globals are set by H5open. */
@@ -540,6 +747,11 @@ collect(struct sink *s, const char *member, const uint8_t *buf, size_t len)
 	} else {
 		collect_group(s, member, fid, "/");
 		collect_group(s, member, fid, "/model_weights");
+		if (!s->failed &&
+		    h5.Ovisit2(fid, H5_INDEX_NAME, H5_ITER_INC, pytables_object,
+		               &w, H5O_INFO_BASIC) < 0 && !s->failed)
+			emit(s, REC_BADVALUE, member ? member : "file",
+			     walk_failed, sizeof(walk_failed) - 1);
 		h5.Fclose(fid);
 	}
 	if (!s->failed)
@@ -685,11 +897,10 @@ mg_hdf5_scan(const struct mg_scan_opts *o, const char *name,
              const char *member, const uint8_t *buf, size_t len,
              unsigned depth, struct mg_report *rep)
 {
-	struct handler h = { o, member, depth, rep, 0, 0, MG_OK };
+	struct handler h = { o, member, depth, rep, 0, 0, MG_OK, name, 0, 0 };
 	struct sink s = { -1, NULL, 0, 0, 0 };
 	const char *why;
 
-	(void)name;
 	if (rep == NULL || (buf == NULL && len != 0))
 		return MG_ERR_INVAL;
 	if (len == 0)
