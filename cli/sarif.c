@@ -344,9 +344,15 @@ static const struct rule_doc rule_docs[] = {
 	  "Not an HDF5 file libhdf5 can open",
 	  "The file is empty, truncated or corrupt.", T_RESAVE },
 	{ "hdf5.attr.invalid", E, "high", 0,
-	  "A Keras attribute of an HDF5 file is malformed",
+	  "An HDF5 attribute Keras or PyTables reads is malformed",
 	  "model_config or training_config cannot be read as Keras reads "
-	  "it.", T_RESAVE },
+	  "it, or a string attribute cannot be read as PyTables reads it "
+	  "before it unpickles it.", T_RESAVE },
+	{ "hdf5.value.invalid", E, "high", 0,
+	  "A value PyTables would unpickle cannot be judged",
+	  "An object array's rows cannot be read as PyTables reads them, the "
+	  "file cannot be walked object by object, or it holds more than 64 "
+	  "MiB of such values.", T_RESAVE },
 	{ "hdf5.crashed", E, "high", 0,
 	  "libhdf5 crashed or stopped reading the file",
 	  "The HDF5 reader runs in a child process; it crashed, timed out or "
@@ -361,6 +367,11 @@ static const struct rule_doc rule_docs[] = {
 	  "An HDF5 file without a Keras config (information)",
 	  "Its datasets and attributes are data, loaded without running "
 	  "code.", T_INFO },
+	{ "hdf5.pytables_values", I, "high", 0,
+	  "An HDF5 file whose PyTables pickles were judged (information)",
+	  "No Keras config; the byte-string attributes and object-array rows "
+	  "PyTables hands pickle.loads were each judged as the pickle they "
+	  "are.", T_INFO },
 	{ "gguf.invalid", E, "high", 1,
 	  "A GGUF file is invalid",
 	  "Its header or metadata does not read as GGUF loaders read it.",
