@@ -61,8 +61,9 @@
  * attribute larger than this is hostile or not a Keras config. */
 #define HDF5_MAX_CONFIG ((size_t)64 << 20)
 
-/* The child's reply: two configs at most, plus record headers. */
-#define HDF5_MAX_REPLY (2 * HDF5_MAX_CONFIG + (1 << 16))
+/* The child's reply: two configs at most, the values PyTables unpickles
+ * (HDF5_MAX_VALUES, headers included), plus record headers. */
+#define HDF5_MAX_REPLY (3 * HDF5_MAX_CONFIG + (1 << 16))
 
 /* Why 30 s: libhdf5 reads two attributes of a mapped file in
  * milliseconds; a child still busy after this is looping on a corrupt
@@ -93,8 +94,8 @@ static pthread_mutex_t hdf5_lock = PTHREAD_MUTEX_INITIALIZER;
 	X(Pset_file_image_callbacks) X(Sclose) X(Sget_simple_extent_type) X(Tclose) \
 	X(Tcopy) X(Tget_class) X(Tget_cset) X(Tget_size) \
 	X(Tis_variable_str) X(Tset_cset) X(Tset_size) X(free_memory) \
-	X(Ovisit2) X(Aiterate2) X(Dopen2) X(Dclose) X(Dget_type) X(Dget_space) \
-	X(Dread) X(Dvlen_reclaim) X(Sget_simple_extent_npoints) X(Tvlen_create)
+	X(Ovisit2) X(Aiterate2) X(Dget_space) X(Dread) X(Dvlen_reclaim) \
+	X(Sget_simple_extent_npoints) X(Tvlen_create)
 
 #define H5_FIELD(f) __typeof__(H5##f) *f;
 static struct {
