@@ -367,6 +367,12 @@ static const struct rule_doc rule_docs[] = {
 	  "An HDF5 file without a Keras config (information)",
 	  "Its datasets and attributes are data, loaded without running "
 	  "code.", T_INFO },
+	{ "hdf5.user_block", I, "very-high", 0,
+	  "The file is also an HDF5 file after a user block",
+	  "libhdf5 looks for its superblock at 0 and at every power of two "
+	  "from 512, so h5py and PyTables open this file whatever its first "
+	  "bytes are. It was read both as what its first bytes say and as "
+	  "HDF5.", T_INFO },
 	{ "hdf5.pytables_values", I, "high", 0,
 	  "An HDF5 file whose PyTables pickles were judged (information)",
 	  "No Keras config; the byte-string attributes and object-array rows "

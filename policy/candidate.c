@@ -420,6 +420,27 @@ mg_policy_bytes_candidate(const uint8_t *b, size_t len, uint64_t size,
 	return c == MG_CAND_COMPRESSED ? MG_CAND_YES : c;
 }
 
+/* Why one 8-byte pread per offset: about log2(size) - 8 of them, asked
+ * only of files the window said no to. */
+int
+mg_policy_hdf5_past_window(int fd, off_t size)
+{
+	unsigned char sig[MG_HDF5_SIG_LEN];
+	off_t off;
+	ssize_t got;
+
+	for (off = MG_HDF5_USER_BLOCK_MIN;
+	     off <= size - MG_HDF5_SIG_LEN && off <= INT64_MAX / 2; off *= 2) {
+		do
+			got = pread(fd, sig, sizeof(sig), off);
+		while (got < 0 && errno == EINTR);
+		if (got == (ssize_t)sizeof(sig) &&
+		    memcmp(sig, MG_HDF5_SIG, sizeof(sig)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int
 mg_policy_content_candidate(int fd, const struct stat *st, unsigned flags)
 {
@@ -433,6 +454,10 @@ mg_policy_content_candidate(int fd, const struct stat *st, unsigned flags)
 	                              flags);
 	if (c == MG_CAND_UNSURE)
 		return second_look(fd, st, flags);
+	/* Why every name: tables.open_file and pandas.read_hdf open any. */
+	if (c == MG_CAND_NO && !(flags & MG_CONTENT_WINDOW_ONLY) &&
+	    st->st_size >= MG_HDF5_USER_BLOCK_MIN + MG_HDF5_SIG_LEN)
+		return mg_policy_hdf5_past_window(fd, st->st_size);
 	return c == MG_CAND_YES;
 }
 

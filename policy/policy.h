@@ -174,6 +174,9 @@ enum mg_name_class {
                                      does (MG_CAND_WALK_GUARDED): where it
                                      refuses, for the names that leave it
                                      to the content */
+#define MG_CONTENT_WINDOW_ONLY 16u /* the windows at offset 0 only: no look
+                                     for an HDF5 superblock past them (the
+                                     preload watches the later reads) */
 enum mg_name_class mg_policy_name_class(const struct mg_policy *p,
                                         const char *path, size_t n,
                                         unsigned *flags);
@@ -200,8 +203,16 @@ int mg_policy_metadata_path(const char *path);
 enum mg_cand mg_policy_bytes_candidate(const uint8_t *b, size_t len,
                                        uint64_t size, unsigned flags);
 
+/* 1 if @fd, a file of @size bytes, has the HDF5 signature where libhdf5
+ * looks for a superblock after a user block: 512, 1024, ... while it
+ * fits (scanner/candidate.h). */
+int mg_policy_hdf5_past_window(int fd, off_t size);
+
 /* The content test on the open file @fd (@st its fstat): one pread at
- * offset 0, a second, larger one if that cannot tell.  1 if a candidate. */
+ * offset 0, a second, larger one if that cannot tell; when they say no,
+ * an 8-byte pread at each offset libhdf5 looks for a superblock after a
+ * user block (512, 1024, ... within the file), unless @flags has
+ * MG_CONTENT_WINDOW_ONLY.  1 if a candidate. */
 int mg_policy_content_candidate(int fd, const struct stat *st,
                                 unsigned flags);
 

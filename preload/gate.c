@@ -27,7 +27,11 @@
  *      unpickles what it inflates), or bytes from which the pickle loader may reach a
  *      global (inert.c's walk; a window too short to tell gets a
  *      second, 4 KiB look, then counts as "may").  A site-packages
- *      ".pth" path file gets the magic tests but not the walk.
+ *      ".pth" path file gets the magic tests but not the walk.  When all
+ *      that says no, an HDF5 superblock after a user block (at 512,
+ *      1024, ... within the file: libhdf5 opens any name so) makes it a
+ *      candidate: one 8-byte pread per offset at an open judged at once;
+ *      at a first read, the later reads are watched instead (LATE).
  *
  * Most opens whose name leaves it to the content are judged at their
  * first read instead ("deferred content tests" below); a text or image
@@ -498,7 +502,14 @@ set_mark(int fd, unsigned char v)
 	__atomic_store_n(&mg_pending[fd], v, __ATOMIC_RELEASE);
 }
 
-enum { PENDING = 0x80, JUDGING = 0x40, DENIED = 0x20, FLAGS = 0x1f };
+enum { PENDING = 0x80, JUDGING = 0x40, DENIED = 0x20, FLAGS = 0x1f,
+       LATE = MG_MARK_LATE };
+_Static_assert(MG_MARK_LATE == (PENDING | DENIED),
+               "the late mark is a combination no other mark has");
+
+/* What a judged mark becomes besides 0 (allowed: gone) and -1 (denied):
+ * KEEP puts it back as it was, WATCH makes it LATE. */
+enum { KEEP = 1, WATCH = 2 };
 
 static int
 decide(int fd, const char *path, const struct stat *st, enum mg_gate_how how)
@@ -664,14 +675,15 @@ take_pending(int fd)
 }
 
 /* The verdict on a mark take_pending() returned as @taken: @rc 0 allowed
- * (the mark goes), -1 denied (DENIED), anything else not settled (the
- * mark is put back).  Unless the number was opened again meanwhile. */
+ * (the mark goes), -1 denied (DENIED), WATCH (LATE), anything else not
+ * settled (the mark is put back).  Unless the number was opened again
+ * meanwhile. */
 static void
 settle_mark(int fd, unsigned taken, int rc)
 {
 	unsigned char want = (unsigned char)(JUDGING | (taken & FLAGS));
 	unsigned char to = rc == 0 ? 0 : rc == -1 ? DENIED :
-	                   (unsigned char)taken;
+	                   rc == WATCH ? LATE : (unsigned char)taken;
 
 	(void)__atomic_compare_exchange_n(&mg_pending[fd], &want, to, 0,
 	                                  __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
@@ -754,6 +766,25 @@ judge_marked(int fd, unsigned flags, enum mg_gate_how how)
 	              how);
 }
 
+/*
+ * A LATE descriptor (its first read said no) met by a map: the offsets
+ * where libhdf5 looks for a superblock decide, read from the file.  0
+ * allowed or no candidate (the mark goes), -1 denied.
+ */
+static int
+judge_late_map(int fd, enum mg_gate_how how)
+{
+	char name[PATH_MAX];
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    !mg_policy_hdf5_past_window(fd, st.st_size) ||
+	    let_through(fd, NULL, &st))
+		return 0;
+	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
+	              how);
+}
+
 int
 mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 {
@@ -798,6 +829,7 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 		}
 	} else if ((pending = take_pending(fd)) != 0) {
 		rc = pending == DENIED ? judge_denied(fd, how) :
+		     pending == LATE ? judge_late_map(fd, how) :
 		     judge_marked(fd, pending & FLAGS, how);
 		settle_mark(fd, pending, rc);
 		return rc;
@@ -841,7 +873,8 @@ read_past_head(int fd, ssize_t got, off_t at)
 	return pos > 0 && pos - (off_t)got != 0;
 }
 
-/* The bytes of a first read (see mg_gate_read); @flags the mark's. */
+/* The bytes of a first read (see mg_gate_read); @flags the mark's.
+ * WATCH when they say no but the file goes on past them. */
 static int
 judge_read(int fd, const void *buf, size_t asked, ssize_t got, off_t at,
            unsigned flags)
@@ -849,6 +882,7 @@ judge_read(int fd, const void *buf, size_t asked, ssize_t got, off_t at,
 	char name[PATH_MAX];
 	enum mg_cand c;
 	struct stat st;
+	unsigned look = flags | MG_CONTENT_WINDOW_ONLY;
 
 	/* A read short of what was asked ended at the end of the file: the
 	 * bytes are all the loader will get from here.  A small read that
@@ -857,20 +891,60 @@ judge_read(int fd, const void *buf, size_t asked, ssize_t got, off_t at,
 		c = mg_policy_bytes_candidate(buf, (size_t)got,
 		                              (size_t)got < asked ? (uint64_t)got :
 		                              UINT64_MAX, flags);
-		if (c == MG_CAND_NO)
-			return 0;
-		if ((flags & MG_CONTENT_HEAD) && read_past_head(fd, got, at))
+		/* Why WATCH: an HDF5 superblock may follow a user block
+		 * past these bytes (libhdf5's default driver reads 8 bytes
+		 * at 0, then at 512, 1024...: those later reads are looked
+		 * at, see MG_MARK_LATE).  One inside them (its core driver
+		 * reads the whole file at once) sends the file to the full
+		 * test, user-block offsets included. */
+		if (c == MG_CAND_NO) {
+			if (!mg_candidate_hdf5_later(buf, (size_t)got))
+				return (size_t)got < asked ? 0 : WATCH;
+			c = MG_CAND_UNSURE;
+			look = flags;
+		} else if ((flags & MG_CONTENT_HEAD) &&
+		           read_past_head(fd, got, at)) {
 			c = MG_CAND_UNSURE;     /* the first window decides */
+		}
 	} else {
 		c = MG_CAND_UNSURE;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 2)
 		return 0;
-	if (c == MG_CAND_UNSURE && !mg_policy_content_candidate(fd, &st, flags))
-		return 0;
+	if (c == MG_CAND_UNSURE && !mg_policy_content_candidate(fd, &st, look))
+		return (look & MG_CONTENT_WINDOW_ONLY) &&
+		       st.st_size >= MG_HDF5_USER_BLOCK_MIN + MG_HDF5_SIG_LEN ?
+		       WATCH : 0;
 	/* Why only now: the directory walk would cost every open; it is
 	 * asked here of the few the content test kept. */
 	if (let_through(fd, NULL, &st))
+		return 0;
+	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
+	              MG_GATE_READ);
+}
+
+/*
+ * A read of a LATE descriptor whose bytes start with the HDF5 signature
+ * (mg_gate_late_skip let the others through): a superblock if they were
+ * read from a user-block offset, and then the file is judged.  KEEP
+ * otherwise (the later reads stay watched).
+ */
+static int
+judge_late(int fd, const void *buf, ssize_t got, off_t at)
+{
+	char name[PATH_MAX];
+	struct stat st;
+	off_t from = at;
+
+	if (got < MG_HDF5_SIG_LEN ||
+	    memcmp(buf, MG_HDF5_SIG, MG_HDF5_SIG_LEN) != 0)
+		return KEEP;
+	if (from < 0 && (from = lseek(fd, 0, SEEK_CUR)) >= 0)
+		from -= got;
+	if (from < MG_HDF5_USER_BLOCK_MIN || (from & (from - 1)) != 0)
+		return KEEP;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    let_through(fd, NULL, &st))
 		return 0;
 	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
 	              MG_GATE_READ);
@@ -889,7 +963,8 @@ mg_gate_read(int fd, const void *buf, size_t asked, ssize_t got, off_t at)
 		return 0;
 	}
 	rc = taken == DENIED ? judge_denied(fd, MG_GATE_READ) :
+	     taken == LATE ? judge_late(fd, buf, got, at) :
 	     judge_read(fd, buf, asked, got, at, taken & FLAGS);
 	settle_mark(fd, taken, rc);
-	return rc == 0 ? 0 : -1;
+	return rc < 0 ? -1 : 0;
 }

@@ -16,7 +16,9 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include "../policy/policy.h"
 #include "proto.h"
@@ -108,6 +110,24 @@ mg_gate_pending(int fd)
 {
 	return (unsigned)fd < MG_PENDING_FDS &&
 	       __atomic_load_n(&mg_pending[fd], __ATOMIC_RELAXED) != 0;
+}
+
+/*
+ * The mark of a descriptor whose first read said "no candidate" while the
+ * file goes on past what was read: libhdf5 finds a superblock after a
+ * user block at 512, 1024, ... (scanner/candidate.h), so the later reads
+ * are watched for one, at the cost of this test on their bytes: only a
+ * read that starts with the HDF5 signature goes on to mg_gate_read.
+ */
+#define MG_MARK_LATE 0xa0
+
+static inline int
+mg_gate_late_skip(int fd, const void *buf, ssize_t got)
+{
+	return __atomic_load_n(&mg_pending[fd], __ATOMIC_RELAXED) ==
+	       MG_MARK_LATE &&
+	       (got < MG_HDF5_SIG_LEN || buf == NULL ||
+	        memcmp(buf, MG_HDF5_SIG, MG_HDF5_SIG_LEN) != 0);
 }
 
 /*

@@ -967,7 +967,8 @@ after_read(int fd, void *buf, size_t n, ssize_t got, off_t at)
 {
 	struct iovec one = { buf, n };
 
-	if (__builtin_expect(!mg_gate_pending(fd), 1))
+	if (__builtin_expect(!mg_gate_pending(fd), 1) ||
+	    mg_gate_late_skip(fd, buf, got))
 		return got;
 	return gate_read(fd, &one, 1, got, at);
 }
@@ -1033,7 +1034,10 @@ readv(int fd, const struct iovec *iov, int iovcnt)
 	ssize_t got = real.readv ? real.readv(fd, iov, iovcnt) :
 	              syscall(SYS_readv, fd, iov, iovcnt);
 
-	if (__builtin_expect(!mg_gate_pending(fd), 1))
+	if (__builtin_expect(!mg_gate_pending(fd), 1) ||
+	    mg_gate_late_skip(fd, iovcnt > 0 ? iov[0].iov_base : NULL,
+	                      iovcnt > 0 && got > (ssize_t)iov[0].iov_len ?
+	                      (ssize_t)iov[0].iov_len : got))
 		return got;
 	return gate_read(fd, iov, iovcnt, got, -1);
 }

@@ -63,6 +63,18 @@ mg_candidate_tar(const uint8_t *buf, size_t len)
 	return want == sum;
 }
 
+size_t
+mg_candidate_hdf5_later(const uint8_t *buf, size_t len)
+{
+	size_t off;
+
+	for (off = MG_HDF5_USER_BLOCK_MIN; off + MG_HDF5_SIG_LEN <= len &&
+	     off <= SIZE_MAX / 2; off *= 2)
+		if (memcmp(buf + off, MG_HDF5_SIG, MG_HDF5_SIG_LEN) == 0)
+			return off;
+	return 0;
+}
+
 static uint32_t
 u32(const uint8_t *p, int big)
 {
@@ -114,7 +126,7 @@ is_container(const uint8_t *b, size_t len)
 	       at(b, len, 0, "PK\x07\x08PK\x03\x04", 8) ||
 	       at(b, len, 0, "PK00PK\x03\x04", 8) ||
 	       at(b, len, 0, "\x93NUMPY", 6) ||
-	       at(b, len, 0, "\x89HDF\r\n\x1a\n", 8) ||
+	       at(b, len, 0, MG_HDF5_SIG, MG_HDF5_SIG_LEN) ||
 	       mg_candidate_tar(b, len) || mg_candidate_dbm(b, len);
 }
 

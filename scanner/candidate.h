@@ -67,4 +67,19 @@ int mg_candidate_tar(const uint8_t *buf, size_t len);
  */
 int mg_candidate_dbm(const uint8_t *buf, size_t len);
 
+/*
+ * Where libhdf5 looks for a superblock (H5FD_locate_signature): offset 0,
+ * then every power of two from 512 while the 8-byte signature fits in the
+ * file.  A file with a user block (h5py's userblock_size, PyTables'
+ * USER_BLOCK_SIZE) starts with whatever its writer put there, so its
+ * first window proves nothing.
+ */
+#define MG_HDF5_SIG "\x89HDF\r\n\x1a\n"
+#define MG_HDF5_SIG_LEN 8
+#define MG_HDF5_USER_BLOCK_MIN 512
+
+/* The first user-block offset (512, 1024, ...) at which @buf[0..@len),
+ * the first bytes of a file, has the HDF5 signature; 0 if none does. */
+size_t mg_candidate_hdf5_later(const uint8_t *buf, size_t len);
+
 #endif /* MG_CANDIDATE_H */

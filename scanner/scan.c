@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "candidate.h"
 #include "formats.h"
 #include "pickle.h"
 #include "containers.h"
@@ -77,20 +78,14 @@ sniff_safetensors(const uint8_t *buf, size_t len)
 	return n >= 2 && n <= len - 8;
 }
 
-/* HDF5 superblock at 0 or at a power-of-two user-block offset >= 512. */
+/* HDF5 superblock where libhdf5 looks for it: at 0 or at any
+ * power-of-two user-block offset from 512 that fits in the file (no cap:
+ * libhdf5 has none, and a user block is the writer's to size). */
 static int
 sniff_hdf5(const uint8_t *buf, size_t len)
 {
-	static const char sig[8] = "\x89HDF\r\n\x1a\n";
-	size_t off;
-
-	if (has(buf, len, 0, sig, 8))
-		return 1;
-	/* Why stop at 1 MiB: h5py user blocks are small; ten compares. */
-	for (off = 512; off <= ((size_t)1 << 20) && off < len; off *= 2)
-		if (has(buf, len, off, sig, 8))
-			return 1;
-	return 0;
+	return has(buf, len, 0, MG_HDF5_SIG, MG_HDF5_SIG_LEN) ||
+	       mg_candidate_hdf5_later(buf, len) != 0;
 }
 
 static int
@@ -466,6 +461,7 @@ mg_scan_any(const struct mg_scan_opts *o, const char *name,
 	const char *fmt;
 	enum mg_fmt f;
 	enum mg_err err;
+	size_t ub;
 
 	if (depth > o->max_depth)
 		return mg_report_add(rep, MG_VERDICT_ERROR, "container.depth",
@@ -496,6 +492,22 @@ mg_scan_any(const struct mg_scan_opts *o, const char *name,
 		fmt = rep->format;      /* the first bytes name the format */
 		if (err == MG_OK)
 			err = mg_zip_scan(o, name, member, buf, len, depth, rep);
+		rep->format = fmt;
+		if (err != MG_OK)
+			return err;
+	}
+	/* HDF5 after a user block of any other format (a tar whose first
+	 * member is an .h5 is one): libhdf5 finds the superblock whatever
+	 * comes before it, and PyTables unpickles what it reads there. */
+	if (f != MG_FMT_HDF5 && (ub = mg_candidate_hdf5_later(buf, len)) != 0) {
+		err = mg_report_add(rep, MG_VERDICT_CLEAN, "hdf5.user_block",
+		                    NULL, member, ub, "content is %s and also "
+		                    "an HDF5 file after a %zu-byte user block "
+		                    "(libhdf5 opens it): read both ways",
+		                    mg_fmt_name(f), ub);
+		fmt = rep->format;
+		if (err == MG_OK)
+			err = mg_hdf5_scan(o, name, member, buf, len, depth, rep);
 		rep->format = fmt;
 		if (err != MG_OK)
 			return err;

@@ -521,6 +521,23 @@ h5_build(void (*build)(hid_t fid))
 	return im;
 }
 
+/* The same behind a user block of @ub zero bytes, as h5py's
+ * userblock_size writes it: libhdf5 takes the superblock's offset as the
+ * base of every address, so the image is the same bytes moved. */
+static struct h5img
+h5_build_ub(void (*build)(hid_t fid), size_t ub)
+{
+	struct h5img im = h5_build(build);
+	uint8_t *b = calloc(1, ub + im.len);
+
+	ck_assert_ptr_nonnull(b);
+	memcpy(b + ub, im.buf, im.len);
+	free(im.buf);
+	im.buf = b;
+	im.len += ub;
+	return im;
+}
+
 static struct mg_report *
 h5_scan(const struct h5img *im)
 {
@@ -666,6 +683,70 @@ START_TEST(test_hdf5_truncated_is_error)
 	im.len = 700;
 	r = h5_scan(&im);
 	ck_assert_int_eq(r->verdict, MG_VERDICT_ERROR);
+	mg_report_free(r);
+	free(im.buf);
+}
+END_TEST
+
+/* A whole-file scan (mg_scan_buffer: the sniffer decides) of @im. */
+static struct mg_report *
+h5_scan_any(const struct h5img *im, const char *name)
+{
+	struct mg_scan_opts o = opts();
+	struct mg_report *r = mg_report_new();
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(mg_scan_buffer(&o, name, im->buf, im->len, r), MG_OK);
+	return r;
+}
+
+START_TEST(test_hdf5_after_a_large_user_block_is_read)
+{
+	/* libhdf5 looks at every power of two up to the file's size: a
+	 * 4 MiB user block (past the 1 MiB the sniffer once stopped at)
+	 * still opens, Lambda and all, under any name. */
+	struct h5img im = h5_build_ub(build_lambda_fixed, (size_t)4 << 20);
+	struct mg_report *r;
+
+	ck_assert_uint_gt(im.len, (size_t)4 << 20);
+	ck_assert_ptr_eq(memmem(im.buf, 64, "\x89HDF", 4), NULL);
+	r = h5_scan_any(&im, "store");
+	ck_assert_str_eq(r->format, "hdf5");
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	ck_assert(has_rule(r, "keras.lambda", -1));
+	mg_report_free(r);
+	free(im.buf);
+}
+END_TEST
+
+START_TEST(test_hdf5_behind_a_pickle_user_block_is_read_both_ways)
+{
+	/* The user block is the writer's: here a clean pickle (None), so
+	 * pickle.load returns None while h5py and PyTables open the HDF5
+	 * file behind it.  Both readings are judged. */
+	struct h5img im = h5_build_ub(build_lambda_fixed, 1024);
+	struct mg_report *r;
+
+	memcpy(im.buf, "\x80\x02N.", 4);
+	r = h5_scan_any(&im, "store.pkl");
+	ck_assert_str_eq(r->format, "pickle");
+	ck_assert(has_rule(r, "hdf5.user_block", MG_VERDICT_CLEAN));
+	ck_assert(has_rule(r, "keras.lambda", -1));
+	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
+	mg_report_free(r);
+	free(im.buf);
+}
+END_TEST
+
+START_TEST(test_hdf5_user_block_benign_is_clean_both_ways)
+{
+	struct h5img im = h5_build_ub(build_benign_fixed, 512);
+	struct mg_report *r;
+
+	memcpy(im.buf, "\x80\x02N.", 4);
+	r = h5_scan_any(&im, "store.pkl");
+	ck_assert(has_rule(r, "hdf5.user_block", MG_VERDICT_CLEAN));
+	ck_assert_int_eq(r->verdict, MG_VERDICT_CLEAN);
 	mg_report_free(r);
 	free(im.buf);
 }
@@ -1251,6 +1332,9 @@ formats_suite(void)
 	tcase_add_test(h, test_hdf5_non_string_config_is_error);
 	tcase_add_test(h, test_hdf5_truncated_is_error);
 	tcase_add_test(h, test_hdf5_garbage_is_error);
+	tcase_add_test(h, test_hdf5_after_a_large_user_block_is_read);
+	tcase_add_test(h, test_hdf5_behind_a_pickle_user_block_is_read_both_ways);
+	tcase_add_test(h, test_hdf5_user_block_benign_is_clean_both_ways);
 	tcase_add_test(h, test_hdf5_libhdf5_crash_is_an_error_finding);
 	tcase_add_test(h, test_hdf5_config_embedding_hdf5_scans_in_process_without_deadlock);
 #ifndef __SANITIZE_ADDRESS__

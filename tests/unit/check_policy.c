@@ -1315,6 +1315,44 @@ START_TEST(test_candidate_dumb_index_with_dat_beside_it)
 }
 END_TEST
 
+/* An HDF5 superblock after a user block is found where libhdf5 looks for
+ * it (every power of two from 512 that fits), under any name, data names
+ * included; the signature anywhere else is not. */
+START_TEST(test_candidate_hdf5_after_user_block)
+{
+	static const char *const names[] = { "store", "x.csv", "notes.txt" };
+	static const struct { off_t at; int yes; } cases[] = {
+		{ 512, 1 }, { 4096, 1 }, { 65536, 1 }, { 65536 + 8, 0 },
+		{ 3000, 0 }, { 1 << 20, 1 }, { -1, 0 },
+	};
+	char p[] = "/tmp/check_policy_h5.XXXXXX";
+	struct stat st;
+	size_t i, j;
+	int fd;
+
+	ck_assert_int_ge(fd = mkstemp(p), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_int_eq(ftruncate(fd, 0), 0);
+		ck_assert_int_eq(ftruncate(fd, (1 << 20) + 4096), 0);
+		if (cases[i].at >= 0)
+			ck_assert_int_eq(pwrite(fd, MG_HDF5_SIG, 8, cases[i].at),
+			                 8);
+		ck_assert_int_eq(fstat(fd, &st), 0);
+		for (j = 0; j < sizeof(names) / sizeof(names[0]); j++)
+			ck_assert_msg(mg_policy_candidate(NULL, 1, fd, names[j],
+			                                  &st) == cases[i].yes,
+			              "signature at %lld, name %s",
+			              (long long)cases[i].at, names[j]);
+	}
+	/* The signature must fit: at 1 MiB in a file 4 bytes past it, no. */
+	ck_assert_int_eq(ftruncate(fd, (1 << 20) + 4), 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(mg_policy_candidate(NULL, 1, fd, "store", &st), 0);
+	close(fd);
+	unlink(p);
+}
+END_TEST
+
 static Suite *
 policy_suite(void)
 {
@@ -1395,6 +1433,7 @@ policy_suite(void)
 
 	tc = tcase_create("candidate");
 	tcase_add_test(tc, test_candidate_dumb_index_with_dat_beside_it);
+	tcase_add_test(tc, test_candidate_hdf5_after_user_block);
 	suite_add_tcase(s, tc);
 	return s;
 }
