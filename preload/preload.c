@@ -510,7 +510,10 @@ mg_preload_init(void)
  * start; in a program without one, a suffix test per open, and for a .py
  * open a lock and one callback.
  */
-static int late_lock;
+/* The process holding the look (0: none).  Why a pid, not a flag: a
+ * fork child of a thread that was looking inherits the word, and no
+ * thread of the child holds it. */
+static pid_t late_lock;
 static unsigned long long late_adds;
 
 static int
@@ -550,9 +553,13 @@ late_python(void)
 	unsigned long long adds = 0;
 	char lib[PATH_MAX];
 	void *h;
+	pid_t me = getpid(), was = 0;
 
-	if (__atomic_exchange_n(&late_lock, 1, __ATOMIC_ACQUIRE))
-		return;
+	while (!__atomic_compare_exchange_n(&late_lock, &was, me, 0,
+	                                    __ATOMIC_ACQUIRE,
+	                                    __ATOMIC_RELAXED))
+		if (was == me)
+			return;         /* another thread is looking */
 	(void)dl_iterate_phdr(first_adds, &adds);
 	lib[0] = '\0';
 	if (adds != late_adds) {
