@@ -419,6 +419,56 @@ mg_pickle_sniff(const uint8_t *buf, size_t len)
 			depth++;
 			break;
 		case '.': return depth > 0;
+		/* Protocol 2+ opcodes without a PROTO: both unpicklers run
+		 * every opcode whatever the protocol announced, and
+		 * pickletools-written or hand-made streams mix them into a
+		 * protocol 0 start ("cbuiltins\nlen\n]\x85R."). */
+		case 0x85: /* TUPLE1 */
+		case 0x94: /* MEMOIZE */
+		case 0x98: /* READONLY_BUFFER */
+			if (depth == 0)
+				return 0;
+			break;
+		case 0x86: /* TUPLE2 */
+		case 0x81: /* NEWOBJ */
+		case 0x93: /* STACK_GLOBAL */
+			if (depth < 2)
+				return 0;
+			depth--;
+			break;
+		case 0x87: /* TUPLE3 */
+		case 0x92: /* NEWOBJ_EX */
+			if (depth < 3)
+				return 0;
+			depth -= 2;
+			break;
+		case 0x88: case 0x89: case 0x8f: case 0x97:
+			depth++; /* NEWTRUE, NEWFALSE, EMPTY_SET, NEXT_BUFFER */
+			break;
+		case 0x82: i += 1; depth++; break;      /* EXT1 */
+		case 0x83: i += 2; depth++; break;      /* EXT2 */
+		case 0x84: i += 4; depth++; break;      /* EXT4 */
+		case 0x8a: /* LONG1: a length byte, then the digits */
+			if (i < n)
+				i += 1 + (size_t)buf[i];
+			depth++;
+			break;
+		case 0x95: i += 8; break;               /* FRAME */
+		case 0x90: /* ADDITEMS */
+			if (marks == 0 || depth == 0)
+				return 0;
+			marks--;
+			break;
+		case 0x91: /* FROZENSET */
+			if (marks == 0)
+				return 0;
+			marks--;
+			depth++;
+			break;
+		case 0x8b: case 0x8c: case 0x8d: case 0x8e: case 0x96:
+			/* LONG4, SHORT_BINUNICODE, BINUNICODE8, BINBYTES8,
+			 * BYTEARRAY8: data follows, as for 'U' above. */
+			return depth > 0 || marks > 0 || ops == 1;
 		default:
 			return 0;
 		}

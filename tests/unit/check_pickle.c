@@ -1211,6 +1211,11 @@ START_TEST(test_pickle_sniff_accepts_real_stream_starts)
 	ck_assert(mg_pickle_sniff(S("N.")));
 	ck_assert(mg_pickle_sniff(S("]q\x00(K\x01K\x02" "e.")));
 	ck_assert(mg_pickle_sniff(S("(lp0\nI1\naI2\na.")));
+	/* Protocol 2+ opcodes with no PROTO (the unpickler takes them). */
+	ck_assert(mg_pickle_sniff(S("cbuiltins\nlen\n]\x85R.")));
+	ck_assert(mg_pickle_sniff(S("\x8c\x08builtins\x8c\x03len\x93")));
+	ck_assert(mg_pickle_sniff(S("K\x01K\x02\x86\x94.")));
+	ck_assert(mg_pickle_sniff(S("\x88\x89\x86.")));
 }
 END_TEST
 
@@ -1224,6 +1229,9 @@ START_TEST(test_pickle_sniff_rejects_text)
 	ck_assert(!mg_pickle_sniff(S("{\"json\": 1}")));
 	ck_assert(!mg_pickle_sniff(S("\x80\x06N.")));
 	ck_assert(!mg_pickle_sniff(S("I am here\n")));
+	ck_assert(!mg_pickle_sniff(S("\x85 text after an ellipsis")));
+	ck_assert(!mg_pickle_sniff(S("\x93quoted\x94 in cp1252")));
+	ck_assert(!mg_pickle_sniff(S("\x86\x87")));
 	ck_assert(!mg_pickle_sniff(S("")));
 	/* A stream that starts with GET fails on the empty memo before
 	 * anything runs: "hi", "hello" and "g1\n" are text, not pickles. */
