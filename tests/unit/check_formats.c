@@ -719,36 +719,39 @@ START_TEST(test_hdf5_after_a_large_user_block_is_read)
 }
 END_TEST
 
-START_TEST(test_hdf5_behind_a_pickle_user_block_is_read_both_ways)
+/* @build's file behind a @ub-byte user block that is a clean pickle
+ * (None): pickle.load returns None, h5py and PyTables open the HDF5 file
+ * behind it.  Scanned whole as store.pkl. */
+static struct mg_report *
+scan_behind_pickle(void (*build)(hid_t fid), size_t ub)
 {
-	/* The user block is the writer's: here a clean pickle (None), so
-	 * pickle.load returns None while h5py and PyTables open the HDF5
-	 * file behind it.  Both readings are judged. */
-	struct h5img im = h5_build_ub(build_lambda_fixed, 1024);
+	struct h5img im = h5_build_ub(build, ub);
 	struct mg_report *r;
 
 	memcpy(im.buf, "\x80\x02N.", 4);
 	r = h5_scan_any(&im, "store.pkl");
+	free(im.buf);
 	ck_assert_str_eq(r->format, "pickle");
 	ck_assert(has_rule(r, "hdf5.user_block", MG_VERDICT_CLEAN));
+	return r;
+}
+
+START_TEST(test_hdf5_behind_a_pickle_user_block_is_read_both_ways)
+{
+	struct mg_report *r = scan_behind_pickle(build_lambda_fixed, 1024);
+
 	ck_assert(has_rule(r, "keras.lambda", -1));
 	ck_assert_int_eq(r->verdict, MG_VERDICT_DANGEROUS);
 	mg_report_free(r);
-	free(im.buf);
 }
 END_TEST
 
 START_TEST(test_hdf5_user_block_benign_is_clean_both_ways)
 {
-	struct h5img im = h5_build_ub(build_benign_fixed, 512);
-	struct mg_report *r;
+	struct mg_report *r = scan_behind_pickle(build_benign_fixed, 512);
 
-	memcpy(im.buf, "\x80\x02N.", 4);
-	r = h5_scan_any(&im, "store.pkl");
-	ck_assert(has_rule(r, "hdf5.user_block", MG_VERDICT_CLEAN));
 	ck_assert_int_eq(r->verdict, MG_VERDICT_CLEAN);
 	mg_report_free(r);
-	free(im.buf);
 }
 END_TEST
 
