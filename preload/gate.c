@@ -602,6 +602,17 @@ fd_name(int fd, char *name)
 	return name;
 }
 
+/* decide() on the file @fd is, named as the program opened it (the kept
+ * name, else its /proc/self/fd name): a judgement made after the open. */
+static int
+decide_by_fd(int fd, const struct stat *st, enum mg_gate_how how)
+{
+	char name[PATH_MAX];
+
+	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), st,
+	              how);
+}
+
 /* 1 if the file @fd was opened as (@path, may be NULL: the kept name) is
  * package metadata (mg_policy_metadata_path).  Why the /proc name for a
  * relative one: a program whose working directory is a .dist-info opens
@@ -695,13 +706,11 @@ settle_mark(int fd, unsigned taken, int rc)
 static int
 judge_denied(int fd, enum mg_gate_how how)
 {
-	char name[PATH_MAX];
 	struct stat st;
 
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return 0;
-	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
-	              how) == 0 ? 0 : -1;
+	return decide_by_fd(fd, &st, how) == 0 ? 0 : -1;
 }
 
 int
@@ -755,15 +764,13 @@ marks_after_fork(void)
 static int
 judge_marked(int fd, unsigned flags, enum mg_gate_how how)
 {
-	char name[PATH_MAX];
 	struct stat st;
 
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 2 ||
 	    !mg_policy_content_candidate(fd, &st, flags) ||
 	    let_through(fd, NULL, &st))
 		return 0;
-	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
-	              how);
+	return decide_by_fd(fd, &st, how);
 }
 
 /*
@@ -774,15 +781,13 @@ judge_marked(int fd, unsigned flags, enum mg_gate_how how)
 static int
 judge_late_map(int fd, enum mg_gate_how how)
 {
-	char name[PATH_MAX];
 	struct stat st;
 
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    !mg_policy_hdf5_past_window(fd, st.st_size) ||
 	    let_through(fd, NULL, &st))
 		return 0;
-	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
-	              how);
+	return decide_by_fd(fd, &st, how);
 }
 
 int
@@ -879,7 +884,6 @@ static int
 judge_read(int fd, const void *buf, size_t asked, ssize_t got, off_t at,
            unsigned flags)
 {
-	char name[PATH_MAX];
 	enum mg_cand c;
 	struct stat st;
 	unsigned look = flags | MG_CONTENT_WINDOW_ONLY;
@@ -919,8 +923,7 @@ judge_read(int fd, const void *buf, size_t asked, ssize_t got, off_t at,
 	 * asked here of the few the content test kept. */
 	if (let_through(fd, NULL, &st))
 		return 0;
-	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
-	              MG_GATE_READ);
+	return decide_by_fd(fd, &st, MG_GATE_READ);
 }
 
 /*
@@ -932,7 +935,6 @@ judge_read(int fd, const void *buf, size_t asked, ssize_t got, off_t at,
 static int
 judge_late(int fd, const void *buf, ssize_t got, off_t at)
 {
-	char name[PATH_MAX];
 	struct stat st;
 	off_t from = at;
 
@@ -946,8 +948,7 @@ judge_late(int fd, const void *buf, ssize_t got, off_t at)
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    let_through(fd, NULL, &st))
 		return 0;
-	return decide(fd, kept_name(fd, name) ? name : fd_name(fd, name), &st,
-	              MG_GATE_READ);
+	return decide_by_fd(fd, &st, MG_GATE_READ);
 }
 
 int
