@@ -128,6 +128,10 @@ _Static_assert(MG_KEEP_SEQ == 0, "lists and sets keep no items");
 #define PF_THROUGH 0x800 /* GLOBAL: in call_through[] (through_arg); set
                            once when the global is resolved, so a call
                            costs no name comparisons */
+#define PF_TYPE 0x1000 /* GLOBAL: the class of a NEWOBJ/NEWOBJ_EX, which
+                          the loader accepts only when it is a type */
+#define PF_BARE 0x2000 /* CALL: NEWOBJ/NEWOBJ_EX without arguments of a
+                          global that is not unknown (cls.__new__(cls)) */
 /* A global a call of which is an unknown call (unknown_callee). */
 #define PF_NOCALL (PF_UNKNOWN | PF_REBUILD)
 
@@ -1452,10 +1456,13 @@ kind_desc(const struct pval *v)
 	}
 }
 
+static const char *never_name(const struct pval *v);
+
 /* A STACK_GLOBAL operand must be a str to the loader. */
 static int
 str_operand(struct ps *s, struct pval *v, const char *what)
 {
+	const char *desc;
 	size_t i;
 
 	if (v->v.kind == MG_PV_STR && !(v->flags & PF_RAW))
@@ -1476,6 +1483,9 @@ str_operand(struct ps *s, struct pval *v, const char *what)
 		            "than %d bytes", what, MG_NAME_MAX);
 	if (settle(s, v) != ST_OK)
 		return ST_STOP;
+	if ((desc = never_name(v)) != NULL)
+		return MALFORMED(s, "STACK_GLOBAL: %s is %s, never a name the "
+		                 "loader imports", what, desc);
 	if (v->v.kind == MG_PV_CALL || v->v.kind == MG_PV_PERSID ||
 	    v->v.kind == MG_PV_EXT || v->v.kind == MG_PV_OTHER ||
 	    v->v.kind == MG_PV_GLOBAL) {
@@ -1927,8 +1937,8 @@ op_reduce(struct ps *s)
 static int
 op_newobj(struct ps *s, int ex)
 {
-	struct pval *kw = NULL, *args, *cls;
-	int r;
+	struct pval *kw = NULL, *args, *cls, *c;
+	int r, bare;
 
 	if (need(s, ex ? 3 : 2) != 0)
 		return ST_STOP;
@@ -1948,8 +1958,23 @@ op_newobj(struct ps *s, int ex)
 		args = t;
 		args->refs++;
 	}
+	bare = ex ? is_empty(PV(args->v.items[0]), MG_PV_TUPLE) &&
+	            is_empty(PV(args->v.items[1]), MG_PV_DICT) :
+	            is_empty(args, MG_PV_TUPLE);
 	r = push_call(s, cls, args, ex ? CALL_NEWOBJ_EX : CALL_NEWOBJ);
-	return r;
+	if (r != ST_OK)
+		return r;
+	/* Why after the call: push_call settles the class.  load_newobj
+	 * refuses a class that is not a type, so from here on the value is
+	 * one (never_name). */
+	c = top(s);
+	cls = PV(c->v.items[0]);
+	if (cls->v.kind == MG_PV_GLOBAL) {
+		cls->flags |= PF_TYPE;
+		if (bare && !(cls->flags & (PF_UNKNOWN | PF_DEFER | PF_GETATTR)))
+			c->flags |= PF_BARE;
+	}
+	return ST_OK;
 }
 
 /* OBJ: MARK cls args... ; INST: MARK args... with the class in lines. */
@@ -2214,7 +2239,61 @@ never_dict(const struct pval *v)
 		{ "numpy.core.numeric", "_frombuffer" },
 	};
 
-	return call_of(v, arrays, NELEM(arrays)) != NULL;
+	static const gpair wrapper[] = {
+		{ "joblib.numpy_pickle", "NumpyArrayWrapper" },
+	};
+
+	/* Why the wrapper: a plain class (no dict base), so any call of it
+	 * makes an instance that is no dict; joblib.load then puts the array
+	 * it reads in its place (NumpyUnpickler.load_build), an ndarray or
+	 * one of its subclasses.  pandas 3 writes it as the ndarray of every
+	 * extension array's state when joblib dumps a frame. */
+	return call_of(v, arrays, NELEM(arrays)) != NULL ||
+	       (v->v.kind == MG_PV_CALL && v->v.nitems == 2 &&
+	        pair_in(PV(v->v.items[0]), wrapper, NELEM(wrapper)) &&
+	        !(PV(v->v.items[0])->flags & PF_UNKNOWN));
+}
+
+/*
+ * What @v is, when it can never be a name the loader imports as a
+ * STACK_GLOBAL operand, else NULL.  load_stack_global takes only an
+ * exact str (PyUnicode_CheckExact), and find_class refuses "" (an empty
+ * module name, an empty attribute).  So: a class (PF_TYPE: NEWOBJ
+ * accepted it, so it is a type, and a type is no str); what NEWOBJ made
+ * without arguments of a global that is not unknown (PF_BARE:
+ * cls.__new__(cls), an instance of cls, which is "" when cls is str);
+ * and what a call of one of the types below returns, an instance of it
+ * (none of them is str or returns one).  Where this matters: a joblib
+ * file read with pickle.load resolves its nested pickles' memo strings
+ * from the outer stream (joblib.c), and the outer stream's memo 3 is
+ * what the first object it pickles was made with: the instance of an
+ * estimator or a frame (NEWOBJ), the wrapper class, an OrderedDict.
+ */
+static const char *
+never_name(const struct pval *v)
+{
+	static const gpair types[] = {
+		{ "builtins", "bool" }, { "builtins", "bytearray" },
+		{ "builtins", "bytes" }, { "builtins", "complex" },
+		{ "builtins", "dict" }, { "builtins", "float" },
+		{ "builtins", "frozenset" }, { "builtins", "int" },
+		{ "builtins", "list" }, { "builtins", "object" },
+		{ "builtins", "range" }, { "builtins", "set" },
+		{ "builtins", "slice" }, { "builtins", "tuple" },
+		{ "collections", "Counter" }, { "collections", "OrderedDict" },
+		{ "collections", "defaultdict" }, { "collections", "deque" },
+		{ "numpy", "dtype" },
+		{ "joblib.numpy_pickle", "NumpyArrayWrapper" },
+	};
+
+	if (v->v.kind == MG_PV_GLOBAL &&
+	    ((v->flags & PF_TYPE) || pair_in(v, types, NELEM(types))))
+		return "a class";
+	if (v->v.kind == MG_PV_CALL && (v->flags & PF_BARE))
+		return "an object NEWOBJ made without arguments";
+	if (never_dict(v) || call_of(v, types, NELEM(types)) != NULL)
+		return "an instance of a type that is no str";
+	return NULL;
 }
 
 /*

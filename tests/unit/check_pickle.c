@@ -183,6 +183,8 @@ test_classify(void *ctx, const char *m, const char *n, const char **cat)
 		{ "numpy.random._pickle", "__bit_generator_ctor" },
 		{ "numpy.random._mt19937", "MT19937" },
 		{ "torch._tensor", "_rebuild_from_type_v2" },
+		{ "builtins", "str" },
+		{ "joblib.numpy_pickle", "NumpyArrayWrapper" },
 	};
 	size_t i;
 
@@ -428,13 +430,41 @@ START_TEST(test_pickle_stack_global_rejects_non_str_operands)
 	       "pickle.malformed");
 	expect(S("\x80\x04\x8c\x02os\x93."), MG_VERDICT_ERROR,
 	       "pickle.malformed");
-	/* A name returned by a call is only known at load time. */
-	expect(S("\x80\x04\x8c\x02os\x8c\x0b" "collections\x8c\x0b"
-	         "OrderedDict\x93)R\x93."), MG_VERDICT_DANGEROUS,
+	/* A name returned by a call is only known at load time: str("os"),
+	 * by REDUCE or by NEWOBJ (str.__new__(str, "os")). */
+	expect(S("\x80\x04\x8c\x08" "builtins\x8c\x03str\x93\x8c\x02os\x85R"
+	         "\x8c\x06system\x93."), MG_VERDICT_DANGEROUS,
+	       "pickle.global.computed");
+	expect(S("\x80\x04\x8c\x08" "builtins\x8c\x03str\x93\x8c\x02os"
+	         "\x85\x81\x8c\x06system\x93."), MG_VERDICT_DANGEROUS,
+	       "pickle.global.computed");
+	/* What NEWOBJ makes without arguments of an unknown class: its
+	 * __new__ is code no list vouches for. */
+	expect(S("\x80\x04\x8c\x03" "foo\x8c\x03" "Bar\x93)\x81"
+	         "\x8c\x06system\x93."), MG_VERDICT_DANGEROUS,
 	       "pickle.global.computed");
 	/* ...and a global may be a str (os.sep). */
 	expect(S("\x80\x04" "cos\nsep\n\x8c\x06system\x93."),
 	       MG_VERDICT_DANGEROUS, "pickle.global.computed");
+}
+END_TEST
+
+START_TEST(test_pickle_stack_global_operand_never_a_name)
+{
+	/* The loader takes only an exact str and imports no "": an
+	 * OrderedDict, what NEWOBJ makes without arguments of a class that
+	 * is not unknown (str's is ""), a class NEWOBJ accepted (a type),
+	 * and the wrapper class joblib dumps.  A joblib file read with
+	 * pickle.load feeds such values to its nested pickles. */
+	expect(S("\x80\x04\x8c\x0b" "collections\x8c\x0b" "OrderedDict\x93)R"
+	         "\x8c\x06system\x93."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("\x80\x04\x8c\x08" "builtins\x8c\x03str\x93)\x81"
+	         "\x8c\x06system\x93."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("\x80\x04\x8c\x03" "foo\x8c\x03" "Bar\x93\x94)\x81" "0h\x00"
+	         "\x8c\x06system\x93."), MG_VERDICT_ERROR, "pickle.malformed");
+	expect(S("\x80\x04\x8c\x13joblib.numpy_pickle\x8c\x11NumpyArrayWrapper"
+	         "\x93\x8c\x06system\x93."), MG_VERDICT_ERROR,
+	       "pickle.malformed");
 }
 END_TEST
 
@@ -1625,6 +1655,11 @@ START_TEST(test_pickle_build_slot_state_of_a_numpy_array_is_data)
 	/* pandas' NDArrayBacked state: (dtype, ndarray). */
 	expect(S("\x80\x02" OD DT ARR("numpy._core.multiarray") "\x86" "b."),
 	       MG_VERDICT_CLEAN, NULL);
+	/* joblib's array wrapper, which pandas 3 frames dumped by joblib
+	 * hold in their (dtype, ndarray) states: a plain class, and
+	 * joblib.load puts an ndarray in its place. */
+	expect(S("\x80\x02" OD DT "cjoblib.numpy_pickle\nNumpyArrayWrapper\n"
+	         ")\x81}b\x86" "b."), MG_VERDICT_CLEAN, NULL);
 	/* _frombuffer(buf, dtype, shape, order), numpy's protocol-5 form. */
 	expect(S("\x80\x02" OD "Ncnumpy._core.numeric\n_frombuffer\n(C\x01"
 	         "x" DT "K\x01\x85X\x01\x00\x00\x00" "CtR\x86" "b."),
@@ -1748,6 +1783,7 @@ pickle_suite(void)
 	tcase_add_test(t, test_pickle_rejects_truncated_binunicode);
 	tcase_add_test(t, test_pickle_huge_lengths_fail_without_allocating);
 	tcase_add_test(t, test_pickle_stack_global_rejects_non_str_operands);
+	tcase_add_test(t, test_pickle_stack_global_operand_never_a_name);
 	tcase_add_test(t, test_pickle_memo_round_trip_feeds_stack_global);
 	tcase_add_test(t, test_pickle_memo_overwrite_is_followed);
 	tcase_add_test(t, test_pickle_rejects_memo_miss_and_bad_memo_ids);
