@@ -109,6 +109,7 @@ static const struct mg_pack pandas_pack = {
 
 static const char *const sklearn_entries[] = {
 	"numpy:float64",
+	"numpy:int64",
 	"numpy:mean",
 	"scipy._lib.array_api_compat.numpy._aliases:asarray",
 	"scipy.interpolate._bsplines:BSpline",
@@ -284,15 +285,20 @@ static const char *const sklearn_entries[] = {
 	"sklearn.manifold._mds:MDS",
 	"sklearn.manifold._spectral_embedding:SpectralEmbedding",
 	"sklearn.manifold._t_sne:TSNE",
+	"sklearn.metrics._classification:accuracy_score",
 	"sklearn.metrics._dist_metrics:EuclideanDistance",
 	"sklearn.metrics._dist_metrics:EuclideanDistance64",
 	"sklearn.metrics._dist_metrics:newObj",
+	"sklearn.metrics._scorer:_PassthroughScorer",
+	"sklearn.metrics._scorer:_PredictScorer",
+	"sklearn.metrics._scorer:_Scorer",
 	"sklearn.mixture._bayesian_mixture:BayesianGaussianMixture",
 	"sklearn.mixture._gaussian_mixture:GaussianMixture",
 	"sklearn.model_selection._classification_threshold:FixedThresholdClassifier",
 	"sklearn.model_selection._classification_threshold:TunedThresholdClassifierCV",
 	"sklearn.model_selection._search:GridSearchCV",
 	"sklearn.model_selection._search:RandomizedSearchCV",
+	"sklearn.model_selection._split:StratifiedKFold",
 	"sklearn.multiclass:OneVsOneClassifier",
 	"sklearn.multiclass:OneVsRestClassifier",
 	"sklearn.multiclass:OutputCodeClassifier",
@@ -360,12 +366,14 @@ static const char *const sklearn_entries[] = {
 	"sklearn.tree._classes:ExtraTreeClassifier",
 	"sklearn.tree._classes:ExtraTreeRegressor",
 	"sklearn.tree._tree:Tree",
+	"sklearn.utils._bunch:Bunch",
+	"sklearn.utils.validation:check_array",
 };
 
 static const struct mg_pack sklearn_pack = {
 	"sklearn", "1.2.1+1.9.1",
 	"scikit-learn 1.2.1 and 1.9.1 estimator classes and the helper globals their joblib.dump output references",
-	sklearn_entries, 252,
+	sklearn_entries, 260,
 	NULL, 0,
 };
 
