@@ -107,6 +107,40 @@ static const struct mg_pack pandas_pack = {
 	NULL, 0,
 };
 
+static const char *const scipy_entries[] = {
+};
+
+static const char *const scipy_rebuild[] = {
+	"scipy.sparse._arrays:bsr_array",
+	"scipy.sparse._arrays:coo_array",
+	"scipy.sparse._arrays:csc_array",
+	"scipy.sparse._arrays:csr_array",
+	"scipy.sparse._arrays:dia_array",
+	"scipy.sparse._arrays:dok_array",
+	"scipy.sparse._arrays:lil_array",
+	"scipy.sparse._bsr:bsr_array",
+	"scipy.sparse._bsr:bsr_matrix",
+	"scipy.sparse._coo:coo_array",
+	"scipy.sparse._coo:coo_matrix",
+	"scipy.sparse._csc:csc_array",
+	"scipy.sparse._csc:csc_matrix",
+	"scipy.sparse._csr:csr_array",
+	"scipy.sparse._csr:csr_matrix",
+	"scipy.sparse._dia:dia_array",
+	"scipy.sparse._dia:dia_matrix",
+	"scipy.sparse._dok:dok_array",
+	"scipy.sparse._dok:dok_matrix",
+	"scipy.sparse._lil:lil_array",
+	"scipy.sparse._lil:lil_matrix",
+};
+
+static const struct mg_pack scipy_pack = {
+	"scipy", "1.10.1+1.17.1",
+	"scipy.sparse matrices and arrays of every format as pickle.dumps and joblib.dump write them (rebuild only)",
+	scipy_entries, 0,
+	scipy_rebuild, 21,
+};
+
 static const char *const sklearn_entries[] = {
 	"numpy:float64",
 	"numpy:int64",
@@ -499,6 +533,7 @@ const struct mg_pack *const mg_packs_builtin[] = {
 	&numpy_pack,
 	&omegaconf_pack,
 	&pandas_pack,
+	&scipy_pack,
 	&sklearn_pack,
 	&torch_pack,
 	&transformers_pack,

@@ -253,9 +253,9 @@ mg_policy_new_default(void)
 		bad |= mg_strv_add(&p->exts, default_exts[i]);
 	/* Every shipped pack on: what a default user loads is torch
 	 * checkpoints and arrays, scikit-learn joblib models, pandas
-	 * pickles, HF Trainer and Lightning/OmegaConf checkpoints, and with
-	 * a pack off those ordinary files are "unknown" and lose the
-	 * network.  Each pack holds only reviewed data constructors
+	 * pickles, HF Trainer and Lightning/OmegaConf checkpoints and
+	 * scipy sparse matrices, and with a pack off those ordinary files
+	 * are "unknown" and lose the network.  Each pack holds only reviewed data constructors
 	 * (policy/packs/README.md); a site can still narrow the list. */
 	bad |= mg_strv_add(&p->packs, "torch");
 	bad |= mg_strv_add(&p->packs, "numpy");
@@ -263,6 +263,7 @@ mg_policy_new_default(void)
 	bad |= mg_strv_add(&p->packs, "pandas");
 	bad |= mg_strv_add(&p->packs, "transformers");
 	bad |= mg_strv_add(&p->packs, "omegaconf");
+	bad |= mg_strv_add(&p->packs, "scipy");
 	if (bad) {
 		mg_policy_free(p);
 		return NULL;
