@@ -132,6 +132,11 @@ _Static_assert(MG_KEEP_SEQ == 0, "lists and sets keep no items");
                           the loader accepts only when it is a type */
 #define PF_BARE 0x2000 /* CALL: NEWOBJ/NEWOBJ_EX without arguments of a
                           global that is not unknown (cls.__new__(cls)) */
+#define PF_SWAPPED 0x4000 /* CALL: a joblib array wrapper the loader puts
+                             what it reads in place of (build_hook) */
+#define PF_ARRAY 0x8000 /* CALL, with PF_SWAPPED: what it reads is never a
+                           dict (a raw body's ndarray, or a nested pickle
+                           that returns one) */
 /* A global a call of which is an unknown call (unknown_callee). */
 #define PF_NOCALL (PF_UNKNOWN | PF_REBUILD)
 
@@ -203,6 +208,7 @@ struct ps {
 	size_t frame_filepos;    /* where the loader's file is meanwhile */
 	int proto;               /* last PROTO seen; 0 before any */
 	int nomem;
+	int stop_not_dict;       /* what STOP returned is never a dict */
 	size_t dropped;          /* buf[start..dropped) given back (drop()) */
 	size_t drop_at;          /* read position of the next drop() */
 	struct chunk *chunks;
@@ -229,7 +235,7 @@ static int scan_stream(const struct mg_scan_opts *o,
                        const struct mg_pickle_hooks *hooks, const uint8_t *buf,
                        size_t len, size_t start, const char *member,
                        uint64_t base, unsigned depth, struct mg_report *rep,
-                       size_t *end);
+                       size_t *end, int *not_dict);
 
 /* ---- names of opcodes, for messages ----------------------------------- */
 
@@ -2023,7 +2029,8 @@ build_hook(struct ps *s, struct pval *obj)
 	size_t pos = s->in_frame ? s->frame_filepos : s->p, skip = 0, end;
 	struct mg_pickle_hooks nh = { NULL, NULL, s->hooks->ctx,
 	                              s->hooks->on_nested };
-	int r;
+	const struct pval *cls = PV(obj->v.items[0]);
+	int r, not_dict = 0;
 
 	r = s->hooks->on_build(s->hooks->ctx, &obj->v, s->buf, s->len, pos,
 	                       &skip);
@@ -2051,12 +2058,25 @@ build_hook(struct ps *s, struct pval *obj)
 		 * same. */
 		r = scan_stream(s->o, nh.on_nested != NULL ? &nh : NULL,
 		                s->buf, s->len, pos, s->member,
-		                s->base, s->depth + 1, s->rep, &end);
+		                s->base, s->depth + 1, s->rep, &end,
+		                &not_dict);
 		if (r == -2)
 			return nomem(s);
 		if (r != 0)
 			return ST_STOP;
 		pos = end;
+	} else {
+		not_dict = 1; /* a raw body: np.empty/frombuffer's ndarray */
+	}
+	/* Why: joblib.load puts in the wrapper's place the array it reads
+	 * (NumpyUnpickler.load_build): for an object array, whatever the
+	 * nested pickle returns; an ndarray subclass at most otherwise
+	 * (NumpyArrayWrapper.read's _reconstruct).  never_dict() asks. */
+	if (strcmp(cls->v.module, "joblib.numpy_pickle") == 0 &&
+	    strcmp(cls->v.name, "NumpyArrayWrapper") == 0) {
+		obj->flags |= PF_SWAPPED;
+		if (not_dict)
+			obj->flags |= PF_ARRAY;
 	}
 	if (s->in_frame)
 		s->frame_filepos = pos;
@@ -2243,15 +2263,19 @@ never_dict(const struct pval *v)
 		{ "joblib.numpy_pickle", "NumpyArrayWrapper" },
 	};
 
-	/* Why the wrapper: a plain class (no dict base), so any call of it
-	 * makes an instance that is no dict; joblib.load then puts the array
-	 * it reads in its place (NumpyUnpickler.load_build), an ndarray or
-	 * one of its subclasses.  pandas 3 writes it as the ndarray of every
-	 * extension array's state when joblib dumps a frame. */
+	/* Why the wrapper: a plain class (no dict base), so a call of it
+	 * makes an instance that is no dict, which is what pickle.load
+	 * keeps; joblib.load puts the array it reads in its place
+	 * (PF_SWAPPED), which is no dict when PF_ARRAY says so: a raw
+	 * body's ndarray, or a nested pickle that returns one - not any
+	 * object a nested pickle may return.  pandas 3 writes a wrapper as
+	 * the ndarray of every extension array's state when joblib dumps a
+	 * frame. */
 	return call_of(v, arrays, NELEM(arrays)) != NULL ||
 	       (v->v.kind == MG_PV_CALL && v->v.nitems == 2 &&
 	        pair_in(PV(v->v.items[0]), wrapper, NELEM(wrapper)) &&
-	        !(PV(v->v.items[0])->flags & PF_UNKNOWN));
+	        !(PV(v->v.items[0])->flags & PF_UNKNOWN) &&
+	        (!(v->flags & PF_SWAPPED) || (v->flags & PF_ARRAY)));
 }
 
 /*
@@ -2283,12 +2307,20 @@ never_name(const struct pval *v)
 		{ "collections", "Counter" }, { "collections", "OrderedDict" },
 		{ "collections", "defaultdict" }, { "collections", "deque" },
 		{ "numpy", "dtype" },
+	};
+	static const gpair wrapper[] = {
 		{ "joblib.numpy_pickle", "NumpyArrayWrapper" },
 	};
 
 	if (v->v.kind == MG_PV_GLOBAL &&
-	    ((v->flags & PF_TYPE) || pair_in(v, types, NELEM(types))))
+	    ((v->flags & PF_TYPE) || pair_in(v, types, NELEM(types)) ||
+	     pair_in(v, wrapper, NELEM(wrapper))))
 		return "a class";
+	/* Why first: in the stack's place joblib.load puts what it reads,
+	 * which a nested pickle may make a str. */
+	if (v->flags & PF_SWAPPED)
+		return (v->flags & PF_ARRAY) ? "the array joblib.load reads "
+		       "in a wrapper's place" : NULL;
 	if (v->v.kind == MG_PV_CALL && (v->flags & PF_BARE))
 		return "an object NEWOBJ made without arguments";
 	if (never_dict(v) || call_of(v, types, NELEM(types)) != NULL)
@@ -2928,6 +2960,7 @@ step(struct ps *s)
 	case '.':
 		if (need(s, 1) != 0 || settle(s, top(s)) != ST_OK)
 			return ST_STOP;
+		s->stop_not_dict = never_dict(top(s));
 		pv_unref(s, pop(s));
 		return 1;
 	case '0': return op_pop(s);
@@ -3103,7 +3136,8 @@ trailing_inert(const uint8_t *buf, size_t len, size_t off, unsigned n,
 static int
 scan_stream(const struct mg_scan_opts *o, const struct mg_pickle_hooks *hooks,
             const uint8_t *buf, size_t len, size_t start, const char *member,
-            uint64_t base, unsigned depth, struct mg_report *rep, size_t *end)
+            uint64_t base, unsigned depth, struct mg_report *rep, size_t *end,
+            int *not_dict)
 {
 	struct ps s;
 	size_t lim;
@@ -3150,6 +3184,8 @@ scan_stream(const struct mg_scan_opts *o, const struct mg_pickle_hooks *hooks,
 		r = finish_stream(&s, end);
 	else
 		*end = s.op;
+	if (not_dict != NULL)
+		*not_dict = r == 0 && s.stop_not_dict;
 	if (!s.nomem && settle_unused(&s) != ST_OK)
 		s.nomem = 1;
 	ps_free(&s);
@@ -3170,7 +3206,7 @@ mg_pickle_scan_one(const struct mg_scan_opts *o,
 			*end = 0;
 		return MG_ERR_INVAL;
 	}
-	r = scan_stream(o, hooks, buf, len, 0, member, base, 0, rep, &e);
+	r = scan_stream(o, hooks, buf, len, 0, member, base, 0, rep, &e, NULL);
 	if (end != NULL)
 		*end = e;
 	return r == -2 ? MG_ERR_NOMEM : MG_OK;
@@ -3204,7 +3240,7 @@ mg_pickle_scan_all(const struct mg_scan_opts *o,
 			                     "pickles; offset %llu not scanned",
 			                     max, (unsigned long long)(base + off));
 		r = scan_stream(o, hooks, buf, len, off, member, base, 0, rep,
-		                &e);
+		                &e, NULL);
 		if (r == -2)
 			return MG_ERR_NOMEM;
 		if (r != 0)

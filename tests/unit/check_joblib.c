@@ -32,6 +32,7 @@ classify(void *ctx, const char *module, const char *name, const char **cat)
 		{ "joblib.numpy_pickle", "NumpyArrayWrapper" },
 		{ "numpy", "ndarray" }, { "numpy", "dtype" },
 		{ "builtins", "object" }, { "copyreg", "_reconstructor" },
+		{ "numpy.core.multiarray", "_reconstruct" },
 	};
 	size_t i;
 
@@ -682,6 +683,79 @@ START_TEST(test_joblib_class_swap_by_slot_state_is_dangerous)
 }
 END_TEST
 
+/*
+ * What joblib.load puts in an object array wrapper's place is what its
+ * nested pickle returns.  pandas 3 states hold (dtype, wrapper): as BUILD
+ * slot state that is data when the nested pickle returns an ndarray, and
+ * a setattr of whatever the file chose when it returns a dict; and put on
+ * the stack as a STACK_GLOBAL module it is a name when it returns a str.
+ */
+static void
+object_wrapper(struct sb *s, char returns)
+{
+	int shape[] = { 1 };
+
+	wrapper(s, shape, 1, "O8", -1, 63, "C", AL_16);
+	op(s, 0x80); op(s, 2);
+	if (returns == 'a') {           /* _reconstruct(ndarray, (0,), b'b') */
+		global(s, "numpy.core.multiarray", "_reconstruct");
+		global(s, "numpy", "ndarray");
+		bint(s, 0); op(s, 0x85); ustr(s, "b"); op(s, 0x87); op(s, 'R');
+	} else if (returns == 'd') {    /* {"__class__": NumpyArrayWrapper} */
+		op(s, '}'); ustr(s, "__class__");
+		global(s, "joblib.numpy_pickle", "NumpyArrayWrapper");
+		op(s, 's');
+	} else {                        /* "posix" */
+		ustr(s, "posix");
+	}
+	op(s, '.');
+}
+
+/* object(), None, the wrapper: BUILD with (None, wrapper) as state. */
+static struct mg_report *
+slot_state_of_wrapper(char returns)
+{
+	static struct sb s;
+
+	begin(&s);
+	global(&s, "builtins", "object");
+	op(&s, ')'); op(&s, 'R');
+	op(&s, 'N');
+	object_wrapper(&s, returns);
+	op(&s, 0x86); op(&s, 'b');
+	end(&s);
+	return scan_stream(s.b, s.n);
+}
+
+START_TEST(test_joblib_object_wrapper_as_slot_state_is_what_it_reads)
+{
+	struct mg_report *r = slot_state_of_wrapper('a');
+
+	ck_assert(!has_rule(r, "pickle.build.setattr"));
+	mg_report_free(r);
+	r = slot_state_of_wrapper('d');
+	expect(r, MG_VERDICT_DANGEROUS);
+	ck_assert(has_rule(r, "pickle.build.setattr"));
+	mg_report_free(r);
+}
+END_TEST
+
+START_TEST(test_joblib_object_wrapper_as_module_name_is_computed)
+{
+	static struct sb s;
+	struct mg_report *r;
+
+	begin(&s);
+	object_wrapper(&s, 's');
+	ustr(&s, "system"); op(&s, 0x93);
+	end(&s);
+	r = scan_stream(s.b, s.n);
+	expect(r, MG_VERDICT_DANGEROUS);
+	ck_assert(has_rule(r, "pickle.global.computed"));
+	mg_report_free(r);
+}
+END_TEST
+
 /* --- the pickle.load view ----------------------------------------------- */
 
 START_TEST(test_joblib_payload_hidden_in_body_for_pickle_load)
@@ -1301,6 +1375,8 @@ joblib_suite(void)
 	tcase_add_test(tc, test_joblib_nested_wrapper_body_is_parsed_not_skipped);
 	tcase_add_test(tc, test_joblib_wrapper_built_twice_is_dangerous);
 	tcase_add_test(tc, test_joblib_class_swap_by_slot_state_is_dangerous);
+	tcase_add_test(tc, test_joblib_object_wrapper_as_slot_state_is_what_it_reads);
+	tcase_add_test(tc, test_joblib_object_wrapper_as_module_name_is_computed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("two_loaders");
