@@ -64,7 +64,7 @@ CHECK_FUZZ_SECONDS ?= 30
 
 .PHONY: all check check-unit check-asan check-integration fuzz fuzz-build \
         check-fuzz bench install uninstall clean help check-syntax check-deny \
-        FORCE
+        print-libs FORCE
 
 all: $(B)/modelgate $(B)/libmodelgate.so
 
@@ -214,6 +214,10 @@ fuzz-diff: all
 
 bench: all
 	@MG_BUILD=$(abspath $(B)) bash bench/run
+
+# What a program linked with libmgcore.a needs (bench/timer.py).
+print-libs:
+	@echo $(PKG_LIBS)
 
 check-syntax:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \

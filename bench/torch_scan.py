@@ -33,6 +33,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timer import build_timer  # noqa: E402
+
 import torch
 
 GB = 1 << 30
@@ -43,18 +46,6 @@ def write_checkpoint(path, count, total_bytes, legacy=False):
     sd = {f"layer{i}.weight": torch.zeros(numel) for i in range(count)}
     torch.save(sd, path, _use_new_zipfile_serialization=not legacy)
     del sd
-
-
-def build_timer(mg, out):
-    """Compile bench/scan_timer.c against the libmgcore.a next to @mg."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    lib = os.path.join(os.path.dirname(os.path.abspath(mg)), "libmgcore.a")
-    pkgs = "libzip openssl jansson inih zlib liblzma libzstd liblz4 hdf5-serial"
-    libs = subprocess.run(["pkg-config", "--libs"] + pkgs.split(),
-                          capture_output=True, text=True, check=True).stdout.split()
-    subprocess.run(["cc", "-O2", "-D_GNU_SOURCE", "-std=c11", "-o", out,
-                    os.path.join(here, "scan_timer.c"), lib] + libs + ["-lbz2"],
-                   check=True)
 
 
 def engine_time(timer, path, repeat):
