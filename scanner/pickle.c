@@ -2022,6 +2022,16 @@ op_inst(struct ps *s)
 	return push_call(s, cls, args, CALL_ALWAYS);
 }
 
+/* 1 if @g is the global joblib.numpy_pickle NumpyArrayWrapper, the record
+ * joblib.dump writes in place of each array. */
+static int
+is_wrapper(const struct pval *g)
+{
+	return g->v.kind == MG_PV_GLOBAL &&
+	       strcmp(g->v.module, "joblib.numpy_pickle") == 0 &&
+	       strcmp(g->v.name, "NumpyArrayWrapper") == 0;
+}
+
 /* After BUILD: let a format reader step over raw bytes (see pickle.h). */
 static int
 build_hook(struct ps *s, struct pval *obj)
@@ -2029,7 +2039,6 @@ build_hook(struct ps *s, struct pval *obj)
 	size_t pos = s->in_frame ? s->frame_filepos : s->p, skip = 0, end;
 	struct mg_pickle_hooks nh = { NULL, NULL, s->hooks->ctx,
 	                              s->hooks->on_nested };
-	const struct pval *cls = PV(obj->v.items[0]);
 	int r, not_dict = 0;
 
 	r = s->hooks->on_build(s->hooks->ctx, &obj->v, s->buf, s->len, pos,
@@ -2072,8 +2081,7 @@ build_hook(struct ps *s, struct pval *obj)
 	 * (NumpyUnpickler.load_build): for an object array, whatever the
 	 * nested pickle returns; an ndarray subclass at most otherwise
 	 * (NumpyArrayWrapper.read's _reconstruct).  never_dict() asks. */
-	if (strcmp(cls->v.module, "joblib.numpy_pickle") == 0 &&
-	    strcmp(cls->v.name, "NumpyArrayWrapper") == 0) {
+	if (is_wrapper(PV(obj->v.items[0]))) {
 		obj->flags |= PF_SWAPPED;
 		if (not_dict)
 			obj->flags |= PF_ARRAY;
@@ -2259,10 +2267,6 @@ never_dict(const struct pval *v)
 		{ "numpy.core.numeric", "_frombuffer" },
 	};
 
-	static const gpair wrapper[] = {
-		{ "joblib.numpy_pickle", "NumpyArrayWrapper" },
-	};
-
 	/* Why the wrapper: a plain class (no dict base), so a call of it
 	 * makes an instance that is no dict, which is what pickle.load
 	 * keeps; joblib.load puts the array it reads in its place
@@ -2273,7 +2277,7 @@ never_dict(const struct pval *v)
 	 * frame. */
 	return call_of(v, arrays, NELEM(arrays)) != NULL ||
 	       (v->v.kind == MG_PV_CALL && v->v.nitems == 2 &&
-	        pair_in(PV(v->v.items[0]), wrapper, NELEM(wrapper)) &&
+	        is_wrapper(PV(v->v.items[0])) &&
 	        !(PV(v->v.items[0])->flags & PF_UNKNOWN) &&
 	        (!(v->flags & PF_SWAPPED) || (v->flags & PF_ARRAY)));
 }
@@ -2308,13 +2312,10 @@ never_name(const struct pval *v)
 		{ "collections", "defaultdict" }, { "collections", "deque" },
 		{ "numpy", "dtype" },
 	};
-	static const gpair wrapper[] = {
-		{ "joblib.numpy_pickle", "NumpyArrayWrapper" },
-	};
 
 	if (v->v.kind == MG_PV_GLOBAL &&
 	    ((v->flags & PF_TYPE) || pair_in(v, types, NELEM(types)) ||
-	     pair_in(v, wrapper, NELEM(wrapper))))
+	     is_wrapper(v)))
 		return "a class";
 	/* Why first: in the stack's place joblib.load puts what it reads,
 	 * which a nested pickle may make a str. */
