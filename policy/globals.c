@@ -145,6 +145,12 @@ static const struct gpair allow_tab[] = {
 	{ "decimal", "Decimal", NULL },
 	{ "fractions", "Fraction", NULL },
 
+	/* Lib/re/__init__.py: a compiled pattern pickles as
+	 * re._compile(pattern, flags), which takes only a str or bytes
+	 * pattern (TypeError otherwise) and compiles it: it calls nothing it
+	 * is given. */
+	{ "re", "_compile", NULL },
+
 	/* --- torch.distributed.checkpoint .metadata (added by the readers
 	 * work on .distcp; kept apart from the generated torch entries).
 	 * FileSystemWriter.finish() pickles one Metadata with pickle.dump

@@ -154,6 +154,7 @@ START_TEST(test_globals_allows_builtin_data_types)
 		{ "collections", "defaultdict" }, { "datetime", "datetime" },
 		{ "datetime", "date" }, { "datetime", "timedelta" },
 		{ "decimal", "Decimal" }, { "fractions", "Fraction" },
+		{ "re", "_compile" },
 		{ NULL, NULL },
 	};
 	expect_all(v, MG_GLOBAL_ALLOWED);
