@@ -21,6 +21,7 @@
 
 #include "../scanner/candidate.h"
 #include "policy.h"
+#include "policy_int.h"
 
 /*
  * Names that prove the file is code or package metadata: the import
@@ -177,6 +178,64 @@ kind_add(const uint64_t *keys, unsigned bit)
 		kind_key[s] = *keys;
 		kind_bits[s] |= (unsigned char)bit;
 	}
+}
+
+/* --- names that can wait ------------------------------------------------- */
+
+void
+mg_tail_set_add(struct mg_tail_set *t, const char *s, size_t len)
+{
+	const unsigned char *e = (const unsigned char *)s + len;
+	unsigned h;
+
+	if (len == 0) {
+		t->all = 1;
+	} else if (len == 1) {
+		t->has1 = 1;
+		h = e[-1] | 0x20u;
+		t->b1[h >> 6] |= 1ull << (h & 63);
+	} else if (len == 2) {
+		t->has2 = 1;
+		h = mg_tail_hash(e, 2);
+		t->b2[h >> 6] |= 1ull << (h & 63);
+	} else {
+		h = mg_tail_hash(e, 3);
+		t->b3[h >> 6] |= 1ull << (h & 63);
+	}
+}
+
+static void
+tails_add(struct mg_tail_set *t, const uint64_t *keys)
+{
+	char dotted[10];
+	size_t k;
+
+	for (; *keys != 0; keys++) {
+		dotted[0] = '.';
+		for (k = 0; k < 8 && ((*keys >> (8 * k)) & 0xff) != 0; k++)
+			dotted[1 + k] = (char)((*keys >> (8 * k)) & 0xff);
+		mg_tail_set_add(t, dotted, 1 + k);
+	}
+}
+
+/*
+ * The endings that make classify() decide more than SKIP, DATA or OTHER
+ * by the last extension alone: ".zip", ".dir" (a dbm.dumb index), ".pth"
+ * (a site .pth: magic numbers only), a wrapper's (x.pkl.gz), a database's
+ * (judged at the open).  With the policy's extensions (a model name, even
+ * one a code or data list names), they are all the tests classify() makes
+ * of more than the last extension's key.
+ */
+void
+mg_policy_add_open_tails(struct mg_tail_set *t)
+{
+	static const uint64_t own[] = {
+		MG_EXT_KEY("zip"), MG_EXT_KEY("dir"), MG_EXT_KEY("pth"), 0
+	};
+
+	tails_add(t, wrap_exts);
+	tails_add(t, db_exts);
+	tails_add(t, own);
 }
 
 __attribute__((constructor(101))) static void
@@ -405,6 +464,41 @@ mg_policy_name_class_lazy(const struct mg_policy *p, const char *path,
                           size_t n, unsigned *flags)
 {
 	return classify(p, path, n, flags, 0);
+}
+
+/*
+ * Why this exists: on the open of a name with no deciding extension
+ * (notes.txt, README), the test of its class was most of the preload's
+ * cost (callgrind: ~220 of ~490 instructions per os.open+os.close), and
+ * nothing needs that class before the file's first read, except a model
+ * name's (judged at the open).  Three bit tests rule a model name out;
+ * the preload keeps the name's last bytes and classifies them at the
+ * first read (preload/gate.c).  The policy's set holds its extensions
+ * and the endings mg_policy_add_open_tails adds (mg_policy_finalize).
+ */
+int
+mg_policy_name_late(const struct mg_policy *p, const char *path, size_t n)
+{
+	return p != NULL && p->sniff && p->ext_tails.built && kinds_built &&
+	       !mg_tail_set_maybe(&p->ext_tails, path, n);
+}
+
+/* What classify() returns for a late name: its code and data branch
+ * (no policy extension matched, mg_policy_name_late), or OTHER with no
+ * flags (none of the endings it tests further). */
+enum mg_name_class
+mg_policy_tail_class(const char *tail, size_t len, unsigned *flags)
+{
+	struct mg_ext e;
+	unsigned kind;
+
+	mg_ext_of(tail, len, &e);
+	kind = kind_of(e.key);
+	*flags = 0;
+	if (!(kind & (KIND_CODE | KIND_DATA)))
+		return MG_NAME_OTHER;
+	*flags = MG_CONTENT_MAGIC;
+	return (kind & KIND_CODE) ? MG_NAME_SKIP : MG_NAME_DATA;
 }
 
 enum mg_cand

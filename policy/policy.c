@@ -184,6 +184,12 @@ index_exts(struct mg_policy *p)
 	p->ext_nkeys = 0;
 	p->ext_unkeyed = 0;
 	memset(p->ext_set, 0, sizeof(p->ext_set));
+	memset(&p->ext_tails, 0, sizeof(p->ext_tails));
+	for (i = 0; i < p->exts.n; i++)
+		mg_tail_set_add(&p->ext_tails, p->exts.v[i],
+		                strlen(p->exts.v[i]));
+	mg_policy_add_open_tails(&p->ext_tails);
+	p->ext_tails.built = 1;
 	/* Why the bound at half the set: probes stay short, and it is
 	 * never full (a lookup always meets an empty slot). */
 	if (p->exts.n > sizeof(p->ext_keys) / sizeof(p->ext_keys[0]))

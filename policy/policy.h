@@ -122,6 +122,55 @@ struct mg_ext {
 };
 void mg_ext_of(const char *path, size_t n, struct mg_ext *e);
 
+/*
+ * A set of name endings (suffixes compared case-blind, as the policy's
+ * extensions are), kept as bits of hashes of their last one, two or three
+ * bytes: mg_tail_set_maybe() says 0 only for a name that ends with none
+ * of them, and 1 for a name that may (the caller then tests in full).
+ * Why: policy/candidate.c, mg_policy_name_late.  Why | 0x20 and not
+ * tolower: the test needs only that a byte and its lower case hash alike.
+ */
+struct mg_tail_set {
+	uint64_t b1[4], b2[64], b3[64];
+	int has1, has2, all;    /* entries of 1 or 2 bytes; an empty one */
+	int built;
+};
+void mg_tail_set_add(struct mg_tail_set *t, const char *s, size_t len);
+
+/* The last @k (1 to 3) bytes before @e, folded to a bit of 4,096. */
+static inline unsigned
+mg_tail_hash(const unsigned char *e, unsigned k)
+{
+	uint32_t x = (uint32_t)(e[-1] | 0x20u);
+
+	if (k > 1)
+		x |= (uint32_t)(e[-2] | 0x20u) << 8;
+	if (k > 2)
+		x |= (uint32_t)(e[-3] | 0x20u) << 16;
+	return (x * 0x9e3779b1u) >> 20;
+}
+
+#define MG_TAIL_HAS(b, h) (((b)[(h) >> 6] >> ((h) & 63)) & 1u)
+
+/* Why three sets: a name ends with an entry only if its last
+ * min(3, entry's length) bytes are the entry's, so each entry is tested
+ * on exactly the bytes it has. */
+static inline int
+mg_tail_set_maybe(const struct mg_tail_set *t, const char *path, size_t n)
+{
+	const unsigned char *e = (const unsigned char *)path + n;
+
+	return t->all ||
+	       (n >= 3 && MG_TAIL_HAS(t->b3, mg_tail_hash(e, 3))) ||
+	       (t->has2 && n >= 2 && MG_TAIL_HAS(t->b2, mg_tail_hash(e, 2))) ||
+	       (t->has1 && n >= 1 &&
+	        MG_TAIL_HAS(t->b1, (unsigned)(e[-1] | 0x20u)));
+}
+
+/* Adds to @t the endings that make a name's class more than its last
+ * extension says (mg_policy_name_late). */
+void mg_policy_add_open_tails(struct mg_tail_set *t);
+
 /* Byte @i of literal @s in its place; past the end, its NUL (so 0). */
 #define MG_EXT_KEY1(s, i)                                                   \
 	((uint64_t)(unsigned char)(s)[(i) < sizeof(s) - 1 ? (i) :            \
@@ -188,6 +237,26 @@ enum mg_name_class mg_policy_name_class(const struct mg_policy *p,
 enum mg_name_class mg_policy_name_class_lazy(const struct mg_policy *p,
                                              const char *path, size_t n,
                                              unsigned *flags);
+
+/*
+ * 1 if the class of @path[0..@n) can wait for the file's first read: the
+ * name ends with nothing that makes it a model name of @p or a name
+ * judged at the open (a wrapper's, a database's, a dbm.dumb index's, a
+ * site .pth).  Its class then depends only on its last extension, which
+ * its last MG_TAIL_LEN bytes hold if it has one a list names:
+ * mg_policy_tail_class() of those bytes is mg_policy_name_class_lazy()
+ * of the name.  0 when unsure (@p NULL, or its extensions not indexed),
+ * and when @p does not sniff (such a name is then never judged).
+ */
+enum { MG_TAIL_LEN = 16 };
+int mg_policy_name_late(const struct mg_policy *p, const char *path,
+                        size_t n);
+/* The class of a late name (above) from @tail, its last @len bytes
+ * (@len at most MG_TAIL_LEN, the whole name when shorter): MG_NAME_SKIP,
+ * MG_NAME_DATA or MG_NAME_OTHER, *@flags as mg_policy_name_class_lazy
+ * sets them. */
+enum mg_name_class mg_policy_tail_class(const char *tail, size_t len,
+                                        unsigned *flags);
 
 /* 1 if a directory of @path is package metadata (*.dist-info, *.egg-info,
  * .git, an HF cache's refs/): MG_NAME_SKIP for names other than data

@@ -87,6 +87,8 @@ struct mg_policy {
 	 * and whether some entry has key 0: mg_policy_model_ext_n. */
 	uint64_t ext_set[64];
 	int ext_unkeyed;
+	/* The endings of exts (mg_policy_name_late). */
+	struct mg_tail_set ext_tails;
 	struct mg_strv allow, deny;  /* "module:name" or "module:*" */
 	struct mg_strv packs;        /* pack names enabled */
 	struct mg_strv ro_paths;     /* [sandbox] readonly_paths */

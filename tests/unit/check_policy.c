@@ -1192,6 +1192,143 @@ START_TEST(test_policy_name_class_every_listed_extension)
 }
 END_TEST
 
+/*
+ * mg_policy_name_late against the class it stands in for: every name it
+ * lets wait must get from its last MG_TAIL_LEN bytes (what the preload
+ * keeps) the class and flags mg_policy_name_class_lazy gives the whole
+ * name, and none may be a model name or one judged at the open.  Names:
+ * every listed extension and its neighbours, in both cases, after
+ * prefixes short and long (an extension cut by the tail's start), under
+ * the default and under policies with odd extensions (data names such as
+ * .txt and .c, one ending in a dot, long ones, thirty of them).
+ */
+/* xorshift: the same names on every run. */
+static unsigned
+rnd(void)
+{
+	static unsigned x = 2463534242u;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return x;
+}
+
+START_TEST(test_policy_late_names_classify_from_their_tail)
+{
+	static const char *const exts[] = {
+		"py", "pyc", "so", "whl", "txt", "json", "md", "c", "h", "png",
+		"db", "gdbm", "dbm", "ndbm", "gz", "bz2", "xz", "zst", "lz4",
+		"z", "lzma", "tar", "zip", "dir", "pth", "pt", "pkl", "pickle",
+		"bin", "ckpt", "npy", "npz", "joblib", "h5", "keras",
+		"safetensors", "f32", "csv", "tx", "t", "dbx", "gzip", "7z",
+		"x", "e1", "e30", "e3", "verylongextension", "model", "", NULL
+	};
+	static const char *const pre[] = {
+		"", "x.", "/d/x.", "README", "/d/model", "x.pkl.", "x.csv.",
+		"/a/very/long/directory/name/", "/d/0123456789abcdef.",
+		"/d/x.0123456789abcd.", "dir.pt/x.", "a.", NULL
+	};
+	static const char *const texts[] = {
+		"",
+		"[policy]\nextensions = .pt, .txt, .pkl.gz, .VeryLongExtension, "
+		".x., .7Z, .safetensors, .h, .c\n",
+		"[policy]\nextensions = .pt, .txt, .pkl.gz, .e1, .e2, .e3, .e4, "
+		".e5, .e6, .e7, .e8, .e9, .e10,\n"
+		"  .e11, .e12, .e13, .e14, .e15, .e16, .e17, .e18, .e19, .e20, "
+		".e21, .e22, .e23, .e24, .e25, .e26, .e27, .e28, .e29, .e30\n",
+	};
+	struct mg_policy *p;
+	char err[256], name[128];
+	unsigned flags, tflags;
+	enum mg_name_class cls, tcls;
+	size_t i, j, k, c, n, late = 0, judged = 0;
+
+	for (k = 0; k < sizeof(texts) / sizeof(texts[0]); k++) {
+		ck_assert_msg(mg_policy_parse_text("late.conf", texts[k],
+		                                   strlen(texts[k]), &p, err,
+		                                   sizeof(err)) == MG_OK, "%s", err);
+		for (i = 0; pre[i] != NULL; i++)
+			for (j = 0; exts[j] != NULL; j++)
+				for (c = 0; c < 2; c++) {
+			snprintf(name, sizeof(name), "%s%s", pre[i], exts[j]);
+			if (c)
+				for (char *q = name; *q; q++)
+					*q = (char)toupper((unsigned char)*q);
+			n = strlen(name);
+			if (n == 0)
+				continue;
+			cls = mg_policy_name_class_lazy(p, name, n, &flags);
+			if (!mg_policy_name_late(p, name, n)) {
+				judged++;
+				continue;
+			}
+			late++;
+			ck_assert_msg(cls != MG_NAME_MODEL &&
+			              !(flags & MG_CONTENT_AT_OPEN),
+			              "policy %zu: %s is late but %d/%u", k, name,
+			              (int)cls, flags);
+			tcls = mg_policy_tail_class(name + n - (n < MG_TAIL_LEN ?
+			                                        n : MG_TAIL_LEN),
+			                            n < MG_TAIL_LEN ? n :
+			                            MG_TAIL_LEN, &tflags);
+			ck_assert_msg(tcls == cls && tflags == flags,
+			              "policy %zu: %s: tail %d/%u, name %d/%u", k,
+			              name, (int)tcls, tflags, (int)cls, flags);
+		}
+		/* And names made at random of the pieces that matter. */
+		for (i = 0; i < 20000; i++) {
+			static const char *const bits[] = {
+				".", "/", "a", "Z", "py", "TXT", "gz", "pkl", "db",
+				"zip", "dir", "pth", "tar", "x", "0123456789",
+				"safetensors", "e3", "pt", "c", "z", "Gz", "pY"
+			};
+			name[0] = '\0';
+			for (j = 0; j < 1 + rnd() % 9; j++)
+				strcat(name, bits[rnd() % (sizeof(bits) /
+				                            sizeof(bits[0]))]);
+			n = strlen(name);
+			cls = mg_policy_name_class_lazy(p, name, n, &flags);
+			if (!mg_policy_name_late(p, name, n))
+				continue;
+			late++;
+			tcls = mg_policy_tail_class(name + n - (n < MG_TAIL_LEN ?
+			                                        n : MG_TAIL_LEN),
+			                            n < MG_TAIL_LEN ? n :
+			                            MG_TAIL_LEN, &tflags);
+			ck_assert_msg(cls != MG_NAME_MODEL &&
+			              !(flags & MG_CONTENT_AT_OPEN) &&
+			              tcls == cls && tflags == flags,
+			              "policy %zu: %s: tail %d/%u, name %d/%u", k,
+			              name, (int)tcls, tflags, (int)cls, flags);
+		}
+		/* What must be judged at the open, and what may wait. */
+		ck_assert(!mg_policy_name_late(p, "/d/x.pt", 7));
+		ck_assert(!mg_policy_name_late(p, "/d/x.PKL.GZ", 11));
+		ck_assert(!mg_policy_name_late(p, "x.csv.Z", 7));
+		ck_assert(!mg_policy_name_late(p, "s/bdb.db", 8));
+		ck_assert(!mg_policy_name_late(p, "/d/x.dir", 8));
+		ck_assert(!mg_policy_name_late(p, "/d/x.zip", 8));
+		ck_assert(!mg_policy_name_late(p, "/d/x.pth", 8));
+		ck_assert(mg_policy_name_late(p, "/d/x.py", 7));
+		ck_assert(mg_policy_name_late(p, "/d/README", 9));
+		ck_assert(mg_policy_name_late(p, "/d/vectors.f32", 14));
+		ck_assert_int_eq(mg_policy_name_late(p, "/d/notes.txt", 12),
+		                 k == 0);
+		mg_policy_free(p);
+	}
+	/* Both answers were given, many times. */
+	ck_assert_uint_gt(late, 500);
+	ck_assert_uint_gt(judged, 500);
+	/* A policy that does not sniff judges no name by its content. */
+	ck_assert(mg_policy_parse_text("nosniff.conf", "[policy]\nsniff = no\n",
+	                               19, &p, err, sizeof(err)) == MG_OK);
+	ck_assert(!mg_policy_name_late(p, "/d/README", 9));
+	ck_assert(!mg_policy_name_late(NULL, "/d/README", 9));
+	mg_policy_free(p);
+}
+END_TEST
+
 START_TEST(test_policy_name_class_code_metadata_data_model_other)
 {
 	struct mg_policy *p = mg_policy_new_default(), *q;
@@ -1423,6 +1560,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_policy_model_ext_keys_agree_with_a_plain_suffix_compare);
 	tcase_add_test(tc, test_policy_name_class_code_metadata_data_model_other);
 	tcase_add_test(tc, test_policy_name_class_every_listed_extension);
+	tcase_add_test(tc, test_policy_late_names_classify_from_their_tail);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("settings");
