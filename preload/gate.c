@@ -480,7 +480,10 @@ mg_gate_truncate_denied(int dirfd, const char *path, int truncates,
  * meanwhile a socket, pipe or device given the number is let through at
  * its first read (not a regular file), and a regular file given it by a
  * raw syscall is judged at its first read: a look, or a scan, too many.
- * A fork child inherits the marks with the descriptors.
+ * A fork child inherits the marks with the descriptors.  A name whose
+ * class can wait (most names that do not decide) is marked UNNAMED at the
+ * open and classified when the mark is taken: a code name's mark then
+ * goes without a judgement, as if the open had not marked it.
  */
 unsigned char mg_pending[MG_PENDING_FDS];
 
@@ -504,6 +507,10 @@ set_mark(int fd, unsigned char v)
 
 enum { PENDING = 0x80, JUDGING = 0x40, DENIED = 0x20, FLAGS = 0x1f,
        LATE = MG_MARK_LATE };
+/* A mark whose name is yet to be classified (mg_gate_fd's late names):
+ * no mark carries MG_CONTENT_AT_OPEN (those names are judged at the
+ * open), so among the flags that bit says it. */
+enum { UNNAMED = MG_CONTENT_AT_OPEN };
 _Static_assert(MG_MARK_LATE == (PENDING | DENIED),
                "the late mark is a combination no other mark has");
 
@@ -531,29 +538,48 @@ decide(int fd, const char *path, const struct stat *st, enum mg_gate_how how)
 /*
  * The names deferred opens were made with, so the line a denied read
  * prints names the file as the program did ("innocent_link",
- * "/proc/self/fd/5"), like a denied open: the last open per slot, a
- * slot per descriptor modulo NAME_SLOTS.  Each slot is a sequence lock:
- * odd while written; a reader that sees it odd or changed, a different
- * descriptor, or a name that did not fit falls back to /proc/self/fd.
+ * "/proc/self/fd/5"), like a denied open; and, for a late name
+ * (mg_policy_name_late), what its class is decided from at the first
+ * read.  A slot per descriptor below NAME_FDS, each a sequence lock (odd
+ * while written; a reader that sees it odd or changed falls back to
+ * /proc/self/fd).  Why per descriptor: the kernel gives concurrent opens
+ * different numbers, so a slot has one writer at a time and its lock
+ * needs no atomic read-modify-write; and a class must not be lost to a
+ * slot another descriptor shares.  Why not the /proc name for the class:
+ * it resolves links, which the name the program opened does not.  A name
+ * longer than a slot keeps only its last MG_TAIL_LEN bytes (TAIL_ONLY:
+ * the line names the /proc path); descriptors from NAME_FDS on keep none
+ * (their names are classified at the open, their lines name the /proc
+ * path).  1 MiB of zero pages, touched only where descriptors are.
  */
-enum { NAME_SLOTS = 32, NAME_MAX_KEPT = 244 };
+enum { NAME_FDS = 4096, NAME_MAX_KEPT = 250, TAIL_ONLY = 0x8000 };
 
 static struct kept_name {
 	unsigned seq;
-	int fd;
+	unsigned short len;     /* of path; 0: none; TAIL_ONLY | its length */
 	char path[NAME_MAX_KEPT];
-} kept[NAME_SLOTS];
+} kept[NAME_FDS];
 
 static void
 keep_name_n(int fd, const char *path, size_t n)
 {
-	struct kept_name *k = &kept[(unsigned)fd % NAME_SLOTS];
+	struct kept_name *k;
+	unsigned seq;
 
-	__atomic_fetch_add(&k->seq, 1, __ATOMIC_ACQ_REL);
-	k->fd = n < sizeof(k->path) ? fd : -1;
-	if (n < sizeof(k->path))
+	if ((unsigned)fd >= NAME_FDS)
+		return;
+	k = &kept[fd];
+	seq = __atomic_load_n(&k->seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	if (n < sizeof(k->path)) {
 		memcpy(k->path, path, n + 1);
-	__atomic_fetch_add(&k->seq, 1, __ATOMIC_RELEASE);
+		k->len = (unsigned short)n;
+	} else {
+		memcpy(k->path, path + n - MG_TAIL_LEN, MG_TAIL_LEN);
+		k->len = TAIL_ONLY | MG_TAIL_LEN;
+	}
+	__atomic_store_n(&k->seq, seq + 2, __ATOMIC_RELEASE);
 }
 
 static void
@@ -562,26 +588,77 @@ keep_name(int fd, const char *path)
 	keep_name_n(fd, path, strlen(path));
 }
 
-/* No kept name for @fd (its slot may name it for an earlier file). */
+/* No kept name for @fd. */
 static void
 forget_name(int fd)
 {
-	struct kept_name *k = &kept[(unsigned)fd % NAME_SLOTS];
+	struct kept_name *k;
+	unsigned seq;
 
-	__atomic_fetch_add(&k->seq, 1, __ATOMIC_ACQ_REL);
-	if (k->fd == fd)
-		k->fd = -1;
-	__atomic_fetch_add(&k->seq, 1, __ATOMIC_RELEASE);
+	if ((unsigned)fd >= NAME_FDS)
+		return;
+	k = &kept[fd];
+	seq = __atomic_load_n(&k->seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	k->len = 0;
+	__atomic_store_n(&k->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+/* The flags the content test takes for a file of name class @cls whose
+ * name said @flags: a data name's walk and head where the guard refuses
+ * (mg_pickle_inert_guarded_window, pickle.h), another's guarded walk. */
+static unsigned
+content_flags(enum mg_name_class cls, unsigned flags)
+{
+	if (cls == MG_NAME_DATA && mg_guard_refusing)
+		return (flags & ~MG_CONTENT_MAGIC) | MG_CONTENT_GUARDED |
+		       MG_CONTENT_HEAD;
+	if (cls == MG_NAME_OTHER && mg_guard_refusing &&
+	    !(flags & MG_CONTENT_MAGIC))
+		return flags | MG_CONTENT_GUARDED;
+	return flags;
+}
+
+/* The mark an UNNAMED mark @v of @fd stands for, its name classified
+ * from its slot's last bytes: PENDING and the content flags, or 0 (a
+ * code name: never judged).  Read after the mark (acquire), which the
+ * open wrote after the slot. */
+static unsigned char
+named_mark(int fd, unsigned char v)
+{
+	char tail[MG_TAIL_LEN];
+	struct kept_name *k;
+	size_t len, l;
+	unsigned flags;
+	enum mg_name_class cls;
+
+	if ((unsigned)fd >= NAME_FDS)   /* never marked UNNAMED */
+		return (unsigned char)(v & ~UNNAMED);
+	k = &kept[fd];
+	len = k->len & ~TAIL_ONLY;
+	if (len > sizeof(k->path) - 1)
+		len = sizeof(k->path) - 1;
+	l = len < MG_TAIL_LEN ? len : MG_TAIL_LEN;
+	memcpy(tail, k->path + len - l, l);
+	cls = mg_policy_tail_class(tail, l, &flags);
+	if (cls == MG_NAME_SKIP)
+		return 0;
+	return (unsigned char)((v & ~FLAGS) | content_flags(cls, flags));
 }
 
 /* The name @fd was opened with into @out (PATH_MAX bytes), if kept. */
 static int
 kept_name(int fd, char *out)
 {
-	struct kept_name *k = &kept[(unsigned)fd % NAME_SLOTS];
-	unsigned seq = __atomic_load_n(&k->seq, __ATOMIC_ACQUIRE);
+	struct kept_name *k;
+	unsigned seq;
 
-	if ((seq & 1) || k->fd != fd)
+	if ((unsigned)fd >= NAME_FDS)
+		return 0;
+	k = &kept[fd];
+	seq = __atomic_load_n(&k->seq, __ATOMIC_ACQUIRE);
+	if ((seq & 1) || k->len == 0 || (k->len & TAIL_ONLY))
 		return 0;
 	memcpy(out, k->path, sizeof(k->path));
 	out[sizeof(k->path) - 1] = '\0';
@@ -659,7 +736,7 @@ let_through(int fd, const char *path, const struct stat *st)
 static unsigned
 take_pending(int fd)
 {
-	unsigned char v, to;
+	unsigned char v, to, named;
 	unsigned spins = 0;
 	struct timespec nap = { 0, 1000000 };
 
@@ -677,11 +754,17 @@ take_pending(int fd)
 			v = __atomic_load_n(&mg_pending[fd], __ATOMIC_ACQUIRE);
 			continue;
 		}
-		to = (unsigned char)(JUDGING | (v & FLAGS));
+		/* Why the class here: every judgement starts with the take,
+		 * and a code name's mark goes without one. */
+		named = (v & (PENDING | JUDGING | DENIED | UNNAMED)) ==
+		        (PENDING | UNNAMED) ? named_mark(fd, v) : v;
+		to = named == 0 ? 0 :
+		     (unsigned char)(JUDGING | (named & FLAGS));
 		if (__atomic_compare_exchange_n(&mg_pending[fd], &v, to, 0,
 		                                __ATOMIC_ACQ_REL,
 		                                __ATOMIC_ACQUIRE))
-			return v & JUDGING ? (unsigned)PENDING | (v & FLAGS) : v;
+			return v & JUDGING ?
+			       (unsigned)PENDING | (v & FLAGS) : named;
 	}
 }
 
@@ -738,6 +821,11 @@ mg_gate_copy_mark(int old, int copy)
 		return;
 	if (v & JUDGING)
 		v = (unsigned char)(PENDING | (v & FLAGS));
+	/* Why the class now: the copy's slot holds what kept_name()
+	 * gives, and a long name's last bytes are not that. */
+	if ((v & (PENDING | DENIED | UNNAMED)) == (PENDING | UNNAMED) &&
+	    (v = named_mark(old, v)) == 0)
+		return;
 	/* The copy's line names the file as the original was opened; a
 	 * name the slot cannot give is taken from /proc at the read. */
 	if (kept_name(old, name))
@@ -790,6 +878,23 @@ judge_late_map(int fd, enum mg_gate_how how)
 	return decide_by_fd(fd, &st, how);
 }
 
+/* A late name's open (mg_gate_open_late), @n strlen(@path). */
+static int
+mark_late(int fd, const char *path, size_t n)
+{
+	if ((unsigned)fd >= NAME_FDS || !mg_policy_name_late(names(), path, n))
+		return 0;
+	keep_name_n(fd, path, n);
+	set_mark(fd, PENDING | UNNAMED);
+	return 1;
+}
+
+int
+mg_gate_open_late(int fd, const char *path)
+{
+	return mark_late(fd, path, strlen(path));
+}
+
 int
 mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 {
@@ -805,9 +910,11 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 	 * before any system call, and Python opens hundreds of them at
 	 * start-up. */
 	if (path != NULL) {
+		n = strlen(path);
+		if (how == MG_GATE_OPEN && defer && mark_late(fd, path, n))
+			return 0;
 		if (mg_gate_pending(fd))        /* a mark of the fd's last file */
 			__atomic_store_n(&mg_pending[fd], 0, __ATOMIC_RELAXED);
-		n = strlen(path);
 		cls = mg_policy_name_class_lazy(names(), path, n, &flags);
 		if (cls == MG_NAME_SKIP || (cls != MG_NAME_MODEL && !sniff))
 			return 0;
@@ -816,15 +923,7 @@ mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer)
 		 * judged (README). */
 		if (cls == MG_NAME_DATA && how == MG_GATE_FOPEN)
 			return 0;
-		/* Why the walk with the guard's names test (for a data
-		 * name, any walk) only where the guard refuses: see
-		 * mg_pickle_inert_guarded_window (pickle.h). */
-		if (cls == MG_NAME_DATA && mg_guard_refusing)
-			flags = (flags & ~MG_CONTENT_MAGIC) |
-			        MG_CONTENT_GUARDED | MG_CONTENT_HEAD;
-		else if (cls == MG_NAME_OTHER && mg_guard_refusing &&
-		         !(flags & MG_CONTENT_MAGIC))
-			flags |= MG_CONTENT_GUARDED;
+		flags = content_flags(cls, flags);
 		if (cls != MG_NAME_MODEL && defer &&
 		    !(flags & MG_CONTENT_AT_OPEN) &&
 		    (unsigned)fd < MG_PENDING_FDS) {

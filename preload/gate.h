@@ -75,6 +75,15 @@ enum { MG_GATE_INTERRUPTED = -2 };
 int mg_gate_fd(int fd, const char *path, enum mg_gate_how how, int defer);
 
 /*
+ * The open of @path as @fd, deferrable, when its name's class can wait
+ * for the first read (mg_policy_name_late; most opens of a Python
+ * process): marks it so and returns 1, else 0 (then mg_gate_fd decides).
+ * Why apart: it changes no errno and calls nothing a wrapper sees, so an
+ * open pays neither the save nor mg_busy for it.
+ */
+int mg_gate_open_late(int fd, const char *path);
+
+/*
  * 1 if an open of @path (relative to @dirfd) that truncates (@truncates)
  * or creates would empty a file this process's verdict cache holds as
  * denied, or create a database beside one (@path absent, and @path.dir,
