@@ -560,18 +560,36 @@ static struct kept_name {
 	char path[NAME_MAX_KEPT];
 } kept[NAME_FDS];
 
+/* The slot of @fd opened for writing (its sequence made odd), *@seq what
+ * it was; NULL past NAME_FDS.  slot_done() makes it even again. */
+static struct kept_name *
+slot_begin(int fd, unsigned *seq)
+{
+	struct kept_name *k;
+
+	if ((unsigned)fd >= NAME_FDS)
+		return NULL;
+	k = &kept[fd];
+	*seq = __atomic_load_n(&k->seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->seq, *seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return k;
+}
+
+static void
+slot_done(struct kept_name *k, unsigned seq)
+{
+	__atomic_store_n(&k->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
 static void
 keep_name_n(int fd, const char *path, size_t n)
 {
-	struct kept_name *k;
 	unsigned seq;
+	struct kept_name *k = slot_begin(fd, &seq);
 
-	if ((unsigned)fd >= NAME_FDS)
+	if (k == NULL)
 		return;
-	k = &kept[fd];
-	seq = __atomic_load_n(&k->seq, __ATOMIC_RELAXED);
-	__atomic_store_n(&k->seq, seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
 	if (n < sizeof(k->path)) {
 		memcpy(k->path, path, n + 1);
 		k->len = (unsigned short)n;
@@ -579,7 +597,7 @@ keep_name_n(int fd, const char *path, size_t n)
 		memcpy(k->path, path + n - MG_TAIL_LEN, MG_TAIL_LEN);
 		k->len = TAIL_ONLY | MG_TAIL_LEN;
 	}
-	__atomic_store_n(&k->seq, seq + 2, __ATOMIC_RELEASE);
+	slot_done(k, seq);
 }
 
 static void
@@ -592,17 +610,13 @@ keep_name(int fd, const char *path)
 static void
 forget_name(int fd)
 {
-	struct kept_name *k;
 	unsigned seq;
+	struct kept_name *k = slot_begin(fd, &seq);
 
-	if ((unsigned)fd >= NAME_FDS)
+	if (k == NULL)
 		return;
-	k = &kept[fd];
-	seq = __atomic_load_n(&k->seq, __ATOMIC_RELAXED);
-	__atomic_store_n(&k->seq, seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
 	k->len = 0;
-	__atomic_store_n(&k->seq, seq + 2, __ATOMIC_RELEASE);
+	slot_done(k, seq);
 }
 
 /* The flags the content test takes for a file of name class @cls whose
