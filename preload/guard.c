@@ -195,7 +195,9 @@ static const struct {
 };
 
 /* The text of attribute @attr of @obj into @out; a longer text keeps its
- * last @cap - 1 bytes (what a suffix test needs). */
+ * last @cap - 1 bytes (what a suffix test needs).  Why memcpy and not
+ * snprintf: on_code asks this of every exec and marshal.loads an import
+ * makes, and snprintf was half its cost. */
 static void
 attr_text(py_object *obj, const char *attr, char *out, size_t cap)
 {
@@ -206,12 +208,16 @@ attr_text(py_object *obj, const char *attr, char *out, size_t cap)
 	out[0] = '\0';
 	if (v != NULL)
 		s = api.utf8(v, &n);
-	if (s != NULL && n >= 0 && (size_t)n >= cap)
-		snprintf(out, cap, "%s", s + n - (ssize_t)(cap - 1));
-	else if (s != NULL)
-		snprintf(out, cap, "%.*s", (int)n, s);
-	else
+	if (s != NULL && n >= 0) {
+		if ((size_t)n >= cap) {
+			s += (size_t)n - (cap - 1);
+			n = (ssize_t)(cap - 1);
+		}
+		memcpy(out, s, (size_t)n);
+		out[n] = '\0';
+	} else {
 		api.err_clear();
+	}
 	if (v != NULL)
 		api.decref(v);
 }
@@ -224,17 +230,21 @@ ends_with(const char *s, const char *suffix)
 	return n >= e && strcmp(s + n - e, suffix) == 0;
 }
 
-/* The file and function of frame @f's code into @file / @func. */
+/* The file and function of frame @f's code into @file / @func (NULL:
+ * the file alone). */
 static void
 frame_where(py_object *f, char *file, size_t fcap, char *func, size_t ncap)
 {
 	py_object *code = api.frame_code(f);
 
-	file[0] = func[0] = '\0';
+	file[0] = '\0';
+	if (func != NULL)
+		func[0] = '\0';
 	if (code == NULL)
 		return;
 	attr_text(code, "co_filename", file, fcap);
-	attr_text(code, "co_name", func, ncap);
+	if (func != NULL)
+		attr_text(code, "co_name", func, ncap);
 	api.decref(code);
 }
 
@@ -670,7 +680,7 @@ on_code(const char *event)
 		return 0;
 	direct = api.frame_lasti != NULL && at_site(f);
 	if (!direct) {
-		frame_where(f, file, sizeof(file), func, sizeof(func));
+		frame_where(f, file, sizeof(file), NULL, 0);
 		direct = ends_with(file, "/pickle.py");
 	}
 	if (!direct)
