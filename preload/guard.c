@@ -78,9 +78,10 @@
  * Cost: the hook runs for every audit event (open, import, exec...).  It
  * dispatches on the event name's first bytes and returns for anything
  * else before judge_event's frame is made (8 fewer instructions per
- * open(), of the ~600 CPython spends building the event's arguments); find_class pays a lookup in a cache of allowed pairs (a
+ * open(), of the ~600 CPython spends building the event's arguments);
+ * find_class pays a lookup in a cache of allowed pairs (a
  * classification, binary searches with no allocation, on a miss), the
- * exec family a frame lookup.
+ * exec family a frame lookup (the innermost frame's file).
  *
  * Why the allocator dance: CPython frees its hook list at finalisation
  * with PyMem_RawFree.  The entry was allocated before Py_Initialize, with

@@ -624,7 +624,8 @@ deferrable(int flags)
 	       (flags & (O_CREAT | O_TRUNC)) == 0;
 }
 
-/* gate_open's way for what is not a late name's open. */
+/* gate_open's way for what is not a late name's open (mg_gate_fd asks
+ * that again where gate_open could not: late_armed). */
 static __attribute__((noinline)) int
 gate_open_judged(int fd, const char *path, int flags)
 {
@@ -637,8 +638,7 @@ gate_open_judged(int fd, const char *path, int flags)
 		mg_busy = 0;
 		errno = saved;
 	}
-	if (!__atomic_load_n(&mg_state.active, __ATOMIC_ACQUIRE) ||
-	    (deferrable(flags) && mg_gate_open_late(fd, path)))
+	if (!__atomic_load_n(&mg_state.active, __ATOMIC_ACQUIRE))
 		return fd;
 	saved = errno;
 	mg_busy = 1;
