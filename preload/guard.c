@@ -378,7 +378,11 @@ pair_denied(const char *mod, const char *name, char *why, size_t cap)
  * cost a miss.  Why 4-way sets: direct-mapped, two pairs of one loop that
  * shared a slot evicted each other on every load.  Why trylock: a fork()
  * while another thread held the lock must not leave the child's next
- * unpickle waiting forever; a busy lock is a miss.
+ * unpickle waiting forever; a busy lock is a miss.  Lookups take no lock:
+ * each set is a sequence lock its stores make odd, and a lookup that
+ * sees it odd or changed is a miss (a set left odd by a fork in the
+ * middle of a store misses in the child for ever: a classification each
+ * time, not a wrong answer).
  */
 enum { ALLOWED_SETS = 64, ALLOWED_WAYS = 4, ALLOWED_KEY = 96 };
 static struct {
@@ -387,6 +391,7 @@ static struct {
 		size_t len;            /* 0: empty */
 	} way[ALLOWED_WAYS];
 	unsigned next;                 /* the way the next store replaces */
+	unsigned seq;                  /* odd while a store writes */
 } allowed[ALLOWED_SETS];
 static pthread_mutex_t allowed_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -420,22 +425,35 @@ static int
 allowed_cache(const char *mod, const char *name, int put)
 {
 	char key[ALLOWED_KEY + 8];
-	unsigned set = 0, w;
+	unsigned set = 0, w, seq;
 	size_t len = allowed_key(mod, name, key, &set);
 	int hit = 0;
 
-	if (len == 0 || pthread_mutex_trylock(&allowed_lock) != 0)
+	if (len == 0)
 		return 0;
-	if (put) {
-		w = allowed[set].next++ % ALLOWED_WAYS;
-		memcpy(allowed[set].way[w].key, key, len);
-		allowed[set].way[w].len = len;
+	if (!put) {
+		seq = __atomic_load_n(&allowed[set].seq, __ATOMIC_ACQUIRE);
+		if (seq & 1)
+			return 0;
+		for (w = 0; !hit && w < ALLOWED_WAYS; w++)
+			hit = allowed[set].way[w].len == len &&
+			      memcmp(allowed[set].way[w].key, key, len) == 0;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		return hit && __atomic_load_n(&allowed[set].seq,
+		                              __ATOMIC_RELAXED) == seq;
 	}
-	for (w = 0; !put && !hit && w < ALLOWED_WAYS; w++)
-		hit = allowed[set].way[w].len == len &&
-		      memcmp(allowed[set].way[w].key, key, len) == 0;
+	if (pthread_mutex_trylock(&allowed_lock) != 0)
+		return 0;
+	seq = __atomic_load_n(&allowed[set].seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&allowed[set].seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	w = allowed[set].next++ % ALLOWED_WAYS;
+	allowed[set].way[w].len = 0;
+	memcpy(allowed[set].way[w].key, key, len);
+	allowed[set].way[w].len = len;
+	__atomic_store_n(&allowed[set].seq, seq + 2, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&allowed_lock);
-	return hit;
+	return 0;
 }
 
 /*
