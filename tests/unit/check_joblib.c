@@ -235,6 +235,14 @@ rule_finding(const struct mg_report *r, const char *rule)
 	ck_assert_str_eq(mg_verdict_name((r)->verdict), mg_verdict_name(v)); \
 } while (0)
 
+/* The stream in @sp scans to @v with a @rule finding. */
+#define expect_rule(sp, v, rule) do { \
+	struct mg_report *r_ = scan_stream((sp)->b, (sp)->n); \
+	expect(r_, v); \
+	ck_assert_msg(has_rule(r_, rule), "no %s finding", rule); \
+	mg_report_free(r_); \
+} while (0)
+
 /* --- array bodies ------------------------------------------------------- */
 
 START_TEST(test_joblib_steps_over_padded_body_then_sees_payload)
@@ -347,15 +355,11 @@ START_TEST(test_joblib_truncated_body_is_error)
 {
 	static struct sb s;
 	int shape[] = { 1000 };
-	struct mg_report *r;
 
 	begin(&s);
 	wrapper(&s, shape, 1, "f8", -1, 0, "C", AL_16);
 	body(&s, 4, 100, 0);
-	r = scan_stream(s.b, s.n);
-	expect(r, MG_VERDICT_ERROR);
-	ck_assert(has_rule(r, "joblib.array"));
-	mg_report_free(r);
+	expect_rule(&s, MG_VERDICT_ERROR, "joblib.array");
 }
 END_TEST
 
@@ -363,14 +367,10 @@ START_TEST(test_joblib_missing_padding_byte_is_error)
 {
 	static struct sb s;
 	int shape[] = { 0 };
-	struct mg_report *r;
 
 	begin(&s);
 	wrapper(&s, shape, 1, "f8", -1, 0, "C", AL_16);
-	r = scan_stream(s.b, s.n);
-	expect(r, MG_VERDICT_ERROR);
-	ck_assert(has_rule(r, "joblib.array"));
-	mg_report_free(r);
+	expect_rule(&s, MG_VERDICT_ERROR, "joblib.array");
 }
 END_TEST
 
@@ -415,7 +415,6 @@ END_TEST
 START_TEST(test_joblib_nonliteral_shape_is_error)
 {
 	static struct sb s;
-	struct mg_report *r;
 
 	begin(&s);
 	global(&s, "joblib.numpy_pickle", "NumpyArrayWrapper");
@@ -425,10 +424,7 @@ START_TEST(test_joblib_nonliteral_shape_is_error)
 	op(&s, 'u'); op(&s, 'b');
 	body(&s, -1, 16, 0);
 	end(&s);
-	r = scan_stream(s.b, s.n);
-	expect(r, MG_VERDICT_ERROR);
-	ck_assert(has_rule(r, "joblib.array"));
-	mg_report_free(r);
+	expect_rule(&s, MG_VERDICT_ERROR, "joblib.array");
 }
 END_TEST
 
@@ -437,7 +433,6 @@ END_TEST
 START_TEST(test_joblib_list_shape_is_error)
 {
 	static struct sb s;
-	struct mg_report *r;
 
 	begin(&s);
 	global(&s, "joblib.numpy_pickle", "NumpyArrayWrapper");
@@ -447,17 +442,13 @@ START_TEST(test_joblib_list_shape_is_error)
 	op(&s, 'u'); op(&s, 'b');
 	body(&s, -1, 16, 0);
 	end(&s);
-	r = scan_stream(s.b, s.n);
-	expect(r, MG_VERDICT_ERROR);
-	ck_assert(has_rule(r, "joblib.array"));
-	mg_report_free(r);
+	expect_rule(&s, MG_VERDICT_ERROR, "joblib.array");
 }
 END_TEST
 
 START_TEST(test_joblib_wrapper_called_with_args_is_error)
 {
 	static struct sb s;
-	struct mg_report *r;
 
 	/* REDUCE with arguments runs __init__: attributes not modelled. */
 	begin(&s);
@@ -465,10 +456,7 @@ START_TEST(test_joblib_wrapper_called_with_args_is_error)
 	bint(&s, 1); op(&s, 0x85); op(&s, 'R');
 	op(&s, '}'); op(&s, 'b');
 	end(&s);
-	r = scan_stream(s.b, s.n);
-	expect(r, MG_VERDICT_ERROR);
-	ck_assert(has_rule(r, "joblib.array"));
-	mg_report_free(r);
+	expect_rule(&s, MG_VERDICT_ERROR, "joblib.array");
 }
 END_TEST
 
@@ -609,7 +597,6 @@ START_TEST(test_joblib_nested_wrapper_body_is_parsed_not_skipped)
 {
 	static struct sb s, pl;
 	int one[] = { 1 }, inner[1];
-	struct mg_report *r;
 
 	pl.n = 0;
 	payload(&pl);
@@ -624,10 +611,7 @@ START_TEST(test_joblib_nested_wrapper_body_is_parsed_not_skipped)
 	put(&s, pl.b, pl.n);
 	op(&s, 'e'); op(&s, '.');
 	end(&s);
-	r = scan_stream(s.b, s.n);
-	expect(r, MG_VERDICT_DANGEROUS);
-	ck_assert(has_rule(r, "pickle.global.denied"));
-	mg_report_free(r);
+	expect_rule(&s, MG_VERDICT_DANGEROUS, "pickle.global.denied");
 }
 END_TEST
 
@@ -636,7 +620,6 @@ END_TEST
 START_TEST(test_joblib_wrapper_built_twice_is_dangerous)
 {
 	static struct sb s;
-	struct mg_report *r;
 
 	begin(&s);
 	global(&s, "joblib.numpy_pickle", "NumpyArrayWrapper");
@@ -654,10 +637,7 @@ START_TEST(test_joblib_wrapper_built_twice_is_dangerous)
 	op(&s, 'u'); op(&s, 'b');
 	body(&s, -1, 5, 'N');
 	end(&s);
-	r = scan_stream(s.b, s.n);
-	expect(r, MG_VERDICT_DANGEROUS);
-	ck_assert(has_rule(r, "pickle.build.twice"));
-	mg_report_free(r);
+	expect_rule(&s, MG_VERDICT_DANGEROUS, "pickle.build.twice");
 }
 END_TEST
 
@@ -666,7 +646,6 @@ END_TEST
 START_TEST(test_joblib_class_swap_by_slot_state_is_dangerous)
 {
 	static struct sb s;
-	struct mg_report *r;
 
 	begin(&s);
 	global(&s, "builtins", "object");
@@ -676,10 +655,7 @@ START_TEST(test_joblib_class_swap_by_slot_state_is_dangerous)
 	global(&s, "joblib.numpy_pickle", "NumpyArrayWrapper");
 	op(&s, 's'); op(&s, 0x86); op(&s, 'b');
 	end(&s);
-	r = scan_stream(s.b, s.n);
-	expect(r, MG_VERDICT_DANGEROUS);
-	ck_assert(has_rule(r, "pickle.build.setattr"));
-	mg_report_free(r);
+	expect_rule(&s, MG_VERDICT_DANGEROUS, "pickle.build.setattr");
 }
 END_TEST
 
@@ -743,16 +719,12 @@ END_TEST
 START_TEST(test_joblib_object_wrapper_as_module_name_is_computed)
 {
 	static struct sb s;
-	struct mg_report *r;
 
 	begin(&s);
 	object_wrapper(&s, 's');
 	ustr(&s, "system"); op(&s, 0x93);
 	end(&s);
-	r = scan_stream(s.b, s.n);
-	expect(r, MG_VERDICT_DANGEROUS);
-	ck_assert(has_rule(r, "pickle.global.computed"));
-	mg_report_free(r);
+	expect_rule(&s, MG_VERDICT_DANGEROUS, "pickle.global.computed");
 }
 END_TEST
 
@@ -762,7 +734,6 @@ START_TEST(test_joblib_payload_hidden_in_body_for_pickle_load)
 {
 	static struct sb s, pl;
 	int shape[1];
-	struct mg_report *r;
 
 	pl.n = 0;
 	payload(&pl);
@@ -772,10 +743,7 @@ START_TEST(test_joblib_payload_hidden_in_body_for_pickle_load)
 	wrapper(&s, shape, 1, "u1", -1, 0, "C", AL_ABSENT);
 	put(&s, pl.b, pl.n);
 	end(&s);
-	r = scan_stream(s.b, s.n);
-	expect(r, MG_VERDICT_DANGEROUS);
-	ck_assert(has_rule(r, "pickle.global.denied"));
-	mg_report_free(r);
+	expect_rule(&s, MG_VERDICT_DANGEROUS, "pickle.global.denied");
 }
 END_TEST
 
@@ -827,13 +795,9 @@ END_TEST
 START_TEST(test_joblib_memo_confusion_to_a_denied_global_is_dangerous)
 {
 	static struct sb s;
-	struct mg_report *r;
 
 	memo_confused(&s, "posix", "system", 0);
-	r = scan_stream(s.b, s.n);
-	expect(r, MG_VERDICT_DANGEROUS);
-	ck_assert(has_rule(r, "pickle.global.denied"));
-	mg_report_free(r);
+	expect_rule(&s, MG_VERDICT_DANGEROUS, "pickle.global.denied");
 }
 END_TEST
 
@@ -1010,15 +974,9 @@ START_TEST(test_joblib_ndarraywrapper_side_files)
 	struct mg_report *r;
 
 	ndwrapper(&s, "model.pkl_01.npy");
-	r = scan_stream(s.b, s.n);
-	expect(r, MG_VERDICT_UNKNOWN);
-	ck_assert(has_rule(r, "joblib.sidefile"));
-	mg_report_free(r);
+	expect_rule(&s, MG_VERDICT_UNKNOWN, "joblib.sidefile");
 	ndwrapper(&s, "../../home/u/evil.npy");
-	r = scan_stream(s.b, s.n);
-	expect(r, MG_VERDICT_DANGEROUS);
-	ck_assert(has_rule(r, "joblib.sidefile.escape"));
-	mg_report_free(r);
+	expect_rule(&s, MG_VERDICT_DANGEROUS, "joblib.sidefile.escape");
 	ndwrapper(&s, "/tmp/evil.npy");
 	r = scan_stream(s.b, s.n);
 	expect(r, MG_VERDICT_DANGEROUS);
